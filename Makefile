@@ -1,0 +1,34 @@
+# The two set-up commands of the README: `make demo` and `make test` create the virtualenv,
+# install what they need and run. Nothing else has to be installed by hand.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check -q
+
+.PHONY: demo test bench lint clean
+
+$(VENV)/.core: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --upgrade pip
+	$(PIP) install -e .
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.core
+	$(PIP) install -e '.[dev,spark]'
+	touch $@
+
+demo: $(VENV)/.core
+	$(VENV)/bin/socialaudit demo --out demo-output
+
+test: $(VENV)/.dev
+	$(PY) -m pytest -q
+
+lint: $(VENV)/.dev
+	$(PY) -m ruff check src tests benchmarks
+	$(PY) -m ruff format --check src tests benchmarks
+
+bench: $(VENV)/.dev
+	$(PY) benchmarks/bench_import_audit.py
+
+clean:
+	rm -rf $(VENV) demo-output benchmarks/out

@@ -1,0 +1,55 @@
+"""Every failure a user can cause or fix: one base class, so the CLI and API convert them in one place."""
+
+from __future__ import annotations
+
+
+class SocialAuditError(Exception):
+    """Base of every expected failure; its message says what went wrong and how to fix it.
+
+    ``exit_code`` is what the CLI exits with: 2 for bad input or usage, 1 for anything else.
+    """
+
+    exit_code = 1
+
+
+class SourceError(SocialAuditError, ValueError):
+    """Raised when an input file cannot be read as the format asked for (empty, binary, truncated)."""
+
+    exit_code = 2
+
+
+class StoreError(SocialAuditError):
+    """Raised when the store cannot be opened, migrated or written."""
+
+
+class MigrationError(StoreError):
+    """Raised when a schema migration fails or the store is newer than this version of socialaudit."""
+
+
+class TableNotFound(StoreError):
+    """Raised when a caller asks the store for a table it does not have."""
+
+    exit_code = 2
+
+
+class ImportCheckError(StoreError):
+    """Raised when an import's counts do not reconcile (read != inserted + duplicates + quarantined).
+
+    The import is rolled back: this guards the "nothing is lost" promise.
+    """
+
+
+class EnrichError(SocialAuditError):
+    """Raised when an enricher cannot run over the posts given."""
+
+
+class MetricError(SocialAuditError):
+    """Raised when a metric cannot be computed, e.g. for an organization that is not in the store."""
+
+    exit_code = 2
+
+
+class ConfigError(SocialAuditError, ValueError):
+    """Raised for a bad option value or configuration file (orgs.toml, --map, --older-than)."""
+
+    exit_code = 2

@@ -1,0 +1,14 @@
+"""Numbered, append-only schema migrations, each applied in a transaction and recorded.
+
+Registered explicitly (no directory walking) so the order is obvious and reviewable.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from socialaudit.store.migrations import m0001_initial
+
+MIGRATIONS: list[tuple[int, ModuleType]] = [
+    (1, m0001_initial),
+]

@@ -1,0 +1,155 @@
+"""The canonical data model (SPEC section 4): one Ibis schema per table.
+
+These schemas are the contract the migrations must produce; a test checks that a freshly
+migrated store matches them column for column. IDs are text, timestamps are UTC stored as
+naive ``TIMESTAMP`` (so DuckDB and Spark read the same wall-clock values).
+"""
+
+from __future__ import annotations
+
+import ibis
+import ibis.expr.datatypes as dt
+
+POSTS = "posts"
+ACCOUNTS = "accounts"
+ORGS = "orgs"
+ORG_ACCOUNTS = "org_accounts"
+FOLLOWS = "follows"
+ENRICHMENTS = "enrichments"
+TOPICS = "topics"
+CAMPAIGNS = "campaigns"
+CAMPAIGN_COSTS = "campaign_costs"
+IMPORTS = "imports"
+QUARANTINE = "quarantine"
+MIGRATIONS = "_socialaudit_migrations"
+
+_str_list = dt.Array(dt.string)
+
+SCHEMAS: dict[str, ibis.Schema] = {
+    POSTS: ibis.schema(
+        {
+            "platform": "string",
+            "post_id": "string",
+            "author_id": "string",
+            "created_at": "timestamp",
+            "text": "string",
+            "parent_id": "string",
+            "root_id": "string",
+            "repost_of": "string",
+            "quote_of": "string",
+            "permalink": "string",
+            "like_count": "int64",
+            "repost_count": "int64",
+            "reply_count": "int64",
+            "quote_count": "int64",
+            "view_count": "int64",
+            "hashtags": _str_list,
+            "mentions": _str_list,
+            "links": _str_list,
+            "lang": "string",
+            # Direction as the source marks it (TWCS `inbound`); null where the source is silent.
+            "inbound": "boolean",
+            "import_id": "int64",
+            "record_no": "int64",
+        }
+    ),
+    ACCOUNTS: ibis.schema(
+        {
+            "platform": "string",
+            "account_id": "string",
+            "handle": "string",
+            "display_name": "string",
+            "followers_count": "int64",
+            "following_count": "int64",
+            "created_at": "timestamp",
+            "verified": "boolean",
+            "observed_at": "timestamp",
+        }
+    ),
+    ORGS: ibis.schema(
+        {
+            "org_id": "string",
+            "name": "string",
+            "peer_group": "string",
+            "sla_minutes": "int64",
+            "timezone": "string",
+            "claimed_activity": "string",
+            # 'derived' (from a source's direction flag) or 'declared' (orgs.toml).
+            "origin": "string",
+        }
+    ),
+    ORG_ACCOUNTS: ibis.schema(
+        {"org_id": "string", "platform": "string", "account_id": "string", "handle": "string"}
+    ),
+    FOLLOWS: ibis.schema(
+        {
+            "platform": "string",
+            "follower_id": "string",
+            "followee_id": "string",
+            "observed_at": "timestamp",
+        }
+    ),
+    ENRICHMENTS: ibis.schema(
+        {
+            "platform": "string",
+            "post_id": "string",
+            "lang": "string",
+            "sentiment": "float64",
+            "intent": "string",
+            "is_spam": "boolean",
+            "spam_score": "float64",
+            "topic_id": "int64",
+            "model_version": "string",
+        }
+    ),
+    TOPICS: ibis.schema(
+        {"topic_id": "int64", "label": "string", "top_terms": _str_list, "size": "int64"}
+    ),
+    CAMPAIGNS: ibis.schema(
+        {
+            "campaign_id": "string",
+            "org_id": "string",
+            "name": "string",
+            "start": "timestamp",
+            "end": "timestamp",
+            "hashtags": _str_list,
+            "keywords": _str_list,
+            "accounts": _str_list,
+        }
+    ),
+    CAMPAIGN_COSTS: ibis.schema(
+        {
+            "campaign_id": "string",
+            "day": "date",
+            "channel": "string",
+            "spend": "float64",
+            "impressions": "int64",
+            "clicks": "int64",
+            "conversions": "int64",
+        }
+    ),
+    IMPORTS: ibis.schema(
+        {
+            "import_id": "int64",
+            "format": "string",
+            "platform": "string",
+            "source_path": "string",
+            "sha256": "string",
+            "started_at": "timestamp",
+            "finished_at": "timestamp",
+            "read": "int64",
+            "inserted": "int64",
+            "duplicates": "int64",
+            "quarantined": "int64",
+        }
+    ),
+    QUARANTINE: ibis.schema(
+        {
+            "import_id": "int64",
+            "record_no": "int64",
+            "line_no": "int64",
+            "raw": "string",
+            "reason": "string",
+        }
+    ),
+}

@@ -1,0 +1,184 @@
+"""The store: one DuckDB file reached through Ibis. The only module that opens connections."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import ibis
+import pandas as pd
+import pyarrow as pa
+
+from socialaudit.errors import MigrationError, StoreError, TableNotFound
+from socialaudit.store.migrations import MIGRATIONS
+from socialaudit.store.schema import MIGRATIONS as MIGRATIONS_TABLE
+from socialaudit.store.schema import SCHEMAS
+
+DEFAULT_PATH = "socialaudit.duckdb"
+
+
+class Store:
+    """A migrated socialaudit store.
+
+    Metrics receive ``ibis.Table`` expressions from :meth:`table` and never execute them;
+    callers that need values go through :meth:`execute` / :meth:`to_pyarrow`, so one place
+    decides how results leave the database.
+    """
+
+    backend_name = "duckdb"
+
+    def __init__(self, path: str | os.PathLike[str] = DEFAULT_PATH, *, read_only: bool = False):
+        self.path = str(path)
+        if self.path != ":memory:":
+            p = Path(self.path)
+            if p.is_dir():
+                raise StoreError(f"{self.path} is a folder. Pass a file path with --db.")
+            if read_only and not p.exists():
+                raise StoreError(
+                    f"No store at {self.path}. Run `socialaudit import FILE --db {self.path}` first."
+                )
+        try:
+            self.con = ibis.duckdb.connect(database=self.path, read_only=read_only)
+        except duckdb.IOException as exc:
+            msg = str(exc)
+            if "lock" in msg.lower():
+                raise StoreError(
+                    f"Store {self.path} is in use by another process. Wait for it to finish "
+                    "or use another --db."
+                ) from None
+            raise StoreError(
+                f"Cannot open {self.path} as a store ({msg.splitlines()[0]}). "
+                "Check the path or pass another --db."
+            ) from None
+        except duckdb.Error as exc:
+            raise StoreError(
+                f"Cannot open {self.path} as a store ({str(exc).splitlines()[0]}). "
+                "Is it a DuckDB file? Pass another --db."
+            ) from None
+        self.raw: duckdb.DuckDBPyConnection = self.con.con
+        self.raw.execute("SET TimeZone = 'UTC'")
+        if not read_only:
+            self.migrate()
+        elif self.schema_version() < len(MIGRATIONS):
+            raise MigrationError(
+                f"Store {self.path} is at schema version {self.schema_version()}; "
+                "open it once without read-only to migrate it."
+            )
+
+    # -- schema ---------------------------------------------------------------------------------
+    def schema_version(self) -> int:
+        """Return the highest migration applied (0 for a new file)."""
+        exists = self.raw.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
+            [MIGRATIONS_TABLE],
+        ).fetchall()[0][0]
+        if not exists:
+            return 0
+        return int(
+            self.raw.execute(f"SELECT coalesce(max(version), 0) FROM {MIGRATIONS_TABLE}").fetchall()[
+                0
+            ][0]
+        )
+
+    def migrate(self) -> int:
+        """Apply pending migrations, each in its own transaction; return how many ran."""
+        self.raw.execute(
+            f"CREATE TABLE IF NOT EXISTS {MIGRATIONS_TABLE} "
+            "(version BIGINT PRIMARY KEY, name VARCHAR, applied_at TIMESTAMP)"
+        )
+        current = self.schema_version()
+        latest = MIGRATIONS[-1][0]
+        if current > latest:
+            raise MigrationError(
+                f"Store {self.path} has schema version {current}, newer than this socialaudit "
+                f"({latest}). Upgrade socialaudit."
+            )
+        ran = 0
+        for version, module in MIGRATIONS:
+            if version <= current:
+                continue
+            try:
+                with self.transaction():
+                    module.apply(self.raw)
+                    self.raw.execute(
+                        f"INSERT INTO {MIGRATIONS_TABLE} VALUES (?, ?, ?)",
+                        [version, module.NAME, _utcnow()],
+                    )
+            except duckdb.Error as exc:
+                raise MigrationError(
+                    f"Migration {version} ({module.NAME}) failed on {self.path}: {exc}"
+                ) from exc
+            ran += 1
+        return ran
+
+    # -- access ---------------------------------------------------------------------------------
+    def table(self, name: str) -> ibis.Table:
+        """Return a store table as an (unexecuted) Ibis expression."""
+        if name not in SCHEMAS:
+            raise TableNotFound(
+                f"No table {name!r} in the store. Known tables: {', '.join(sorted(SCHEMAS))}."
+            )
+        return self.con.table(name)
+
+    def execute(self, expr: ibis.Expr, **kwargs: Any) -> Any:
+        """Run an expression and return pandas (tables) or a Python scalar."""
+        return self.con.execute(expr, **kwargs)
+
+    def to_pyarrow(self, expr: ibis.Expr) -> pa.Table:
+        """Run a table expression and return Arrow."""
+        return self.con.to_pyarrow(expr)
+
+    def cache(self, expr: ibis.Table) -> ibis.Table:
+        """Materialize an intermediate result so an iterative algorithm does not recompute it."""
+        return expr.cache()
+
+    def count(self, name: str) -> int:
+        """Return the number of rows in a store table."""
+        return int(self.execute(self.table(name).count()))
+
+    def frame(self, sql: str, params: list[Any] | None = None) -> pd.DataFrame:
+        """Run parameterised SQL on the store (for store-internal bookkeeping only)."""
+        return self.raw.execute(sql, params or []).df()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """All-or-nothing block: committed on success, rolled back on any exception.
+
+        DuckDB's write-ahead log makes this hold under ``kill -9`` too: an uncommitted
+        transaction is discarded when the file is next opened.
+        """
+        self.raw.execute("BEGIN TRANSACTION")
+        try:
+            yield self.raw
+        except BaseException:
+            self.raw.execute("ROLLBACK")
+            raise
+        self.raw.execute("COMMIT")
+
+    def close(self) -> None:
+        """Close the connection (checkpointing the write-ahead log)."""
+        with contextlib.suppress(Exception):
+            self.con.disconnect()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Store({self.path!r})"
+
+
+def open(path: str | os.PathLike[str] = DEFAULT_PATH, *, read_only: bool = False) -> Store:  # noqa: A001
+    """Open (creating and migrating if needed) the store at ``path``."""
+    return Store(path, read_only=read_only)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
