@@ -80,9 +80,9 @@ class Store:
         if not exists:
             return 0
         return int(
-            self.raw.execute(f"SELECT coalesce(max(version), 0) FROM {MIGRATIONS_TABLE}").fetchall()[
-                0
-            ][0]
+            self.raw.execute(
+                f"SELECT coalesce(max(version), 0) FROM {MIGRATIONS_TABLE}"
+            ).fetchall()[0][0]
         )
 
     def migrate(self) -> int:

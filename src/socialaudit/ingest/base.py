@@ -1,0 +1,259 @@
+"""The importer registry and the contract every file format implements.
+
+An importer only *stages*: it turns a file into a temporary table of canonical columns
+(``_sa_stage``) plus a table of records it could not parse (``_sa_rejects``). Everything
+that must hold for every format (validation, de-duplication, counting, the atomic commit)
+lives once in :mod:`socialaudit.ingest.core`, so adding a format is one module.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar
+
+import duckdb
+
+from socialaudit.errors import ConfigError, SourceError
+
+# Quarantine reasons: short, stable strings users can filter on (`socialaudit quality`).
+WRONG_FIELD_COUNT = "wrong number of fields"
+UNTERMINATED_QUOTE = "unterminated quote"
+BAD_ENCODING = "invalid UTF-8"
+BAD_JSON = "not a JSON object"
+MISSING_POST_ID = "missing post id"
+BAD_POST_ID = "bad post id"
+MISSING_AUTHOR = "missing author"
+BAD_TIMESTAMP = "bad timestamp"
+MISSING_TIMESTAMP = "missing timestamp"
+BAD_INBOUND = "bad inbound flag"
+BAD_PARENT_ID = "bad parent id"
+
+#: Canonical staged columns and their SQL types; an importer maps what its format has
+#: (the rest are NULL).
+STAGE_COLUMNS: dict[str, str] = {
+    "platform": "VARCHAR",
+    "post_id": "VARCHAR",
+    "author_id": "VARCHAR",
+    "author_handle": "VARCHAR",
+    "created_at": "TIMESTAMP",
+    "text": "VARCHAR",
+    "parent_id": "VARCHAR",
+    "root_id": "VARCHAR",
+    "repost_of": "VARCHAR",
+    "quote_of": "VARCHAR",
+    "permalink": "VARCHAR",
+    "like_count": "BIGINT",
+    "repost_count": "BIGINT",
+    "reply_count": "BIGINT",
+    "quote_count": "BIGINT",
+    "view_count": "BIGINT",
+    "lang": "VARCHAR",
+    "inbound": "BOOLEAN",
+    # Not stored: the raw text of the created-at field, so a bad one can be told from a missing one.
+    "created_at_text": "VARCHAR",
+}
+
+
+@dataclass(frozen=True)
+class Sample:
+    """The first bytes of a file, enough for every importer to recognise its format."""
+
+    path: Path
+    head: bytes
+
+    @property
+    def text(self) -> str:
+        """Return the head decoded as UTF-8 (a split final character is dropped)."""
+        return self.head.decode("utf-8", errors="ignore")
+
+    @property
+    def first_line(self) -> str:
+        """Return the first line without its terminator (and without a UTF-8 BOM)."""
+        return self.text.lstrip("\ufeff").split("\n", 1)[0].rstrip("\r")
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    """What the user said about the file; importers read only what concerns them."""
+
+    mapping: dict[str, str] = field(default_factory=dict)
+    platform: str | None = None
+    time_format: str | None = None
+
+
+@dataclass(frozen=True)
+class Staged:
+    """What an importer reports after staging: how many records it read in total."""
+
+    read: int
+    sha256: str
+
+
+class Importer(ABC):
+    """Base class: subclasses set the metadata and implement :meth:`sniff` and :meth:`stage`."""
+
+    name: ClassVar[str]
+    title: ClassVar[str]
+    description: ClassVar[str]
+    version: ClassVar[str] = "1"
+    #: True when the format marks direction (TWCS ``inbound``): authors of outbound posts
+    #: then become organizations automatically.
+    derives_orgs: ClassVar[bool] = False
+
+    @abstractmethod
+    def sniff(self, sample: Sample) -> bool:
+        """Return True when the sample looks like this format."""
+
+    @abstractmethod
+    def stage(self, con: duckdb.DuckDBPyConnection, path: Path, options: ImportOptions) -> Staged:
+        """Create the temp tables ``_sa_raw``, ``_sa_stage`` and ``_sa_rejects``.
+
+        ``_sa_raw`` holds the parsed records with a ``__rid`` in file order; ``_sa_stage``
+        (built with :func:`build_stage`) has ``rid``, the STAGE_COLUMNS and a ``reason``;
+        ``_sa_rejects`` has ``record_no, line_no, raw, reason`` for records that never
+        became a row. Rows of ``_sa_stage`` with a non-NULL ``reason`` are quarantined too.
+        """
+
+    @abstractmethod
+    def positions(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Create ``_sa_pos(rid, record_no, line_no)`` and fill ``_sa_rejects.record_no``.
+
+        Called only when something is quarantined, so clean imports skip the work.
+        """
+
+    @abstractmethod
+    def raw_sql(self) -> str:
+        """SQL over ``_sa_raw`` giving the original record as text, for the quarantine."""
+
+
+REGISTRY: dict[str, type[Importer]] = {}
+
+
+def register(cls: type[Importer]) -> type[Importer]:
+    """Class decorator: add an importer to the registry under its ``name``."""
+    if cls.name in REGISTRY:
+        raise ValueError(f"Importer {cls.name!r} is registered twice")
+    REGISTRY[cls.name] = cls
+    return cls
+
+
+def get_importer(name: str) -> Importer:
+    """Return a new importer for a format name, or raise ConfigError listing the known ones."""
+    try:
+        return REGISTRY[name]()
+    except KeyError:
+        known = ", ".join(sorted(REGISTRY))
+        raise ConfigError(f"Unknown format {name!r}. Use one of: {known}.") from None
+
+
+def read_sample(path: Path, size: int = 65536) -> Sample:
+    """Read the head of a file, refusing empty and binary files with a clear message."""
+    if not path.exists():
+        raise SourceError(f"File {path} does not exist. Check the path.")
+    if path.is_dir():
+        raise SourceError(f"{path} is a folder. Pass a file.")
+    with path.open("rb") as fh:
+        head = fh.read(size)
+    if not head.strip():
+        raise SourceError(f"File {path} is empty. Export the data again or pick another file.")
+    if b"\x00" in head:
+        raise SourceError(
+            f"File {path} is binary, not text (NUL bytes found). "
+            "Pass a CSV or JSONL export (decompress it first if it is zipped)."
+        )
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # A multi-byte character split at the end of the sample is fine.
+        if exc.start < len(head) - 4:
+            raise SourceError(
+                f"File {path} is not UTF-8 (bad byte at offset {exc.start}). "
+                "Re-save it as UTF-8 (e.g. `iconv -f latin1 -t utf-8`)."
+            ) from None
+    return Sample(path=path, head=head)
+
+
+def detect(sample: Sample) -> Importer:
+    """Return the first registered importer that recognises the sample."""
+    for cls in REGISTRY.values():
+        importer = cls()
+        if importer.sniff(sample):
+            return importer
+    known = ", ".join(sorted(REGISTRY))
+    raise SourceError(
+        f"Cannot tell the format of {sample.path} (first line: {sample.first_line[:60]!r}). "
+        f"Pass --format (one of: {known}) and, for generic files, --map field=COLUMN."
+    )
+
+
+def build_stage(
+    con: duckdb.DuckDBPyConnection,
+    fields: dict[str, str],
+    checks: list[tuple[str, str]],
+    *,
+    source: str = "_sa_raw",
+) -> None:
+    """Create ``_sa_stage`` from canonical field expressions and validity checks.
+
+    ``fields`` maps STAGE_COLUMNS names to SQL over ``source`` (missing ones become NULL);
+    ``checks`` are ``(condition, reason)`` pairs over those canonical names, tried in order
+    after the checks every format shares. The first failing check is the record's reason.
+    """
+    unknown = set(fields) - set(STAGE_COLUMNS)
+    if unknown:
+        raise ValueError(f"Unknown stage fields: {sorted(unknown)}")
+    cols = [
+        f"CAST({fields.get(name, 'NULL')} AS {sql_type}) AS {name}"
+        for name, sql_type in STAGE_COLUMNS.items()
+        if name != "created_at_text"
+    ]
+    common = [
+        ("post_id IS NULL OR post_id = ''", MISSING_POST_ID),
+        ("author_id IS NULL OR author_id = ''", MISSING_AUTHOR),
+        ("created_at_text IS NULL OR trim(created_at_text) = ''", MISSING_TIMESTAMP),
+        ("created_at IS NULL", BAD_TIMESTAMP),
+    ]
+    whens = " ".join(f"WHEN {cond} THEN '{reason}'" for cond, reason in [*common, *checks])
+    created_text = fields.get("created_at_text", "NULL")
+    con.execute("DROP TABLE IF EXISTS _sa_stage")
+    con.execute(
+        f"""CREATE TEMP TABLE _sa_stage AS
+        SELECT * EXCLUDE (created_at_text), CASE {whens} END AS reason FROM (
+            SELECT __rid AS rid, {", ".join(cols)},
+                   CAST({created_text} AS VARCHAR) AS created_at_text
+            FROM {source})"""
+    )
+
+
+def parse_timestamp_sql(expr: str, time_format: str | None = None) -> str:
+    """SQL turning text into a UTC ``TIMESTAMP``: Twitter's format, ISO 8601 or epoch seconds.
+
+    Naive ISO times are read as UTC (the store's session time zone), as the CLI help says.
+    """
+    if time_format:
+        fmt = time_format.replace("'", "''")
+        return f"CAST(try_strptime(trim({expr}), '{fmt}') AS TIMESTAMP)"
+    return f"""CAST(coalesce(
+        try_strptime(trim({expr}), '%a %b %d %H:%M:%S %z %Y'),
+        try_cast(trim({expr}) AS TIMESTAMPTZ),
+        CASE WHEN regexp_full_match(trim({expr}), '[0-9]{{9,10}}(\\.[0-9]+)?')
+             THEN to_timestamp(CAST(trim({expr}) AS DOUBLE)) END,
+        CASE WHEN regexp_full_match(trim({expr}), '[0-9]{{12,13}}')
+             THEN CAST(epoch_ms(CAST(trim({expr}) AS BIGINT)) AS TIMESTAMPTZ) END
+    ) AS TIMESTAMP)"""
+
+
+def parse_bool_sql(expr: str) -> str:
+    """SQL reading the usual spellings of a direction flag; anything else is NULL."""
+    return f"""CASE lower(trim({expr}))
+        WHEN 'true' THEN true WHEN '1' THEN true WHEN 'yes' THEN true WHEN 't' THEN true
+        WHEN 'inbound' THEN true
+        WHEN 'false' THEN false WHEN '0' THEN false WHEN 'no' THEN false WHEN 'f' THEN false
+        WHEN 'outbound' THEN false END"""
+
+
+def id_sql(expr: str) -> str:
+    """SQL for an id column: trimmed, empty as NULL, a float's ``.0`` dropped (pandas writes it)."""
+    return f"nullif(regexp_replace(trim({expr}), '\\.0$', ''), '')"
