@@ -1,4 +1,4 @@
-"""Every failure a user can cause or fix: one base class, so the CLI and API convert them in one place."""
+"""Every failure a user can cause or fix, under one base class the CLI and API convert once."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ class SocialAuditError(Exception):
 
 
 class SourceError(SocialAuditError, ValueError):
-    """Raised when an input file cannot be read as the format asked for (empty, binary, truncated)."""
+    """Raised when an input file cannot be read as its format (empty, binary, truncated)."""
 
     exit_code = 2
 
@@ -23,7 +23,7 @@ class StoreError(SocialAuditError):
 
 
 class MigrationError(StoreError):
-    """Raised when a schema migration fails or the store is newer than this version of socialaudit."""
+    """Raised when a migration fails or the store is newer than this socialaudit."""
 
 
 class TableNotFound(StoreError):
@@ -33,7 +33,9 @@ class TableNotFound(StoreError):
 
 
 class ImportCheckError(StoreError):
-    """Raised when an import's counts do not reconcile (read != inserted + duplicates + quarantined).
+    """Raised when an import's counts do not reconcile.
+
+    That is, read != inserted + duplicates + quarantined.
 
     The import is rolled back: this guards the "nothing is lost" promise.
     """
@@ -44,7 +46,7 @@ class EnrichError(SocialAuditError):
 
 
 class MetricError(SocialAuditError):
-    """Raised when a metric cannot be computed, e.g. for an organization that is not in the store."""
+    """Raised when a metric cannot be computed, e.g. for an org not in the store."""
 
     exit_code = 2
 

@@ -1,9 +1,9 @@
-"""Reading CSV exports fast and exactly, shared by every CSV importer.
+r"""Reading CSV exports fast and exactly, shared by every CSV importer.
 
 DuckDB's CSV reader does the parsing (it is what makes a 2.8 M-row import take seconds), but
 it takes a bare carriage return for a line end, as do Python's csv and pandas. Real TWCS copies
-carry bare ``\\r`` inside unquoted text, so a naive read splits such a record in two. We scan
-the file once (hashing it on the way); only if a bare ``\\r`` is present do we write a copy with
+carry bare ``\r`` inside unquoted text, so a naive read splits such a record in two. We scan
+the file once (hashing it on the way); only if a bare ``\r`` is present do we write a copy with
 each one replaced by a private-use placeholder, and restore it in SQL after parsing.
 """
 

@@ -40,7 +40,8 @@ class Store:
                 raise StoreError(f"{self.path} is a folder. Pass a file path with --db.")
             if read_only and not p.exists():
                 raise StoreError(
-                    f"No store at {self.path}. Run `socialaudit import FILE --db {self.path}` first."
+                    f"No store at {self.path}. "
+                    f"Run `socialaudit --db {self.path} import FILE` first."
                 )
         try:
             self.con = ibis.duckdb.connect(database=self.path, read_only=read_only)

@@ -1,0 +1,40 @@
+"""socialaudit: measure how organizations really engage on social media.
+
+The public Python API; everything the CLI and the API server call is exported here.
+
+>>> import socialaudit
+>>> store = socialaudit.open(":memory:")
+>>> store.count("posts")
+0
+"""
+
+from socialaudit.errors import (
+    ConfigError,
+    MetricError,
+    SocialAuditError,
+    SourceError,
+    StoreError,
+)
+from socialaudit.ingest import ImportResult, import_file
+from socialaudit.metrics import audit, quality, turns
+from socialaudit.store import Store, open
+from socialaudit.store.orgs import list_orgs, load_orgs
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ConfigError",
+    "ImportResult",
+    "MetricError",
+    "SocialAuditError",
+    "SourceError",
+    "Store",
+    "StoreError",
+    "audit",
+    "import_file",
+    "list_orgs",
+    "load_orgs",
+    "open",
+    "quality",
+    "turns",
+]

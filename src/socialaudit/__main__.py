@@ -1,0 +1,5 @@
+"""``python -m socialaudit`` runs the CLI."""
+
+from socialaudit.cli import main
+
+main()

@@ -1,0 +1,325 @@
+"""The commands over a store: import, orgs, audit, unanswered, turns, quality."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.text import Text
+
+import socialaudit as sa
+from socialaudit.cli import app, guarded, state
+from socialaudit.cli.options import CsvFlag, JsonFlag, Limit, parse_duration, parse_map, pick_format
+from socialaudit.cli.output import (
+    console,
+    duration,
+    emit,
+    err_console,
+    percent,
+    records,
+)
+from socialaudit.errors import ConfigError
+
+
+def _store(*, read_only: bool = False) -> sa.Store:
+    return sa.open(state.db, read_only=read_only)
+
+
+def _engine(engine: str, spark_master: str) -> Any:
+    if engine == "duckdb":
+        return _store(read_only=True)
+    if engine == "spark":
+        from socialaudit.store.spark import SparkEngine
+
+        return SparkEngine.from_store(_store(read_only=True), master=spark_master)
+    raise ConfigError(f"Unknown engine {engine!r}. Use duckdb or spark.")
+
+
+@app.command("import")
+@guarded
+def import_(
+    file: Annotated[str, typer.Argument(help="The export to import, or - for stdin.")],
+    format: Annotated[  # noqa: A002
+        str | None,
+        typer.Option("--format", "-f", help="twcs, csv or jsonl [default: detected]."),
+    ] = None,
+    map_: Annotated[
+        list[str] | None,
+        typer.Option("--map", help="field=COLUMN for csv/jsonl (repeat), e.g. text=CONTENT."),
+    ] = None,
+    platform: Annotated[
+        str | None, typer.Option("--platform", help="Platform name for generic files.")
+    ] = None,
+    time_format: Annotated[
+        str | None,
+        typer.Option(
+            "--time-format",
+            help="strptime format of the time column; naive times are read as UTC.",
+        ),
+    ] = None,
+    orgs: Annotated[
+        Path | None, typer.Option("--orgs", help="Also declare organizations from an orgs.toml.")
+    ] = None,
+) -> None:
+    """Import an export into the store, all or nothing.
+
+    Example: socialaudit import twcs.csv
+    """
+    mapping = parse_map(map_ or [])
+    with _store() as store, _input_path(file) as path:
+        with err_console.status("Importing…") if err_console.is_terminal else _null():
+            result = sa.import_file(
+                path,
+                store=store,
+                format=format,
+                mapping=mapping,
+                platform=platform,
+                time_format=time_format,
+            )
+        err_console.print(Text(result.summary()), soft_wrap=True)
+        if orgs is not None:
+            n = sa.load_orgs(orgs, store=store)
+            err_console.print(Text(f"Declared {n:,} organizations from {orgs}."))
+
+
+class _null:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+class _input_path:
+    """A path for FILE, spooling stdin to a temporary file when FILE is '-'."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.tmp: tempfile.TemporaryDirectory[str] | None = None
+
+    def __enter__(self) -> Path:
+        if self.file != "-":
+            return Path(self.file)
+        self.tmp = tempfile.TemporaryDirectory(prefix="socialaudit-stdin-")
+        path = Path(self.tmp.name) / "stdin"
+        with path.open("wb") as out:
+            shutil.copyfileobj(sys.stdin.buffer, out)
+        return path
+
+    def __exit__(self, *exc: object) -> None:
+        if self.tmp is not None:
+            self.tmp.cleanup()
+
+
+@app.command()
+@guarded
+def orgs(
+    load: Annotated[
+        Path | None, typer.Option("--load", help="Declare organizations from an orgs.toml first.")
+    ] = None,
+    json_: JsonFlag = False,
+    csv_: CsvFlag = False,
+) -> None:
+    """List organizations (derived from the data or declared in orgs.toml).
+
+    Example: socialaudit orgs --load orgs.toml
+    """
+    fmt = pick_format(json_, csv_)
+    with _store(read_only=load is None) as store:
+        if load is not None:
+            n = sa.load_orgs(load, store=store)
+            err_console.print(Text(f"Declared {n:,} organizations from {load}."))
+        rows = sa.list_orgs(store)
+    emit(
+        fmt,
+        rows,
+        [
+            ("org_id", "org"),
+            ("origin", "origin"),
+            ("peer_group", "peer group"),
+            ("sla_minutes", "SLA min"),
+            ("accounts", "accounts"),
+            ("posts", "posts"),
+        ],
+        title=f"{len(rows):,} organizations",
+        untrusted=("accounts", "peer_group"),
+    )
+
+
+AUDIT_COLUMNS = [
+    ("org", "org"),
+    ("turns", "turns"),
+    ("answered", "answered"),
+    ("response_rate", "response rate"),
+    ("frt_median_s", "FRT median"),
+    ("frt_p90_s", "FRT p90"),
+    ("sla_attainment", "SLA"),
+    ("negative_frt", "neg. FRT"),
+    ("backlog_24h", "unanswered >24h"),
+    ("backlog_7d", ">7d"),
+    ("backlog_30d", ">30d"),
+]
+
+
+@app.command()
+@guarded
+def audit(
+    org: Annotated[str | None, typer.Argument(help="Only this organization.")] = None,
+    engine: Annotated[
+        str, typer.Option("--engine", help="duckdb (embedded) or spark (needs socialaudit[spark]).")
+    ] = "duckdb",
+    spark_master: Annotated[
+        str, typer.Option("--spark-master", help="Spark master URL for --engine spark.")
+    ] = "local[2]",
+    json_: JsonFlag = False,
+    csv_: CsvFlag = False,
+) -> None:
+    """Audit responsiveness per organization: turns, answers, first-response time, backlog.
+
+    Example: socialaudit audit --json
+    """
+    fmt = pick_format(json_, csv_)
+    eng = _engine(engine, spark_master)
+    try:
+        result = sa.audit(eng, sla_minutes=state.sla_minutes, org=org)
+    finally:
+        eng.close()
+    rows = [{"org": o["org"], **o["responsiveness"]["all"]} for o in result["orgs"]]
+    emit(
+        fmt,
+        rows,
+        AUDIT_COLUMNS,
+        title=f"Responsiveness (all turns) as of {result['reference_time']}",
+        formatters={
+            "response_rate": percent,
+            "sla_attainment": percent,
+            "frt_median_s": duration,
+            "frt_p90_s": duration,
+        },
+        untrusted=("org",),
+        json_data=result,
+    )
+
+
+TURN_COLUMNS = [
+    ("org_id", "org"),
+    ("opener_id", "opener"),
+    ("opener_created_at", "opened (UTC)"),
+    ("followups", "follow-ups"),
+    ("answered", "answered"),
+    ("frt_s", "FRT"),
+    ("age_s", "age"),
+    ("opener_permalink", "permalink"),
+]
+
+
+@app.command()
+@guarded
+def turns(
+    org: Annotated[str | None, typer.Argument(help="Only this organization.")] = None,
+    limit: Limit = None,
+    json_: JsonFlag = False,
+    csv_: CsvFlag = False,
+) -> None:
+    """Export one row per turn (conversation request) with its first response and permalinks.
+
+    Example: socialaudit turns AmazonHelp --csv > turns.csv
+    """
+    fmt = pick_format(json_, csv_)
+    with _store(read_only=True) as store:
+        rows = records(sa.turns(store, org=org, limit=limit))
+    emit(
+        fmt,
+        rows,
+        TURN_COLUMNS,
+        title=f"{len(rows):,} turns",
+        formatters={"frt_s": duration, "age_s": duration},
+        untrusted=("org_id", "opener_permalink"),
+    )
+
+
+UNANSWERED_COLUMNS = [
+    ("opener_id", "opener"),
+    ("opener_author", "author"),
+    ("opener_created_at", "opened (UTC)"),
+    ("age_s", "waiting"),
+    ("followups", "follow-ups"),
+    ("opener_permalink", "permalink"),
+    ("opener_text", "text"),
+]
+
+
+@app.command()
+@guarded
+def unanswered(
+    org: Annotated[str, typer.Argument(help="The organization.")],
+    older_than: Annotated[
+        str, typer.Option("--older-than", help="Only turns waiting longer than this (7d, 24h).")
+    ] = "0s",
+    limit: Limit = None,
+    json_: JsonFlag = False,
+    csv_: CsvFlag = False,
+) -> None:
+    """List an organization's unanswered turns, oldest first, with permalinks.
+
+    Example: socialaudit unanswered AmazonHelp --older-than 7d
+    """
+    fmt = pick_format(json_, csv_)
+    seconds = parse_duration(older_than)
+    with _store(read_only=True) as store:
+        rows = records(sa.turns(store, org=org, unanswered_older_than_s=seconds, limit=limit))
+    emit(
+        fmt,
+        rows,
+        UNANSWERED_COLUMNS,
+        title=f"{len(rows):,} unanswered turns of {org} older than {older_than}",
+        formatters={"age_s": duration},
+        untrusted=("opener_author", "opener_permalink", "opener_text"),
+    )
+
+
+@app.command()
+@guarded
+def quality(json_: JsonFlag = False) -> None:
+    """Report data quality: duplicates, orphans, clock skew, quarantine by reason.
+
+    Example: socialaudit quality --json
+    """
+    with _store(read_only=True) as store:
+        result = sa.quality(store)
+    if json_:
+        emit(pick_format(True, False), [], [], json_data=result)
+        return
+    labels = [
+        ("imports", "imports"),
+        ("read", "records read"),
+        ("inserted", "posts inserted"),
+        ("duplicates", "duplicates (first one stored wins)"),
+        ("quarantined", "quarantined"),
+        ("orphans", "orphans (parent missing from the data)"),
+        ("skew", "replies timestamped before their parent"),
+        ("negative_frt_turns", "turns with a negative first-response time"),
+        ("inbound_by_org_account", "inbound-flagged posts by an org account"),
+        ("outbound_by_non_org", "outbound-flagged posts by a non-org account"),
+    ]
+    emit(
+        pick_format(False, False),
+        [{"what": lab, "n": result[k]} for k, lab in labels],
+        [("what", "check"), ("n", "count")],
+        title="Data quality",
+        untrusted=("what",),
+    )
+    reasons = [{"reason": r, "n": n} for r, n in result["quarantine_by_reason"].items()]
+    if reasons:
+        emit(
+            pick_format(False, False),
+            reasons,
+            [("reason", "quarantine reason"), ("n", "records")],
+            untrusted=("reason",),
+        )
+    else:
+        console.print("Nothing is quarantined.")

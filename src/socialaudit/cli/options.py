@@ -1,0 +1,55 @@
+"""Option sets shared by several commands, defined once."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+from socialaudit.errors import ConfigError
+
+
+class Format(StrEnum):
+    """How results are printed."""
+
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+CsvFlag = Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")]
+Limit = Annotated[int | None, typer.Option("--limit", min=1, help="Show at most this many rows.")]
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
+
+
+def parse_duration(text: str) -> int:
+    """Read ``90s``, ``30m``, ``24h``, ``7d``, ``2w`` (or plain seconds) as seconds."""
+    m = _DURATION.match(text or "")
+    if not m:
+        raise ConfigError(
+            f"Cannot read duration {text!r}. Use a number with s, m, h, d or w, e.g. 7d or 24h."
+        )
+    return int(float(m.group(1)) * _UNITS[m.group(2) or "s"])
+
+
+def pick_format(json_flag: bool, csv_flag: bool) -> Format:
+    """Resolve --json/--csv into one output format."""
+    if json_flag and csv_flag:
+        raise ConfigError("Choose one of --json and --csv.")
+    return Format.json if json_flag else Format.csv if csv_flag else Format.table
+
+
+def parse_map(values: list[str]) -> dict[str, str]:
+    """Read repeated ``--map field=COLUMN`` options."""
+    out: dict[str, str] = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise ConfigError(f"Cannot read --map {item!r}. Write it as field=COLUMN.")
+        out[key.strip()] = value.strip()
+    return out

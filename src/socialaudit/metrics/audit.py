@@ -1,0 +1,151 @@
+"""The audit runner: turns the metric expressions into the results users see.
+
+This is where responsiveness expressions are executed (on whichever engine is given) and
+shaped into the documented JSON (``audit --json``); presentation layers call these functions
+and never compute metrics themselves.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import ibis
+import pandas as pd
+
+from socialaudit.errors import MetricError
+from socialaudit.metrics import responsiveness as rs
+from socialaudit.metrics.base import Engine
+
+RATE_KEYS = (
+    "turns",
+    "answered",
+    "response_rate",
+    "frt_median_s",
+    "frt_p90_s",
+    "sla_attainment",
+    "negative_frt",
+    "backlog_24h",
+    "backlog_7d",
+    "backlog_30d",
+)
+_INT_KEYS = {"turns", "answered", "negative_frt", "backlog_24h", "backlog_7d", "backlog_30d"}
+
+
+def _clean(key: str, value: Any) -> Any:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return None
+    if key in _INT_KEYS:
+        return int(value)
+    return float(value)
+
+
+def _check_org(engine: Engine, org: str | None) -> None:
+    if org is None:
+        return
+    orgs = engine.table("orgs")
+    if int(engine.execute(orgs.filter(orgs.org_id == org).count())) == 0:
+        known = engine.execute(orgs.select("org_id").order_by("org_id").limit(8))
+        hint = ", ".join(known["org_id"]) if len(known) else "none yet"
+        raise MetricError(
+            f"No organization {org!r} in the store (some are: {hint}). "
+            "Run `socialaudit orgs` to list them."
+        )
+
+
+def audit(
+    engine: Engine,
+    /,
+    *,
+    sla_minutes: int | None = None,
+    org: str | None = None,
+    turns: rs.TurnTables | None = None,
+) -> dict[str, Any]:
+    """Return the responsiveness audit of every org (or one) in the documented JSON shape.
+
+    ``actionable`` is ``None`` until posts carry intent and spam enrichments: reporting the
+    ``all`` figures under that name would misstate them.
+    """
+    _check_org(engine, org)
+    tt = turns or rs.build_turns(engine)
+    expr = rs.responsiveness(tt.turns, engine.table("orgs"), sla_minutes=sla_minutes)
+    if org is not None:
+        expr = expr.filter(expr.org_id == org)
+    frame = engine.execute(expr)
+    orgs_out = []
+    for row in frame.to_dict("records"):
+        figures = {key: _clean(key, row[key]) for key in RATE_KEYS}
+        orgs_out.append(
+            {"org": row["org_id"], "responsiveness": {"all": figures, "actionable": None}}
+        )
+    return {
+        "reference_time": _iso(tt.reference_time),
+        "metrics_version": rs.RESPONSIVENESS.version,
+        "orgs": orgs_out,
+    }
+
+
+def _iso(ts: Any) -> str | None:
+    if ts is None:
+        return None
+    stamp = pd.Timestamp(ts)
+    if stamp.tzinfo is None:
+        stamp = stamp.tz_localize("UTC")
+    return stamp.isoformat()
+
+
+def turns(
+    engine: Engine,
+    /,
+    *,
+    org: str | None = None,
+    unanswered_older_than_s: int | None = None,
+    limit: int | None = None,
+) -> pd.DataFrame:
+    """One row per (org, turn) with permalinks: the per-conversation export.
+
+    With ``unanswered_older_than_s`` only unanswered turns strictly older than that remain,
+    oldest first.
+    """
+    _check_org(engine, org)
+    tt = rs.build_turns(engine)
+    t = tt.turns
+    if org is not None:
+        t = t.filter(t.org_id == org)
+    if unanswered_older_than_s is not None:
+        t = rs.unanswered(t, older_than_s=unanswered_older_than_s)
+    posts = engine.table("posts")
+    opener = posts.select(
+        "platform", turn_id=posts.post_id, opener_permalink=posts.permalink, opener_text=posts.text
+    )
+    reply = posts.select(
+        "platform", first_response_id=posts.post_id, first_response_permalink=posts.permalink
+    )
+    j = t.left_join(opener, ["platform", "turn_id"]).left_join(
+        reply, ["platform", "first_response_id"]
+    )
+    j = j.select(
+        "org_id",
+        "platform",
+        opener_id=j.turn_id,
+        opener_author=j.opener_author,
+        opener_created_at=j.opener_created_at,
+        opener_permalink=j.opener_permalink,
+        followups=j.followups,
+        answered=j.answered,
+        first_response_id=j.first_response_id,
+        first_response_at=j.first_response_at,
+        first_response_permalink=j.first_response_permalink,
+        frt_s=j.frt_s,
+        age_s=j.age_s,
+        opener_text=j.opener_text,
+    )
+    order = (
+        [ibis.desc("age_s"), "opener_id"]
+        if unanswered_older_than_s is not None
+        else ["org_id", "opener_created_at", "opener_id"]
+    )
+    j = j.order_by(order)
+    if limit is not None:
+        j = j.limit(limit)
+    return engine.execute(j)

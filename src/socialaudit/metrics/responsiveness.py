@@ -1,0 +1,282 @@
+"""Responsiveness (SPEC section 5): turns, inbox membership, answers, FRT, SLA and backlog.
+
+Every function here returns an unexecuted Ibis table. The only iteration is the self-thread
+walk (:func:`turn_ids`), which jumps pointers (each round doubles how far a post's pointer
+reaches up its chain of same-author replies) and stops when no pointer can move: a few
+rounds even for long threads, each one join over self-replies only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import ibis
+
+from socialaudit.metrics.base import Engine, MetricFamily, epoch_s, register
+
+DAY = 86_400
+BACKLOG_AGES = {"backlog_24h": DAY, "backlog_7d": 7 * DAY, "backlog_30d": 30 * DAY}
+DEFAULT_SLA_MINUTES = 60
+MAX_JUMP_ROUNDS = 40
+
+
+def link_parents(posts: ibis.Table) -> ibis.Table:
+    """Posts with their parent's author and time (NULL when the parent is absent or missing)."""
+    p = posts.select("platform", "post_id", "author_id", "created_at", "parent_id", "inbound")
+    parents = posts.select(
+        platform=posts.platform,
+        parent_id=posts.post_id,
+        parent_author=posts.author_id,
+        parent_created_at=posts.created_at,
+    )
+    return p.left_join(parents, ["platform", "parent_id"]).select(
+        p.platform,
+        p.post_id,
+        p.author_id,
+        p.created_at,
+        p.parent_id,
+        p.inbound,
+        parents.parent_author,
+        parents.parent_created_at,
+    )
+
+
+def self_reply_pointers(linked: ibis.Table) -> ibis.Table:
+    """One row per post that replies to its own author's post present in the data set."""
+    return linked.filter(
+        linked.parent_author.notnull() & (linked.parent_author == linked.author_id)
+    ).select("platform", "post_id", up=linked.parent_id)
+
+
+def jump(pointers: ibis.Table) -> ibis.Table:
+    """One pointer-jumping round: each pointer moves to where its target points."""
+    a = pointers
+    b = pointers.select("platform", target=pointers.post_id, next_up=pointers.up)
+    j = a.left_join(b, [a.platform == b.platform, a.up == b.target])
+    return j.select(a.platform, a.post_id, up=ibis.coalesce(j.next_up, a.up))
+
+
+def unresolved(pointers: ibis.Table) -> ibis.Table:
+    """Pointers whose target still has a pointer: the walk goes on while any remain."""
+    b = pointers.select("platform", target=pointers.post_id)
+    return pointers.semi_join(b, [pointers.platform == b.platform, pointers.up == b.target])
+
+
+def turn_ids(engine: Engine, linked: ibis.Table) -> ibis.Table:
+    """Map each self-reply to its turn opener: the top of its same-author chain.
+
+    Iterated joins, not a loop over posts: each round is one join of the (small) table of
+    self-replies with itself, materialized, until no pointer moves.
+    """
+    pointers = engine.cache(self_reply_pointers(linked))
+    for _ in range(MAX_JUMP_ROUNDS):
+        if int(engine.execute(unresolved(pointers).count())) == 0:
+            return pointers
+        pointers = engine.cache(jump(pointers))
+    raise RuntimeError("self-thread walk did not converge; is there a reply cycle?")
+
+
+def turn_posts(linked: ibis.Table, pointers: ibis.Table) -> ibis.Table:
+    """Every post with the id of the turn it belongs to (its own id for an opener)."""
+    j = linked.left_join(pointers, ["platform", "post_id"])
+    return j.select(
+        *[j[c] for c in linked.columns],
+        turn_id=ibis.coalesce(j.up, j.post_id),
+    )
+
+
+def org_accounts_lower(org_accounts: ibis.Table) -> ibis.Table:
+    """Org accounts with the lower-cased handle that mentions are compared against."""
+    return org_accounts.select(
+        "org_id", "platform", "account_id", handle_l=org_accounts.handle.lower()
+    )
+
+
+def org_replies(posts: ibis.Table, tposts: ibis.Table, org_accounts: ibis.Table) -> ibis.Table:
+    """Posts by an org that reply to a post of some turn: (org, turn, reply id and time)."""
+    oa = org_accounts.select("org_id", "platform", author_id=org_accounts.account_id)
+    op = posts.select("platform", "post_id", "author_id", "created_at", "parent_id").join(
+        oa, ["platform", "author_id"]
+    )
+    target = tposts.select("platform", parent_id=tposts.post_id, turn_id=tposts.turn_id)
+    j = op.join(target, ["platform", "parent_id"])
+    return j.select(
+        j.org_id,
+        j.platform,
+        j.turn_id,
+        reply_id=j.post_id,
+        reply_created_at=j.created_at,
+    )
+
+
+def inbox(
+    posts: ibis.Table,
+    tposts: ibis.Table,
+    org_accounts: ibis.Table,
+    replies: ibis.Table,
+) -> ibis.Table:
+    """(org, turn) pairs where the turn is in the org's inbox (SPEC section 5).
+
+    A turn is O's when its opener replies to O, a post of the turn mentions one of O's
+    handles (case-insensitive, whole handle), or O replies to a post of the turn.
+    """
+    oa = org_accounts_lower(org_accounts)
+    openers = tposts.filter(tposts.post_id == tposts.turn_id)
+    by_parent = openers.join(
+        oa.select("org_id", "platform", parent_author=oa.account_id),
+        ["platform", "parent_author"],
+    ).select("org_id", "platform", "turn_id")
+    mentions = (
+        posts.select("platform", "post_id", handle_l=posts.mentions.unnest().lower())
+        .join(tposts.select("platform", "post_id", "turn_id"), ["platform", "post_id"])
+        .join(oa.select("org_id", "platform", "handle_l"), ["platform", "handle_l"])
+        .select("org_id", "platform", "turn_id")
+    )
+    answered = replies.select("org_id", "platform", "turn_id")
+    return ibis.union(by_parent, mentions, answered, distinct=True)
+
+
+def org_turns(
+    posts: ibis.Table,
+    tposts: ibis.Table,
+    org_accounts: ibis.Table,
+    *,
+    reference_epoch_s: int,
+) -> ibis.Table:
+    """One row per (org, turn): opener, follow-ups, first response, FRT and age.
+
+    Turns opened by the org's own accounts, or marked outbound by the source, are not
+    inbound and are left out.
+    """
+    replies = org_replies(posts, tposts, org_accounts)
+    members = inbox(posts, tposts, org_accounts, replies)
+    sizes = tposts.group_by(["platform", "turn_id"]).agg(n_posts=tposts.count())
+    openers = tposts.filter(tposts.post_id == tposts.turn_id).select(
+        "platform",
+        "turn_id",
+        opener_author=tposts.author_id,
+        opener_created_at=tposts.created_at,
+        opener_inbound=tposts.inbound,
+    )
+    first = replies.group_by(["org_id", "platform", "turn_id"]).agg(
+        first_response_at=replies.reply_created_at.min(),
+        first_response_id=replies.reply_id.argmin(replies.reply_created_at),
+    )
+    own = org_accounts.select("org_id", "platform", opener_author=org_accounts.account_id)
+    t = (
+        members.join(openers, ["platform", "turn_id"])
+        .join(sizes, ["platform", "turn_id"])
+        .anti_join(own, ["org_id", "platform", "opener_author"])
+    )
+    t = t.filter(t.opener_inbound.isnull() | t.opener_inbound)
+    t = t.left_join(first, ["org_id", "platform", "turn_id"])
+    opened_s = epoch_s(t.opener_created_at)
+    frt = epoch_s(t.first_response_at) - opened_s
+    return t.select(
+        t.org_id,
+        t.platform,
+        t.turn_id,
+        t.opener_author,
+        t.opener_created_at,
+        followups=(t.n_posts - 1).cast("int64"),
+        answered=t.first_response_at.notnull(),
+        first_response_id=t.first_response_id,
+        first_response_at=t.first_response_at,
+        frt_s=frt.cast("int64"),
+        age_s=(ibis.literal(reference_epoch_s, type="int64") - opened_s).cast("int64"),
+    )
+
+
+RESPONSIVENESS = MetricFamily(
+    name="responsiveness",
+    title="Responsiveness",
+    description=(
+        "Whether an organization answers the turns in its inbox, how fast (median and p90 "
+        "first-response time), SLA attainment and the unanswered backlog."
+    ),
+    requires=("posts", "org_accounts", "orgs"),
+    params={"sla_minutes": "SLA in minutes for orgs without their own (default 60)"},
+)
+
+
+@register(RESPONSIVENESS)
+def responsiveness(
+    turns: ibis.Table, orgs: ibis.Table, /, *, sla_minutes: int | None = None
+) -> ibis.Table:
+    """Per-org responsiveness over :func:`org_turns` (the ``all`` variant: no exclusions).
+
+    ``sla_minutes`` overrides every org's own SLA when given; otherwise an org's
+    ``sla_minutes`` applies, and 60 minutes where it has none.
+    """
+    if sla_minutes is not None:
+        sla_s = ibis.literal(int(sla_minutes) * 60, type="int64")
+        o = orgs.select("org_id", sla_s=sla_s)
+    else:
+        o = orgs.select(
+            "org_id",
+            sla_s=(orgs.sla_minutes.fill_null(DEFAULT_SLA_MINUTES) * 60).cast("int64"),
+        )
+    t = turns.join(o, "org_id")
+    timed = t.answered & (t.frt_s >= 0)
+    negative = t.answered & (t.frt_s < 0)
+    unanswered = ~t.answered
+    agg = t.group_by("org_id").agg(
+        turns=t.count(),
+        answered=t.answered.cast("int64").sum(),
+        negative_frt=negative.cast("int64").sum(),
+        within_sla=(timed & (t.frt_s <= t.sla_s)).cast("int64").sum(),
+        frt_median_s=t.frt_s.cast("float64").quantile(0.5, where=timed),
+        frt_p90_s=t.frt_s.cast("float64").quantile(0.9, where=timed),
+        **{
+            name: (unanswered & (t.age_s > seconds)).cast("int64").sum()
+            for name, seconds in BACKLOG_AGES.items()
+        },
+    )
+    j = o.left_join(agg, "org_id")
+    n = j.turns.fill_null(0)
+    answered = j.answered.fill_null(0)
+    negative_n = j.negative_frt.fill_null(0)
+    return j.select(
+        org_id=j.org_id,
+        turns=n,
+        answered=answered,
+        response_rate=answered.cast("float64") / n.nullif(0).cast("float64"),
+        frt_median_s=j.frt_median_s,
+        frt_p90_s=j.frt_p90_s,
+        sla_attainment=j.within_sla.fill_null(0).cast("float64")
+        / (n - negative_n).nullif(0).cast("float64"),
+        negative_frt=negative_n,
+        **{name: j[name].fill_null(0) for name in BACKLOG_AGES},
+    ).order_by("org_id")
+
+
+def unanswered(turns: ibis.Table, /, *, older_than_s: int = 0) -> ibis.Table:
+    """Unanswered turns strictly older than ``older_than_s`` at the reference time."""
+    return turns.filter(~turns.answered & (turns.age_s > older_than_s)).order_by(
+        [ibis.desc("age_s"), "turn_id"]
+    )
+
+
+@dataclass(frozen=True)
+class TurnTables:
+    """The turn-level tables an audit is built from, materialized once per run."""
+
+    reference_time: datetime | None
+    turns: ibis.Table
+
+
+def build_turns(engine: Engine) -> TurnTables:
+    """Compute (and cache) the per-(org, turn) table for everything in the engine's store."""
+    posts = engine.table("posts")
+    ref = engine.execute(posts.created_at.max())
+    if ref is None or (hasattr(ref, "__class__") and str(ref) == "NaT"):
+        ref = None
+    ref_epoch = int(engine.execute(epoch_s(posts.created_at.max()))) if ref is not None else 0
+    linked = engine.cache(link_parents(posts))
+    pointers = turn_ids(engine, linked)
+    tposts = engine.cache(turn_posts(linked, pointers))
+    turns = engine.cache(
+        org_turns(posts, tposts, engine.table("org_accounts"), reference_epoch_s=ref_epoch)
+    )
+    return TurnTables(reference_time=ref, turns=turns)

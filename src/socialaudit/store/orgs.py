@@ -1,0 +1,226 @@
+"""Organizations: derived from a source's direction flag, or declared in ``orgs.toml``.
+
+```toml
+[[org]]
+id = "acme"                 # required; also the name shown unless `name` is given
+name = "Acme Corp"
+peer_group = "telecom"
+sla_minutes = 30
+timezone = "America/New_York"
+claimed_activity = "very active"
+[org.accounts]
+twitter = ["AcmeHelp", "Acme"]
+```
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import ibis
+import pandas as pd
+
+from socialaudit.errors import ConfigError
+from socialaudit.store.store import Store
+
+_ORG_KEYS = {"id", "name", "peer_group", "sla_minutes", "timezone", "claimed_activity", "accounts"}
+
+
+@dataclass(frozen=True)
+class OrgSpec:
+    """One declared organization."""
+
+    org_id: str
+    name: str
+    peer_group: str | None = None
+    sla_minutes: int | None = None
+    timezone: str | None = None
+    claimed_activity: str | None = None
+    accounts: dict[str, list[str]] = field(default_factory=dict)
+
+
+def parse_orgs(path: str | os.PathLike[str]) -> list[OrgSpec]:
+    """Read and validate an orgs.toml; every error names the org and the field."""
+    p = Path(path)
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"No orgs file at {p}. Check the path.") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{p} is not valid TOML ({exc}). Fix the line it names.") from None
+    entries = data.get("org")
+    if not isinstance(entries, list) or not entries:
+        raise ConfigError(f"{p} declares no organizations. Add [[org]] tables with an id.")
+    specs: list[OrgSpec] = []
+    seen: set[str] = set()
+    for n, entry in enumerate(entries, start=1):
+        where = f"{p}, org #{n}"
+        unknown = set(entry) - _ORG_KEYS
+        if unknown:
+            raise ConfigError(
+                f"{where}: unknown key {sorted(unknown)[0]!r}. "
+                f"Known: {', '.join(sorted(_ORG_KEYS))}."
+            )
+        org_id = entry.get("id")
+        if not isinstance(org_id, str) or not org_id.strip():
+            raise ConfigError(f'{where}: needs an id = "...".')
+        if org_id in seen:
+            raise ConfigError(f"{where}: id {org_id!r} is declared twice.")
+        seen.add(org_id)
+        sla = entry.get("sla_minutes")
+        if sla is not None and (not isinstance(sla, int) or isinstance(sla, bool) or sla <= 0):
+            raise ConfigError(f"{where} ({org_id}): sla_minutes must be a positive integer.")
+        tz = entry.get("timezone")
+        if tz is not None:
+            try:
+                ZoneInfo(tz)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ConfigError(
+                    f"{where} ({org_id}): unknown timezone {tz!r}. Use an IANA name like "
+                    "'Europe/Paris'."
+                ) from None
+        accounts = entry.get("accounts", {})
+        if not isinstance(accounts, dict) or not all(
+            isinstance(v, list) and all(isinstance(h, str) for h in v) for v in accounts.values()
+        ):
+            raise ConfigError(
+                f"{where} ({org_id}): accounts must map a platform to a list of handles, "
+                'e.g. twitter = ["AcmeHelp"].'
+            )
+        specs.append(
+            OrgSpec(
+                org_id=org_id,
+                name=str(entry.get("name") or org_id),
+                peer_group=entry.get("peer_group"),
+                sla_minutes=sla,
+                timezone=tz,
+                claimed_activity=entry.get("claimed_activity"),
+                accounts={k: [h.lstrip("@") for h in v] for k, v in accounts.items()},
+            )
+        )
+    return specs
+
+
+def load_orgs(path: str | os.PathLike[str], /, *, store: Store) -> int:
+    """Declare the organizations of an orgs.toml, replacing earlier declarations atomically.
+
+    A handle is resolved to the account id the store knows for it (case-insensitively); a
+    handle not seen yet is kept as its own id. Derived organizations whose accounts are now
+    declared are dropped, so no account counts for two organizations.
+    """
+    specs = parse_orgs(path)
+    org_rows = pd.DataFrame(
+        [
+            {
+                "org_id": s.org_id,
+                "name": s.name,
+                "peer_group": s.peer_group,
+                "sla_minutes": s.sla_minutes,
+                "timezone": s.timezone,
+                "claimed_activity": s.claimed_activity,
+                "origin": "declared",
+            }
+            for s in specs
+        ],
+        columns=[
+            "org_id",
+            "name",
+            "peer_group",
+            "sla_minutes",
+            "timezone",
+            "claimed_activity",
+            "origin",
+        ],
+    ).astype({"sla_minutes": "Int64"})
+    acct_rows = pd.DataFrame(
+        [
+            {"org_id": s.org_id, "platform": platform, "handle": handle}
+            for s in specs
+            for platform, handles in s.accounts.items()
+            for handle in handles
+        ],
+        columns=["org_id", "platform", "handle"],
+    )
+    with store.transaction() as con:
+        con.register("_sa_org_rows", org_rows)
+        con.register("_sa_acct_rows", acct_rows)
+        try:
+            con.execute(
+                """CREATE TEMP TABLE _sa_decl AS
+                SELECT r.org_id, r.platform,
+                       coalesce(any_value(a.account_id), r.handle) AS account_id,
+                       coalesce(any_value(a.handle), r.handle) AS handle
+                FROM _sa_acct_rows r LEFT JOIN accounts a
+                  ON a.platform = r.platform AND lower(a.handle) = lower(r.handle)
+                GROUP BY r.org_id, r.platform, r.handle"""
+            )
+            clash = con.execute(
+                """SELECT platform, handle, count(DISTINCT org_id) FROM _sa_decl
+                GROUP BY platform, account_id, handle HAVING count(DISTINCT org_id) > 1"""
+            ).fetchall()
+            if clash:
+                platform, handle, _ = clash[0]
+                raise ConfigError(
+                    f"{path}: account {platform}:{handle} is declared for two organizations."
+                )
+            con.execute(
+                """DELETE FROM org_accounts WHERE org_id IN
+                (SELECT org_id FROM orgs WHERE origin = 'declared')
+                OR (platform, account_id) IN (SELECT platform, account_id FROM _sa_decl)
+                OR org_id IN (SELECT org_id FROM _sa_org_rows)"""
+            )
+            con.execute(
+                """DELETE FROM orgs WHERE origin = 'declared' OR org_id IN
+                (SELECT org_id FROM _sa_org_rows)
+                OR (origin = 'derived' AND org_id NOT IN (SELECT org_id FROM org_accounts))"""
+            )
+            con.execute("INSERT INTO orgs SELECT * FROM _sa_org_rows")
+            con.execute(
+                "INSERT INTO org_accounts SELECT org_id, platform, account_id, handle FROM _sa_decl"
+            )
+        finally:
+            con.execute("DROP TABLE IF EXISTS _sa_decl")
+            con.unregister("_sa_org_rows")
+            con.unregister("_sa_acct_rows")
+    return len(specs)
+
+
+def orgs_table(store: Store) -> ibis.Table:
+    """Organizations with their accounts and post counts, as an expression."""
+    orgs = store.table("orgs")
+    oa = store.table("org_accounts")
+    posts = store.table("posts")
+    counts = (
+        posts.select("platform", account_id=posts.author_id)
+        .join(oa, ["platform", "account_id"])
+        .group_by("org_id")
+        .agg(posts=ibis._.count())
+    )
+    accounts = oa.group_by("org_id").agg(
+        accounts=(oa.platform + ibis.literal(":") + oa.handle).group_concat(", ")
+    )
+    j = orgs.left_join(accounts, "org_id").left_join(counts, "org_id")
+    return j.select(
+        "org_id",
+        "name",
+        "origin",
+        "peer_group",
+        "sla_minutes",
+        "timezone",
+        "claimed_activity",
+        accounts=j.accounts,
+        posts=j.posts.fill_null(0),
+    ).order_by("org_id")
+
+
+def list_orgs(store: Store) -> list[dict[str, Any]]:
+    """Return every organization as a plain dict (for the CLI and API)."""
+    frame = store.execute(orgs_table(store))
+    return [
+        {k: (None if pd.isna(v) else v) for k, v in row.items()} for row in frame.to_dict("records")
+    ]
