@@ -111,12 +111,11 @@ def import_file(
     else:
         importer = base.detect(sample)
     started_at = _utcnow()
+    # On failure the rollback discards the temporary tables with everything else.
     with store.transaction() as con:
-        try:
-            staged = importer.stage(con, src, options)
-            result = _commit_stage(con, importer, staged, src, started_at)
-        finally:
-            _drop_temp(con)
+        staged = importer.stage(con, src, options)
+        result = _commit_stage(con, importer, staged, src, started_at)
+        _drop_temp(con)
     return _replace_seconds(result, time.perf_counter() - started)
 
 

@@ -82,7 +82,8 @@ def scan(path: Path) -> CsvFile:
                 "Replace the bare \\r characters before importing."
             )
         placeholder = free[0]
-    head = first.decode("utf-8", errors="replace").lstrip("\ufeff")
+    with path.open("rb") as fh:
+        head = fh.read(1 << 16).decode("utf-8", errors="replace").lstrip("\ufeff")
     first_line = head.split("\n", 1)[0]
     header = next(csv.reader(io.StringIO(first_line.rstrip("\r"))), [])
     return CsvFile(
@@ -150,7 +151,9 @@ def load(con: duckdb.DuckDBPyConnection, info: CsvFile) -> int:
                 "export with a header line."
             ) from None
         con.execute("ALTER TABLE _sa_raw ADD COLUMN __rid BIGINT")
-        con.execute("UPDATE _sa_raw SET __rid = rowid")
+        # Inside a transaction new rows get transaction-local row ids (offset by a large
+        # constant); they are still contiguous and in file order.
+        con.execute("UPDATE _sa_raw SET __rid = rowid - (SELECT min(rowid) FROM _sa_raw)")
     # One reject per record: DuckDB may report several errors for one line.
     con.execute(
         f"""CREATE TEMP TABLE _sa_rejects AS
@@ -212,41 +215,44 @@ def _refuse_truncated(con: duckdb.DuckDBPyConnection, info: CsvFile) -> None:
 def positions(con: duckdb.DuckDBPyConnection, ncols: int, first_line: int = 2) -> None:
     """Number every record in file order: ``_sa_pos(rid, record_no, line_no)``.
 
-    DuckDB gives line numbers for rejected records only. A parsed row's line is the header's
-    line count plus the lines every earlier record spans (1 + the newlines inside its quoted
-    fields), shifted by the rejected records that sit before it. A reject whose line is ``r``
-    sits at ``g = r - (lines of earlier rejects)`` in the coordinates of parsed rows alone, so
-    it precedes a parsed row exactly when ``g <= l0``: an ASOF join. Only run when something is
-    quarantined: clean files need no line numbers.
+    DuckDB reports a rejected record's "line" as its record ordinal plus the header, and
+    gives nothing for parsed rows. Reject ``n`` (1-based) with record number ``r`` has
+    ``r - n`` parsed rows before it, so it precedes parsed row ``k`` (0-based) exactly when
+    ``k + 1 >= r - n + 1``: an ASOF join (adjacent rejects share ``g``; the last counts). Physical line numbers then follow from the lines
+    every earlier record spans (1 + the newlines inside its quoted fields). Only run when
+    something is quarantined: clean files need neither.
     """
     newlines = " + ".join(
         f"coalesce(length(c{i}) - length(replace(c{i}, chr(10), '')), 0)" for i in range(ncols)
     )
-    for name in ("_sa_pos", "_sa_l0", "_sa_rg"):
+    for name in ("_sa_pos", "_sa_rg", "_sa_good", "_sa_all"):
         con.execute(f"DROP TABLE IF EXISTS {name}")
     con.execute(
-        f"""CREATE TEMP TABLE _sa_l0 AS
-        SELECT __rid AS rid, {first_line} + coalesce(sum(1 + {newlines}) OVER (
-            ORDER BY __rid ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS l0
-        FROM _sa_raw"""
-    )
-    con.execute(
-        """CREATE TEMP TABLE _sa_rg AS
-        SELECT line_no, line_no - coalesce(sum(span) OVER (
-            ORDER BY line_no ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS g,
-            sum(span) OVER (ORDER BY line_no) AS cum_span,
-            row_number() OVER (ORDER BY line_no) AS n
+        f"""CREATE TEMP TABLE _sa_rg AS
+        SELECT line_no AS reported, line_no - {first_line - 1} AS record_no, span,
+               row_number() OVER (ORDER BY line_no) AS n
         FROM _sa_rejects"""
     )
     con.execute(
-        """CREATE TEMP TABLE _sa_pos AS
-        SELECT p.rid, p.rid + 1 + coalesce(r.n, 0) AS record_no,
-               p.l0 + coalesce(r.cum_span, 0) AS line_no
-        FROM _sa_l0 p ASOF LEFT JOIN _sa_rg r ON p.l0 >= r.g"""
+        f"""CREATE TEMP TABLE _sa_good AS
+        SELECT p.rid, p.rid + 1 + coalesce(r.n, 0) AS record_no, p.span
+        FROM (SELECT __rid AS rid, 1 + {newlines} AS span FROM _sa_raw) p
+        ASOF LEFT JOIN (SELECT record_no - n + 1 AS g, max(n) AS n FROM _sa_rg GROUP BY g) r
+            ON p.rid + 1 >= r.g"""
     )
     con.execute(
-        """UPDATE _sa_rejects SET record_no = q.record_no FROM (
-            SELECT r.line_no, r.n + coalesce(p.rid + 1, 0) AS record_no
-            FROM _sa_rg r ASOF LEFT JOIN _sa_l0 p ON r.g > p.l0) q
-        WHERE _sa_rejects.line_no = q.line_no"""
+        f"""CREATE TEMP TABLE _sa_all AS
+        SELECT rid, record_no, {first_line} + coalesce(sum(span) OVER (
+            ORDER BY record_no ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS line_no
+        FROM (SELECT rid, record_no, span FROM _sa_good
+              UNION ALL SELECT NULL, record_no, span FROM _sa_rg)"""
+    )
+    con.execute(
+        "CREATE TEMP TABLE _sa_pos AS SELECT rid, record_no, line_no FROM _sa_all "
+        "WHERE rid IS NOT NULL"
+    )
+    con.execute(
+        """UPDATE _sa_rejects SET record_no = a.record_no, line_no = a.line_no
+        FROM _sa_rg r JOIN _sa_all a ON a.rid IS NULL AND a.record_no = r.record_no
+        WHERE _sa_rejects.line_no = r.reported"""
     )

@@ -1,0 +1,393 @@
+"""The synthetic market: deterministic, well-formed, and its truth.json is really the truth.
+
+Three layers of checking:
+1. the files are byte-identical per seed and look like a real TWCS export;
+2. an independent brute-force reading of the CSV (plain Python, straight from SPEC section 5)
+   reproduces the planted truth, so the truth does not merely restate the generator;
+3. the real pipeline (import, orgs, audit) reproduces the truth exactly, over several seeds.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import re
+import tempfile
+import time
+import tomllib
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from socialaudit.synthetic import (
+    PROFILES,
+    QUARANTINE_REASONS,
+    TIERS,
+    MarketTruth,
+    generate_market,
+)
+
+FILES = ("market.csv", "truth.json", "orgs.toml")
+MENTION = re.compile(r"(?<![A-Za-z0-9_])@([A-Za-z0-9_]+)")
+TWITTER_TIME = "%a %b %d %H:%M:%S %z %Y"
+METRICS = (
+    "turns",
+    "answered",
+    "response_rate",
+    "frt_median_s",
+    "frt_p90_s",
+    "sla_attainment",
+    "negative_frt",
+    "backlog_24h",
+    "backlog_7d",
+    "backlog_30d",
+)
+
+
+@pytest.fixture(scope="module")
+def market(tmp_path_factory: pytest.TempPathFactory) -> MarketTruth:
+    return generate_market(tmp_path_factory.mktemp("market"), seed=7)
+
+
+# --- 1. determinism and format ------------------------------------------------------------
+
+
+def test_same_seed_gives_identical_bytes(tmp_path: Path) -> None:
+    generate_market(tmp_path / "a", seed=11, scale=0.5)
+    generate_market(tmp_path / "b", seed=11, scale=0.5)
+    generate_market(tmp_path / "c", seed=12, scale=0.5)
+    for name in FILES:
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+    assert (tmp_path / "a" / "market.csv").read_bytes() != (
+        tmp_path / "c" / "market.csv"
+    ).read_bytes()
+
+
+def test_generation_is_fast(tmp_path: Path) -> None:
+    started = time.perf_counter()
+    generate_market(tmp_path, seed=3)
+    assert time.perf_counter() - started < 1.0
+
+
+def test_bad_scale_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="scale must be positive"):
+        generate_market(tmp_path, scale=0)
+
+
+def test_csv_looks_like_twcs(market: MarketTruth) -> None:
+    raw = market.csv_path.read_bytes()
+    text = raw.decode("utf-8")
+    assert text.startswith(
+        "tweet_id,author_id,inbound,created_at,text,response_tweet_id,in_response_to_tweet_id\n"
+    )
+    assert "\r\n" not in text and text.endswith("\n")
+    lines = text.split("\n")[1:-1]
+    assert len(lines) == market.truth["rows_written"]
+    assert 2000 <= market.truth["records"] <= 4000
+    # Bare CRs sit unquoted inside a record, as in real TWCS copies.
+    cr_lines = [line for line in lines if "\r" in line]
+    assert len(cr_lines) == market.truth["planted"]["bare_cr_texts"] >= 2
+    assert all('"' not in line for line in cr_lines)
+    records = _read_records(market.csv_path)
+    assert len(records) == market.truth["records"]
+    good = [r for r in records if len(r) == 7 and r[0] and r[2] in ("True", "False")]
+    stamps = [r[3] for r in good]
+    assert all(
+        re.fullmatch(r"\w{3} \w{3} \d\d \d\d:\d\d:\d\d \+0000 \d{4}", s) for s in stamps[:50]
+    )
+    parents = [r[6] for r in good if r[6]]
+    assert any(p.endswith(".0") for p in parents) and any(not p.endswith(".0") for p in parents)
+    assert any("," in r[5] for r in good)
+    assert any("\n" in r[4] for r in good)
+    assert any("<script>alert(1)</script>" in r[4] for r in good)
+    assert any('" onerror=' in r[4] for r in good)
+    assert any("@AcmeHelpDesk" in r[4] for r in good)
+    assert any(r[4].startswith("@acmehelp ") for r in good)
+    assert any(ord(c) > 0xFFFF for r in good for c in r[4])  # emoji
+    brands = {r[1] for r in good if r[2] == "False"}
+    customers = {r[1] for r in good if r[2] == "True"}
+    assert all(c.isdigit() for c in customers)
+    assert brands <= {p.handle for p in PROFILES}
+    orgs = tomllib.loads(market.orgs_path.read_text(encoding="utf-8"))["org"]
+    assert [o["id"] for o in orgs] == [p.handle for p in PROFILES]
+    assert all(o["accounts"]["twitter"] == [o["id"]] for o in orgs)
+    assert {o["sla_minutes"] for o in orgs} == {30, 60}
+
+
+def test_truth_is_self_consistent(market: MarketTruth) -> None:
+    t = market.truth
+    assert t["inserted"] + t["duplicates"] + t["quarantined"] == t["records"]
+    assert sum(t["quarantine_by_reason"].values()) == t["quarantined"]
+    assert set(t["quarantine_by_reason"]) == set(QUARANTINE_REASONS)
+    assert all(n >= 1 for n in t["quarantine_by_reason"].values())
+    assert t["duplicates"] >= 3 and t["quality"]["skew"] >= 1 and t["quality"]["orphans"] >= 1
+    assert t["rows_written"] > t["records"]  # quoted newlines inside texts
+    assert market.reference_time == datetime(2017, 12, 1, 10, tzinfo=UTC)
+    assert {o["tier_intent"] for o in t["orgs"].values()} == set(TIERS)
+    assert MarketTruth.load(market.out_dir) == market
+    planted = t["planted"]
+    for key in (
+        "self_thread_before_answer",
+        "self_thread_after_answer",
+        "replies_to_org_posts",
+        "customer_to_customer_mentioning_org",
+        "customer_to_customer_silent",
+        "mention_traps_not_counted",
+        "orphan_openers",
+        "negative_frt",
+        "deflections",
+        "markup_texts",
+        "multiline_texts",
+    ):
+        assert planted[key] >= 1, key
+    for org in t["orgs"].values():
+        n, a = org["turns"], org["answered"]
+        assert len(org["turn_opener_ids"]) == n
+        assert len(org["unanswered_opener_ids"]) == n - a
+        assert set(org["unanswered_opener_ids"]) <= set(org["turn_opener_ids"])
+        assert org["backlog_24h"] >= org["backlog_7d"] >= org["backlog_30d"]
+        assert org["backlog_24h"] <= n - a
+        if n:
+            assert org["response_rate"] == pytest.approx(a / n)
+
+
+@pytest.mark.parametrize("seed", [7, 8, 9, 10])
+def test_every_tier_behaves_as_intended(tmp_path: Path, seed: int) -> None:
+    market = generate_market(tmp_path, seed=seed)
+    for org in market.orgs.values():
+        tier = org["tier_intent"]
+        if tier == "leader":
+            assert org["response_rate"] >= 0.8 and org["frt_median_s"] < 3600
+            assert org["backlog_7d"] == 0 and org["turns"] >= 50
+        elif tier == "engaged":
+            assert 0.5 <= org["response_rate"] < 0.8
+            assert 3600 <= org["frt_median_s"] <= 24 * 3600
+        elif tier == "rudimentary":
+            assert org["response_rate"] < 0.5 and org["backlog_30d"] > 0
+            assert org["frt_median_s"] > 24 * 3600
+        elif tier == "dormant":
+            assert org["answered"] == 0 and org["turns"] > 0
+        else:
+            assert org["turns"] == 0
+            assert org["response_rate"] is None and org["frt_median_s"] is None
+            assert org["sla_attainment"] is None
+
+
+# --- 2. independent brute-force check of the truth -----------------------------------------
+
+
+def _read_records(path: Path) -> list[list[str]]:
+    """Split records at LF only: bare CRs are text (Python's csv would end a record there)."""
+    text = path.read_bytes().decode("utf-8").replace("\r", "\x1e")
+    rows = list(csv.reader(io.StringIO(text, newline="")))[1:]
+    return [[f.replace("\x1e", "\r") for f in row] for row in rows]
+
+
+def _brute_force_audit(market: MarketTruth) -> dict[str, Any]:
+    """SPEC section 5 read literally, with plain loops over the CSV."""
+    posts: dict[str, dict[str, Any]] = {}
+    reasons: dict[str, int] = {}
+    duplicates = 0
+    for rec in _read_records(market.csv_path):
+        reason = None
+        if len(rec) != 7:
+            reason = "wrong number of fields"
+        elif not rec[0]:
+            reason = "missing post id"
+        elif rec[2] not in ("True", "False"):
+            reason = "bad inbound flag"
+        else:
+            try:
+                created = datetime.strptime(rec[3], TWITTER_TIME)
+            except ValueError:
+                reason = "bad timestamp"
+        if reason:
+            reasons[reason] = reasons.get(reason, 0) + 1
+            continue
+        if rec[0] in posts:
+            duplicates += 1
+            continue
+        parent = rec[6][:-2] if rec[6].endswith(".0") else rec[6]
+        posts[rec[0]] = {
+            "author": rec[1],
+            "inbound": rec[2] == "True",
+            "t": int(created.timestamp()),
+            "text": rec[4],
+            "parent": parent or None,
+            "mentions": {m.lower() for m in MENTION.findall(rec[4])},
+        }
+    ref = max(p["t"] for p in posts.values())
+
+    def opener(pid: str) -> str:
+        while True:
+            parent = posts[pid]["parent"]
+            if parent in posts and posts[parent]["author"] == posts[pid]["author"]:
+                pid = parent
+            else:
+                return pid
+
+    turns: dict[str, list[str]] = {}
+    for pid, p in posts.items():
+        if p["inbound"]:
+            turns.setdefault(opener(pid), []).append(pid)
+    orgs = tomllib.loads(market.orgs_path.read_text(encoding="utf-8"))["org"]
+    out: dict[str, Any] = {}
+    for org in orgs:
+        handle, sla = org["accounts"]["twitter"][0], org["sla_minutes"] * 60
+        replies = [p for p in posts.values() if p["author"] == handle]
+        rows = []
+        for op, members in turns.items():
+            parent = posts[op]["parent"]
+            first = min((r["t"] for r in replies if r["parent"] in members), default=None)
+            mine = (
+                (parent in posts and posts[parent]["author"] == handle)
+                or any(handle.lower() in posts[m]["mentions"] for m in members)
+                or first is not None
+            )
+            if mine:
+                rows.append((op, posts[op]["t"], first))
+        answered = [r for r in rows if r[2] is not None]
+        frts = [r[2] - r[1] for r in answered]
+        timed = [f for f in frts if f >= 0]
+        negative = len(frts) - len(timed)
+        unanswered = [r for r in rows if r[2] is None]
+        out[handle] = {
+            "turns": len(rows),
+            "answered": len(answered),
+            "response_rate": len(answered) / len(rows) if rows else None,
+            "frt_median_s": float(np.quantile(timed, 0.5)) if timed else None,
+            "frt_p90_s": float(np.quantile(timed, 0.9)) if timed else None,
+            "sla_attainment": (
+                sum(f <= sla for f in timed) / (len(rows) - negative)
+                if len(rows) - negative
+                else None
+            ),
+            "negative_frt": negative,
+            "backlog_24h": sum(ref - r[1] > 86400 for r in unanswered),
+            "backlog_7d": sum(ref - r[1] > 7 * 86400 for r in unanswered),
+            "backlog_30d": sum(ref - r[1] > 30 * 86400 for r in unanswered),
+            "turn_opener_ids": sorted((r[0] for r in rows), key=int),
+            "unanswered_opener_ids": sorted((r[0] for r in unanswered), key=int),
+        }
+    return {
+        "reference_time": datetime.fromtimestamp(ref, UTC).isoformat(),
+        "inserted": len(posts),
+        "duplicates": duplicates,
+        "quarantine_by_reason": reasons,
+        "skew": sum(
+            1 for p in posts.values() if p["parent"] in posts and p["t"] < posts[p["parent"]]["t"]
+        ),
+        "orphans": sum(1 for p in posts.values() if p["parent"] and p["parent"] not in posts),
+        "orgs": out,
+        "turn_owners": {op: [h for h in out if op in out[h]["turn_opener_ids"]] for op in turns},
+    }
+
+
+def _close(actual: Any, expected: Any) -> bool:
+    if expected is None or actual is None:
+        return actual is None and expected is None
+    if isinstance(expected, float) or isinstance(actual, float):
+        return math.isclose(float(actual), float(expected), rel_tol=0, abs_tol=1e-9)
+    return bool(actual == expected)
+
+
+@pytest.mark.parametrize(("seed", "scale"), [(7, 1.0), (1, 0.3), (2024, 0.1), (99, 1.7)])
+def test_truth_matches_brute_force_reading(tmp_path: Path, seed: int, scale: float) -> None:
+    market = generate_market(tmp_path, seed=seed, scale=scale)
+    got = _brute_force_audit(market)
+    t = market.truth
+    assert got["reference_time"] == t["reference_time"]
+    assert got["inserted"] == t["inserted"] and got["duplicates"] == t["duplicates"]
+    assert got["quarantine_by_reason"] == t["quarantine_by_reason"]
+    assert (got["skew"], got["orphans"]) == (t["quality"]["skew"], t["quality"]["orphans"])
+    # The design keeps every turn in at most one org's inbox.
+    assert all(len(owners) <= 1 for owners in got["turn_owners"].values())
+    for handle, expected in t["orgs"].items():
+        for key, value in got["orgs"][handle].items():
+            assert _close(value, expected[key]), (handle, key, value, expected[key])
+
+
+# --- 3. the real pipeline reproduces the truth ----------------------------------------------
+
+_API_NAMES = ("open", "import_file", "load_orgs", "audit", "quality", "turns")
+
+
+def _api() -> Any:
+    try:
+        import socialaudit
+    except ImportError:
+        return None
+    return socialaudit if all(hasattr(socialaudit, n) for n in _API_NAMES) else None
+
+
+def _utc(value: Any) -> datetime:
+    d = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return d if d.tzinfo else d.replace(tzinfo=UTC)
+
+
+@pytest.mark.skipif(
+    _api() is None,
+    reason="socialaudit.open/import_file/load_orgs/audit/quality/turns are not available yet",
+)
+@settings(max_examples=5, deadline=None)
+@given(seed=st.integers(min_value=0, max_value=2**31 - 1), scale=st.sampled_from([0.2, 0.5, 1.0]))
+def test_audit_equals_planted_truth(seed: int, scale: float) -> None:
+    sa = _api()
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "market"
+        market = generate_market(out, seed=seed, scale=scale)
+        t = market.truth
+        store = sa.open(Path(tmp) / "s.duckdb")
+        result = sa.import_file(market.csv_path, store=store)
+        assert (result.read, result.inserted, result.duplicates, result.quarantined) == (
+            t["records"],
+            t["inserted"],
+            t["duplicates"],
+            t["quarantined"],
+        )
+        sa.load_orgs(market.orgs_path, store=store)
+        report = sa.audit(store)
+        assert _utc(report["reference_time"]) == market.reference_time
+        by_org = {o["org"]: o for o in report["orgs"]}
+        assert set(t["orgs"]) <= set(by_org)
+        for handle, expected in t["orgs"].items():
+            got = by_org[handle]["responsiveness"]["all"]
+            diffs = {
+                k: (got.get(k), expected[k]) for k in METRICS if not _close(got.get(k), expected[k])
+            }
+            assert not diffs, f"{handle} (seed={seed}, scale={scale}): (audit, truth) {diffs}"
+            turns = sa.turns(store, org=handle)
+            openers = sorted((str(x) for x in turns["opener_id"]), key=int)
+            assert openers == expected["turn_opener_ids"], handle
+            open_ids = sorted(
+                (
+                    str(x)
+                    for x, a in zip(turns["opener_id"], turns["answered"], strict=True)
+                    if not a
+                ),
+                key=int,
+            )
+            assert open_ids == expected["unanswered_opener_ids"], handle
+            assert int(turns["followups"].sum()) == expected["followups"], handle
+        quality = sa.quality(store)
+        assert (quality["skew"], quality["orphans"], quality["duplicates"]) == (
+            t["quality"]["skew"],
+            t["quality"]["orphans"],
+            t["duplicates"],
+        )
+        reasons = {k: v for k, v in dict(quality["quarantine_by_reason"]).items() if v}
+        assert reasons == {k: v for k, v in t["quarantine_by_reason"].items() if v}
+        store_close = getattr(store, "close", None)
+        if callable(store_close):
+            store_close()
+
+
+def test_truth_json_is_plain_json(market: MarketTruth) -> None:
+    assert json.loads(market.truth_path.read_text(encoding="utf-8")) == dict(market.truth)
