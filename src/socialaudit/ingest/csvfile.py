@@ -218,7 +218,8 @@ def positions(con: duckdb.DuckDBPyConnection, ncols: int, first_line: int = 2) -
     DuckDB reports a rejected record's "line" as its record ordinal plus the header, and
     gives nothing for parsed rows. Reject ``n`` (1-based) with record number ``r`` has
     ``r - n`` parsed rows before it, so it precedes parsed row ``k`` (0-based) exactly when
-    ``k + 1 >= r - n + 1``: an ASOF join (adjacent rejects share ``g``; the last counts). Physical line numbers then follow from the lines
+    ``k + 1 >= r - n + 1``: an ASOF join (adjacent rejects share ``g``; the last
+    counts). Physical line numbers then follow from the lines
     every earlier record spans (1 + the newlines inside its quoted fields). Only run when
     something is quarantined: clean files need neither.
     """
