@@ -25,7 +25,8 @@ from socialaudit.cli.options import Format
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 
-console = Console(highlight=False)
+# Pipes and test runners get a wide fixed width instead of Rich's 80-column fallback.
+console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
 err_console = Console(stderr=True, highlight=False)
 
 
@@ -91,12 +92,15 @@ def emit_table(
     """Print a Rich table; ``columns`` are (key, header) pairs."""
     table = Table(title=title, title_justify="left", header_style="bold")
     for key, header in columns:
-        numeric = key not in untrusted and key not in ("org", "org_id")
+        free_text = key.endswith("text")
         table.add_column(
             header,
-            justify="right" if numeric else "left",
+            justify="left" if key in untrusted else "right",
+            # Numbers, names and links stay on one line; only free text wraps.
+            no_wrap=not free_text,
             overflow="fold",
-            max_width=60 if key in untrusted else None,
+            ratio=1 if free_text else None,
+            min_width=20 if free_text else None,
         )
     fmt = formatters or {}
     for row in rows:
@@ -146,6 +150,8 @@ def _plain(value: Any) -> str:
         return f"{value:,.3f}".rstrip("0").rstrip(".")
     if isinstance(value, int):
         return f"{value:,}"
+    if isinstance(value, str) and len(value) == 25 and value[10] == "T" and value[19:] == "+00:00":
+        return value[:16].replace("T", " ")  # ISO UTC -> "2017-10-31 22:21"
     return str(value)
 
 
