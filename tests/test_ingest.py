@@ -297,3 +297,12 @@ def test_twcs_csv_helper_roundtrip(write_twcs, store: socialaudit.Store) -> None
     path = write_twcs([(5, "9", True, 0, "x", 4)])
     socialaudit.import_file(path, store=store)
     assert store.frame("SELECT parent_id FROM posts").parent_id[0] == "4"
+
+
+def test_truncated_jsonl(tmp_path: Path, store: socialaudit.Store) -> None:
+    p = tmp_path / "cut.jsonl"
+    p.write_text('{"id": 1, "a": "x", "t": "2020-01-01"}\n{"id": 2, "a": "y", "t": "20')
+    mapping = {"id": "id", "author": "a", "created_at": "t"}
+    with pytest.raises(SourceError, match="truncated"):
+        socialaudit.import_file(p, store=store, mapping=mapping)
+    assert store.count("posts") == 0 and store.count("imports") == 0

@@ -163,13 +163,18 @@ class GenericJsonlImporter(base.Importer):
             good[f"m_{k}"] = []
         rejects: list[tuple[int, int, str, str]] = []
         record_no = 0
-        for line_no, line in _lines(path, digest):
+        for line_no, line, complete in _lines(path, digest):
             if not line.strip():
                 continue
             record_no += 1
             try:
                 obj = json.loads(line)
             except ValueError:
+                if not complete:
+                    raise SourceError(
+                        f"File {path} looks truncated: its last line ({line_no}) is cut-off "
+                        "JSON and the file does not end with a newline. Copy or export it again."
+                    ) from None
                 rejects.append((record_no, line_no, line, base.BAD_JSON))
                 continue
             if not isinstance(obj, dict):
@@ -227,12 +232,13 @@ class GenericJsonlImporter(base.Importer):
         return "__raw"
 
 
-def _lines(path: Path, digest: Any) -> Iterator[tuple[int, str]]:
+def _lines(path: Path, digest: Any) -> Iterator[tuple[int, str, bool]]:
+    """Yield (line number, text, ended with a newline)."""
     with path.open("rb") as fh:
         for n, raw in enumerate(fh, start=1):
             digest.update(raw)
             try:
-                yield n, raw.decode("utf-8").rstrip("\r\n")
+                yield n, raw.decode("utf-8").rstrip("\r\n"), raw.endswith(b"\n")
             except UnicodeDecodeError:
                 raise SourceError(
                     f"Line {n} of {path} is not UTF-8. Re-save the file as UTF-8."
