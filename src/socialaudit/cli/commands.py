@@ -35,7 +35,9 @@ def _engine(engine: str, spark_master: str) -> Any:
     if engine == "spark":
         from socialaudit.store.spark import SparkEngine
 
-        return SparkEngine.from_store(_store(read_only=True), master=spark_master)
+        # The engine works on its own Parquet copy; the store can close at once.
+        with _store(read_only=True) as store:
+            return SparkEngine.from_store(store, master=spark_master)
     raise ConfigError(f"Unknown engine {engine!r}. Use duckdb or spark.")
 
 

@@ -141,9 +141,9 @@ def turns(
         opener_text=j.opener_text,
     )
     order = (
-        [ibis.desc("age_s"), "opener_id"]
+        [ibis.desc("age_s"), "opener_id", "org_id", "platform"]
         if unanswered_older_than_s is not None
-        else ["org_id", "opener_created_at", "opener_id"]
+        else ["org_id", "opener_created_at", "opener_id", "platform"]
     )
     j = j.order_by(order)
     if limit is not None:

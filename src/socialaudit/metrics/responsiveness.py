@@ -127,8 +127,10 @@ def inbox(
         oa.select("org_id", "platform", parent_author=oa.account_id),
         ["platform", "parent_author"],
     ).select("org_id", "platform", "turn_id")
+    # Unnest first, then lower-case: Spark rejects a generator nested in an expression.
+    mentioned = posts.select("platform", "post_id", handle=posts.mentions.unnest())
     mentions = (
-        posts.select("platform", "post_id", handle_l=posts.mentions.unnest().lower())
+        mentioned.select("platform", "post_id", handle_l=mentioned.handle.lower())
         .join(tposts.select("platform", "post_id", "turn_id"), ["platform", "post_id"])
         .join(oa.select("org_id", "platform", "handle_l"), ["platform", "handle_l"])
         .select("org_id", "platform", "turn_id")
@@ -159,9 +161,19 @@ def org_turns(
         opener_created_at=tposts.created_at,
         opener_inbound=tposts.inbound,
     )
-    first = replies.group_by(["org_id", "platform", "turn_id"]).agg(
-        first_response_at=replies.reply_created_at.min(),
-        first_response_id=replies.reply_id.argmin(replies.reply_created_at),
+    # The earliest reply; replies in the same second are told apart by id so that every
+    # engine names the same one.
+    ranked = replies.mutate(
+        rank=ibis.row_number().over(
+            group_by=["org_id", "platform", "turn_id"], order_by=["reply_created_at", "reply_id"]
+        )
+    )
+    first = ranked.filter(ranked["rank"] == 0).select(
+        "org_id",
+        "platform",
+        "turn_id",
+        first_response_at=ranked.reply_created_at,
+        first_response_id=ranked.reply_id,
     )
     own = org_accounts.select("org_id", "platform", opener_author=org_accounts.account_id)
     t = (
@@ -254,7 +266,7 @@ def responsiveness(
 def unanswered(turns: ibis.Table, /, *, older_than_s: int = 0) -> ibis.Table:
     """Unanswered turns strictly older than ``older_than_s`` at the reference time."""
     return turns.filter(~turns.answered & (turns.age_s > older_than_s)).order_by(
-        [ibis.desc("age_s"), "turn_id"]
+        [ibis.desc("age_s"), "turn_id", "org_id", "platform"]
     )
 
 
