@@ -79,6 +79,7 @@ class SizeResult:
     audits: list[Measured] = field(default_factory=list)
     floor_rows: int | None = None
     import_summary: str = ""
+    load_avg: tuple[float, float] = (0.0, 0.0)
 
     @staticmethod
     def _median(runs: list[Measured]) -> float:
@@ -170,6 +171,7 @@ def bench_size(rows: int, *, runs: int, seed: int, floor_sql: str, work: Path) -
     path = gen_twcs.ensure(rows, seed=seed)
     result = SizeResult(rows=rows, path=path)
     cli = _socialaudit()
+    before = os.getloadavg()[0]
     for r in range(runs):
         floor_db = work / f"floor_{rows}.duckdb"
         _remove_db(floor_db)
@@ -193,6 +195,8 @@ def bench_size(rows: int, *, runs: int, seed: int, floor_sql: str, work: Path) -
             f"import {result.imports[-1].seconds:.2f} s, audit {result.audits[-1].seconds:.2f} s",
             file=sys.stderr,
         )
+    # Other work on the machine skews timings; the 1-minute load average makes it visible.
+    result.load_avg = (before, os.getloadavg()[0])
     return result
 
 
@@ -238,9 +242,14 @@ def report(
     for r in results:
         print(
             f"- {r.rows:,} rows ({r.path.stat().st_size / 1e6:,.0f} MB): floor loaded "
-            f"{r.floor_rows:,} rows, peak RSS {r.load_rss_mb:,.0f} MB; import said: "
-            f"{r.import_summary}"
+            f"{r.floor_rows:,} rows, peak RSS {r.load_rss_mb:,.0f} MB; load average "
+            f"{r.load_avg[0]:.1f} -> {r.load_avg[1]:.1f}; import said: {r.import_summary}"
         )
+        runs = "; ".join(
+            f"{name} " + ", ".join(f"{m.seconds:.2f}" for m in ms)
+            for name, ms in (("load", r.load), ("import", r.imports), ("audit", r.audits))
+        )
+        print(f"  - every run (s): {runs}")
     small, large = results[0], results[-1]
     growth: dict[str, float] = {}
     if len(results) > 1:

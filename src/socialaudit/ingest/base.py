@@ -108,24 +108,24 @@ class Importer(ABC):
 
     @abstractmethod
     def stage(self, con: duckdb.DuckDBPyConnection, path: Path, options: ImportOptions) -> Staged:
-        """Create the temp tables ``_sa_raw``, ``_sa_stage`` and ``_sa_rejects``.
+        """Create the temp tables ``_sa_stage`` (with :func:`build_stage`) and ``_sa_rejects``.
 
-        ``_sa_raw`` holds the parsed records with a ``__rid`` in file order; ``_sa_stage``
-        (built with :func:`build_stage`) has ``rid``, the STAGE_COLUMNS and a ``reason``;
+        ``_sa_stage`` holds one row per parsed record, in file order, with the STAGE_COLUMNS,
+        a ``reason`` (NULL when valid) and the original ``raw`` record for invalid rows.
         ``_sa_rejects`` has ``record_no, line_no, raw, reason`` for records that never
-        became a row. Rows of ``_sa_stage`` with a non-NULL ``reason`` are quarantined too.
+        became a row.
         """
 
     @abstractmethod
     def positions(self, con: duckdb.DuckDBPyConnection) -> None:
-        """Create ``_sa_pos(rid, record_no, line_no)`` and fill ``_sa_rejects.record_no``.
+        """Create ``_sa_pos(rid, record_no, line_no)`` and fill ``_sa_rejects``' numbers.
 
-        Called only when something is quarantined, so clean imports skip the work.
+        ``rid`` is the 0-based position of a row in ``_sa_stage``. Called only when something
+        is quarantined, so clean imports skip the work.
         """
 
-    @abstractmethod
-    def raw_sql(self) -> str:
-        """SQL over ``_sa_raw`` giving the original record as text, for the quarantine."""
+    def close(self) -> None:  # noqa: B027 - an optional hook, not abstract
+        """Release what staging held on to (temporary files); called after every import."""
 
 
 REGISTRY: dict[str, type[Importer]] = {}
@@ -193,13 +193,15 @@ def build_stage(
     fields: dict[str, str],
     checks: list[tuple[str, str]],
     *,
-    source: str = "_sa_raw",
+    source: str,
+    raw: str,
 ) -> None:
     """Create ``_sa_stage`` from canonical field expressions and validity checks.
 
     ``fields`` maps STAGE_COLUMNS names to SQL over ``source`` (missing ones become NULL);
     ``checks`` are ``(condition, reason)`` pairs over those canonical names, tried in order
-    after the checks every format shares. The first failing check is the record's reason.
+    after the checks every format shares; the first failing check is the record's reason.
+    ``raw`` (SQL over ``source``) is evaluated only for invalid rows, for the quarantine.
     """
     unknown = set(fields) - set(STAGE_COLUMNS)
     if unknown:
@@ -207,7 +209,6 @@ def build_stage(
     cols = [
         f"CAST({fields.get(name, 'NULL')} AS {sql_type}) AS {name}"
         for name, sql_type in STAGE_COLUMNS.items()
-        if name != "created_at_text"
     ]
     common = [
         ("post_id IS NULL OR post_id = ''", MISSING_POST_ID),
@@ -216,14 +217,15 @@ def build_stage(
         ("created_at IS NULL", BAD_TIMESTAMP),
     ]
     whens = " ".join(f"WHEN {cond} THEN '{reason}'" for cond, reason in [*common, *checks])
-    created_text = fields.get("created_at_text", "NULL")
     con.execute("DROP TABLE IF EXISTS _sa_stage")
     con.execute(
+        # The source's own columns pass through untouched, so ``raw`` is built only for
+        # the (few) invalid rows: CASE evaluates its branch just where it applies.
         f"""CREATE TEMP TABLE _sa_stage AS
-        SELECT * EXCLUDE (created_at_text), CASE {whens} END AS reason FROM (
-            SELECT __rid AS rid, {", ".join(cols)},
-                   CAST({created_text} AS VARCHAR) AS created_at_text
-            FROM {source})"""
+        SELECT {", ".join(n for n in STAGE_COLUMNS if n != "created_at_text")}, reason,
+               CASE WHEN reason IS NOT NULL THEN {raw} END AS raw
+        FROM (SELECT *, CASE {whens} END AS reason FROM (
+                SELECT {", ".join(cols)}, src.* FROM {source} src))"""
     )
 
 

@@ -112,10 +112,13 @@ def import_file(
         importer = base.detect(sample)
     started_at = _utcnow()
     # On failure the rollback discards the temporary tables with everything else.
-    with store.transaction() as con:
-        staged = importer.stage(con, src, options)
-        result = _commit_stage(con, importer, staged, src, started_at)
-        _drop_temp(con)
+    try:
+        with store.transaction() as con:
+            staged = importer.stage(con, src, options)
+            result = _commit_stage(con, importer, staged, src, started_at)
+            _drop_temp(con)
+    finally:
+        importer.close()
     return _replace_seconds(result, time.perf_counter() - started)
 
 
@@ -136,42 +139,56 @@ def _commit_stage(
             f"Import of {src} read {staged.read:,} records but staged {n_rows + n_rejects:,}. "
             "Nothing was imported; please report this with the file."
         )
+    # Rows of _sa_stage are in file order; their rowids are contiguous from some base.
     if n_bad or n_rejects:
         importer.positions(con)
         con.execute(
-            "CREATE TEMP TABLE _sa_numbered AS SELECT s.*, p.record_no, p.line_no "
-            "FROM _sa_stage s JOIN _sa_pos p USING (rid)"
+            """CREATE TEMP VIEW _sa_numbered AS
+            SELECT s.*, p.record_no, p.line_no
+            FROM (SELECT *, rowid - (SELECT min(rowid) FROM _sa_stage) AS rid FROM _sa_stage) s
+            JOIN _sa_pos p USING (rid)"""
         )
     else:
         con.execute(
-            "CREATE TEMP TABLE _sa_numbered AS "
-            "SELECT *, rid + 1 AS record_no, CAST(NULL AS BIGINT) AS line_no FROM _sa_stage"
+            """CREATE TEMP VIEW _sa_numbered AS
+            SELECT *, rowid - (SELECT min(rowid) FROM _sa_stage) + 1 AS record_no,
+                   CAST(NULL AS BIGINT) AS line_no
+            FROM _sa_stage"""
         )
-    # First one stored wins: the earliest record of the file, and anything already stored.
+    # First one stored wins: anything already stored, then the earliest record of the file.
+    # Repeated ids are found with a hash aggregate (no sort of the whole file).
     con.execute(
-        """CREATE TEMP TABLE _sa_new AS
-        SELECT * FROM _sa_numbered s
-        WHERE reason IS NULL
-          AND NOT EXISTS (SELECT 1 FROM posts p
-                          WHERE p.platform = s.platform AND p.post_id = s.post_id)
-        QUALIFY row_number() OVER (PARTITION BY platform, post_id ORDER BY record_no) = 1"""
+        """CREATE TEMP TABLE _sa_dups AS
+        SELECT platform, post_id, min(record_no) AS first_no FROM _sa_numbered
+        WHERE reason IS NULL GROUP BY platform, post_id HAVING count(*) > 1"""
     )
     con.execute(
         f"""INSERT INTO posts
         SELECT platform, post_id, author_id, created_at, text, parent_id, root_id, repost_of,
                quote_of, permalink, like_count, repost_count, reply_count, quote_count,
                view_count,
-               regexp_extract_all(text, '{HASHTAG_RE}', 1),
-               regexp_extract_all(text, '{MENTION_RE}', 1),
-               regexp_extract_all(text, '{LINK_RE.replace("'", "''")}'),
+               CASE WHEN contains(text, '#') THEN regexp_extract_all(text, '{HASHTAG_RE}', 1)
+                    ELSE [] END,
+               CASE WHEN contains(text, '@') THEN regexp_extract_all(text, '{MENTION_RE}', 1)
+                    ELSE [] END,
+               CASE WHEN contains(text, '://')
+                    THEN regexp_extract_all(text, '{LINK_RE.replace("'", "''")}')
+                    ELSE [] END,
                lang, inbound, {import_id}, record_no
-        FROM _sa_new"""
+        FROM _sa_numbered s
+        WHERE reason IS NULL
+          AND NOT EXISTS (SELECT 1 FROM posts p
+                          WHERE p.platform = s.platform AND p.post_id = s.post_id)
+          AND NOT EXISTS (SELECT 1 FROM _sa_dups d
+                          WHERE d.platform = s.platform AND d.post_id = s.post_id
+                            AND d.first_no <> s.record_no)"""
     )
     now = _utcnow()
     con.execute(
         """INSERT INTO accounts (platform, account_id, handle, observed_at)
-        SELECT platform, author_id, any_value(author_handle), ? FROM _sa_new n
-        WHERE NOT EXISTS (SELECT 1 FROM accounts a
+        SELECT platform, author_id, any_value(author_handle), ? FROM _sa_numbered n
+        WHERE reason IS NULL
+          AND NOT EXISTS (SELECT 1 FROM accounts a
                           WHERE a.platform = n.platform AND a.account_id = n.author_id)
         GROUP BY platform, author_id""",
         [now],
@@ -181,8 +198,8 @@ def _commit_stage(
         f"""INSERT INTO quarantine
         SELECT {import_id}, record_no, line_no, raw, reason FROM _sa_rejects
         UNION ALL
-        SELECT {import_id}, s.record_no, s.line_no, {importer.raw_sql()}, s.reason
-        FROM _sa_numbered s JOIN _sa_raw r ON r.__rid = s.rid WHERE s.reason IS NOT NULL"""
+        SELECT {import_id}, record_no, line_no, raw, reason
+        FROM _sa_numbered WHERE reason IS NOT NULL"""
     )
     inserted = con.execute(
         "SELECT count(*) FROM posts WHERE import_id = ?", [import_id]
@@ -239,8 +256,8 @@ def _derive_orgs(con: duckdb.DuckDBPyConnection) -> int:
     """
     con.execute(
         """CREATE TEMP TABLE _sa_orgs AS
-        SELECT DISTINCT n.platform, n.author_id, n.author_handle FROM _sa_new n
-        WHERE n.inbound = false
+        SELECT DISTINCT n.platform, n.author_id, n.author_handle FROM _sa_numbered n
+        WHERE n.reason IS NULL AND n.inbound = false
           AND NOT EXISTS (SELECT 1 FROM org_accounts oa
                           WHERE oa.platform = n.platform AND oa.account_id = n.author_id)"""
     )
@@ -266,12 +283,13 @@ def _derive_orgs(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def _drop_temp(con: duckdb.DuckDBPyConnection) -> None:
-    names = con.execute(
-        "SELECT table_name FROM duckdb_tables() WHERE temporary AND table_name LIKE '\\_sa\\_%' "
-        "ESCAPE '\\'"
-    ).fetchall()
-    for (name,) in names:
-        con.execute(f"DROP TABLE IF EXISTS {name}")
+    for kind, catalog in (("VIEW", "duckdb_views()"), ("TABLE", "duckdb_tables()")):  # views first
+        names = con.execute(
+            f"SELECT {kind.lower()}_name FROM {catalog} "
+            "WHERE temporary AND starts_with(" + kind.lower() + "_name, '_sa_')"
+        ).fetchall()
+        for (name,) in names:
+            con.execute(f"DROP {kind} IF EXISTS {name}")
 
 
 def _replace_seconds(result: ImportResult, seconds: float) -> ImportResult:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import tempfile
 from abc import abstractmethod
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
@@ -15,6 +17,8 @@ class CsvImporter(base.Importer):
 
     def __init__(self) -> None:
         self._info: csvfile.CsvFile | None = None
+        self._parsed: Path | None = None
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
 
     @abstractmethod
     def fields(
@@ -25,26 +29,28 @@ class CsvImporter(base.Importer):
     def stage(
         self, con: duckdb.DuckDBPyConnection, path: Path, options: base.ImportOptions
     ) -> base.Staged:
-        """Parse the file and build ``_sa_stage`` (see :meth:`Importer.stage`)."""
+        """Parse the file straight into ``_sa_stage`` (see :meth:`Importer.stage`)."""
         info = csvfile.scan(path)
-        fields, checks = self.fields(info.header, options)  # refuse a wrong header before parsing
-        self._info = info
-        read = csvfile.load(con, info)
-        base.build_stage(con, fields, checks)
-        return base.Staged(read=read, sha256=info.sha256)
+        fields, checks = self.fields(info.header, options)  # refuse a wrong header first
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            # Hashing runs beside DuckDB's parse: both release the GIL.
+            digest = pool.submit(csvfile.sha256_file, path)
+            self._info = info
+            self._tmp = tempfile.TemporaryDirectory(prefix="socialaudit-")
+            self._parsed = csvfile.parse_path(info, Path(self._tmp.name))
+            read = csvfile.stage(con, info, self._parsed, fields, checks)
+            return base.Staged(read=read, sha256=digest.result())
 
     def positions(self, con: duckdb.DuckDBPyConnection) -> None:
         """Number records and lines (see :func:`csvfile.positions`)."""
-        assert self._info is not None
-        csvfile.positions(con, len(self._info.header))
+        assert self._info is not None and self._parsed is not None
+        csvfile.positions(con, self._info, self._parsed)
 
-    def raw_sql(self) -> str:
-        """Rebuild the record as a JSON object of header name to field value."""
-        assert self._info is not None
-        pairs = ", ".join(
-            f"{_sql_str(name or f'column{i}')}, c{i}" for i, name in enumerate(self._info.header)
-        )
-        return f"CAST(json_object({pairs}) AS VARCHAR)"
+    def close(self) -> None:
+        """Remove the sanitized copy, if one was made."""
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
 
 
 def _sql_str(value: str) -> str:

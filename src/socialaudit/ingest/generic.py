@@ -216,7 +216,7 @@ class GenericJsonlImporter(base.Importer):
         con.execute("CREATE TEMP TABLE _sa_rejects AS SELECT * FROM _sa_rej_arrow")
         con.unregister("_sa_rej_arrow")
         fields, checks = mapped_fields({k: f'"m_{k}"' for k in keys}, options)
-        base.build_stage(con, fields, checks)
+        base.build_stage(con, fields, checks, source="_sa_raw", raw='"__raw"')
         return base.Staged(read=record_no, sha256=digest.hexdigest())
 
     def positions(self, con: duckdb.DuckDBPyConnection) -> None:
@@ -226,10 +226,6 @@ class GenericJsonlImporter(base.Importer):
             "CREATE TEMP TABLE _sa_pos AS "
             "SELECT __rid AS rid, __record AS record_no, __line AS line_no FROM _sa_raw"
         )
-
-    def raw_sql(self) -> str:
-        """The original line."""
-        return "__raw"
 
 
 def _lines(path: Path, digest: Any) -> Iterator[tuple[int, str, bool]]:

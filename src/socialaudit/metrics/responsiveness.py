@@ -23,7 +23,9 @@ MAX_JUMP_ROUNDS = 40
 
 def link_parents(posts: ibis.Table) -> ibis.Table:
     """Posts with their parent's author and time (NULL when the parent is absent or missing)."""
-    p = posts.select("platform", "post_id", "author_id", "created_at", "parent_id", "inbound")
+    p = posts.select(
+        "platform", "post_id", "author_id", "created_at", "parent_id", "inbound", "mentions"
+    )
     parents = posts.select(
         platform=posts.platform,
         parent_id=posts.post_id,
@@ -37,6 +39,7 @@ def link_parents(posts: ibis.Table) -> ibis.Table:
         p.created_at,
         p.parent_id,
         p.inbound,
+        p.mentions,
         parents.parent_author,
         parents.parent_created_at,
     )
@@ -110,12 +113,7 @@ def org_replies(posts: ibis.Table, tposts: ibis.Table, org_accounts: ibis.Table)
     )
 
 
-def inbox(
-    posts: ibis.Table,
-    tposts: ibis.Table,
-    org_accounts: ibis.Table,
-    replies: ibis.Table,
-) -> ibis.Table:
+def inbox(tposts: ibis.Table, org_accounts: ibis.Table, replies: ibis.Table) -> ibis.Table:
     """(org, turn) pairs where the turn is in the org's inbox (SPEC section 5).
 
     A turn is O's when its opener replies to O, a post of the turn mentions one of O's
@@ -128,10 +126,9 @@ def inbox(
         ["platform", "parent_author"],
     ).select("org_id", "platform", "turn_id")
     # Unnest first, then lower-case: Spark rejects a generator nested in an expression.
-    mentioned = posts.select("platform", "post_id", handle=posts.mentions.unnest())
+    mentioned = tposts.select("platform", "turn_id", handle=tposts.mentions.unnest())
     mentions = (
-        mentioned.select("platform", "post_id", handle_l=mentioned.handle.lower())
-        .join(tposts.select("platform", "post_id", "turn_id"), ["platform", "post_id"])
+        mentioned.select("platform", "turn_id", handle_l=mentioned.handle.lower())
         .join(oa.select("org_id", "platform", "handle_l"), ["platform", "handle_l"])
         .select("org_id", "platform", "turn_id")
     )
@@ -152,7 +149,7 @@ def org_turns(
     inbound and are left out.
     """
     replies = org_replies(posts, tposts, org_accounts)
-    members = inbox(posts, tposts, org_accounts, replies)
+    members = inbox(tposts, org_accounts, replies)
     sizes = tposts.group_by(["platform", "turn_id"]).agg(n_posts=tposts.count())
     openers = tposts.filter(tposts.post_id == tposts.turn_id).select(
         "platform",
