@@ -306,3 +306,15 @@ def test_truncated_jsonl(tmp_path: Path, store: socialaudit.Store) -> None:
     with pytest.raises(SourceError, match="truncated"):
         socialaudit.import_file(p, store=store, mapping=mapping)
     assert store.count("posts") == 0 and store.count("imports") == 0
+
+
+def test_orgs_declared_before_their_posts(write_twcs, tmp_path: Path, store) -> None:
+    toml = tmp_path / "orgs.toml"
+    toml.write_text('[[org]]\nid = "acme"\n[org.accounts]\ntwitter = ["acmehelp"]\n')
+    socialaudit.load_orgs(toml, store=store)
+    path = write_twcs([(1, "AcmeHelp", False, 0, "hi", None), (2, "9", True, 1, "@AcmeHelp x", 1)])
+    r = socialaudit.import_file(path, store=store)
+    assert r.orgs_added == 0
+    (org,) = socialaudit.list_orgs(store)
+    assert (org["org_id"], org["accounts"], org["posts"]) == ("acme", "twitter:AcmeHelp", 1)
+    assert socialaudit.audit(store)["orgs"][0]["responsiveness"]["all"]["turns"] == 1

@@ -193,6 +193,7 @@ def _commit_stage(
         GROUP BY platform, author_id""",
         [now],
     )
+    _resolve_declared_accounts(con)
     orgs_added = _derive_orgs(con) if importer.derives_orgs else 0
     con.execute(
         f"""INSERT INTO quarantine
@@ -246,6 +247,22 @@ def _commit_stage(
         quarantined=int(quarantined),
         quarantine_by_reason=by_reason,
         orgs_added=orgs_added,
+    )
+
+
+def _resolve_declared_accounts(con: duckdb.DuckDBPyConnection) -> None:
+    """Point org accounts declared before their posts arrived at the accounts now known.
+
+    orgs.toml names handles; until an import brings the account, its id is the handle as
+    written. Handles compare case-insensitively, so ``acmehelp`` finds ``AcmeHelp``.
+    """
+    con.execute(
+        """UPDATE org_accounts SET account_id = a.account_id, handle = a.handle
+        FROM accounts a
+        WHERE a.platform = org_accounts.platform
+          AND lower(a.handle) = lower(org_accounts.handle)
+          AND NOT EXISTS (SELECT 1 FROM accounts x WHERE x.platform = org_accounts.platform
+                          AND x.account_id = org_accounts.account_id)"""
     )
 
 
