@@ -185,7 +185,7 @@ def test_demo(tmp_path, runner, app) -> None:
     out = tmp_path / "demo"
     res = runner.invoke(app, ["demo", "--out", str(out)])
     assert res.exit_code == 0, res.output
-    assert "Matched the planted truth for 8 of 8 organizations" in res.stdout
+    assert "The audit equals the planted truth for 8 of 8 organizations" in res.stdout
     assert (out / "demo.duckdb").exists() and (out / "truth.json").exists()
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.text import Text
@@ -53,18 +54,26 @@ def demo(
         },
         untrusted=("org",),
     )
-    planted = sum(
-        1
-        for o in report["orgs"]
-        if o["org"] in truth.orgs
-        and o["responsiveness"]["all"]["turns"] == truth.orgs[o["org"]]["turns"]
-        and o["responsiveness"]["all"]["answered"] == truth.orgs[o["org"]]["answered"]
-    )
+    matched = [o["org"] for o in report["orgs"] if _matches(o, truth.orgs.get(o["org"]))]
     console.print(
-        f"Matched the planted truth for {planted} of {len(truth.orgs)} organizations "
-        f"(turns and answers; {out / 'truth.json'} has every planted figure)."
+        f"The audit equals the planted truth for {len(matched)} of {len(truth.orgs)} "
+        f"organizations on every figure ({out / 'truth.json'} has them)."
     )
     console.print(
         f"Next: socialaudit --db {db} unanswered <ORG> --older-than 7d · "
         f"socialaudit --db {db} quality · socialaudit --db {db} turns --csv"
     )
+
+
+def _matches(org: dict[str, Any], planted: dict[str, Any] | None) -> bool:
+    """Every figure of the audit equals the generator's planted one (floats to 1e-9)."""
+    if planted is None:
+        return False
+    for key, value in org["responsiveness"]["all"].items():
+        want = planted.get(key)
+        if value is None or want is None:
+            if value != want:
+                return False
+        elif not math.isclose(float(value), float(want), rel_tol=0, abs_tol=1e-9):
+            return False
+    return True
