@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -119,7 +119,7 @@ def import_file(
             _drop_temp(con)
     finally:
         importer.close()
-    return _replace_seconds(result, time.perf_counter() - started)
+    return replace(result, seconds=time.perf_counter() - started)
 
 
 def _commit_stage(
@@ -307,12 +307,6 @@ def _drop_temp(con: duckdb.DuckDBPyConnection) -> None:
         ).fetchall()
         for (name,) in names:
             con.execute(f"DROP {kind} IF EXISTS {name}")
-
-
-def _replace_seconds(result: ImportResult, seconds: float) -> ImportResult:
-    from dataclasses import replace
-
-    return replace(result, seconds=seconds)
 
 
 def _utcnow() -> datetime:

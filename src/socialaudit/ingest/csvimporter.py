@@ -53,10 +53,6 @@ class CsvImporter(base.Importer):
             self._tmp = None
 
 
-def _sql_str(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def column_index(header: list[str]) -> dict[str, int]:
     """Map header names (stripped) to their first position."""
     index: dict[str, int] = {}

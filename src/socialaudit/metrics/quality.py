@@ -63,17 +63,17 @@ def quality(engine: Engine, /) -> dict[str, Any]:
     out: dict[str, Any] = {
         **row,
         "negative_frt_turns": negative,
-        "imports": int(totals["imports"] or 0),
-        "read": int(totals["read"] or 0) if totals["read"] == totals["read"] else 0,
-        "inserted": int(totals["inserted"] or 0) if totals["inserted"] == totals["inserted"] else 0,
-        "duplicates": int(totals["duplicates"] or 0)
-        if totals["duplicates"] == totals["duplicates"]
-        else 0,
-        "quarantined": int(totals["quarantined"] or 0)
-        if totals["quarantined"] == totals["quarantined"]
-        else 0,
+        **{
+            key: _count(totals[key])
+            for key in ("imports", "read", "inserted", "duplicates", "quarantined")
+        },
         "quarantine_by_reason": {
             r: int(n) for r, n in zip(reasons["reason"], reasons["n"], strict=True)
         },
     }
     return out
+
+
+def _count(value: Any) -> int:
+    """A SUM over no rows is NULL (NaN in pandas): zero imports means zero records."""
+    return 0 if value is None or value != value else int(value)
