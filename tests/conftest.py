@@ -8,11 +8,19 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import os
+
 import pytest
+from hypothesis import settings
 from typer.testing import CliRunner
 
 import socialaudit
 from socialaudit.cli import get_app
+
+# CI must be reproducible: the same examples every run (locally they vary, to explore).
+settings.register_profile("ci", derandomize=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 TWCS_SAMPLE = SHARED / "twcs" / "twcs_head5k.csv"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import tempfile
 import time
@@ -234,7 +235,7 @@ def _utc(value: Any) -> datetime:
     _api() is None,
     reason="socialaudit.open/import_file/load_orgs/audit/quality/turns are not available yet",
 )
-@settings(max_examples=5, deadline=None)
+@settings(max_examples=int(os.environ.get("SA_MARKET_EXAMPLES", "5")), deadline=None)
 @given(seed=st.integers(min_value=0, max_value=2**31 - 1), scale=st.sampled_from([0.2, 0.5, 1.0]))
 def test_audit_equals_planted_truth(seed: int, scale: float) -> None:
     sa = _api()
