@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-
-import os
 
 import pytest
 from hypothesis import settings
