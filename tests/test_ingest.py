@@ -318,3 +318,16 @@ def test_orgs_declared_before_their_posts(write_twcs, tmp_path: Path, store) -> 
     (org,) = socialaudit.list_orgs(store)
     assert (org["org_id"], org["accounts"], org["posts"]) == ("acme", "twitter:AcmeHelp", 1)
     assert socialaudit.audit(store)["orgs"][0]["responsiveness"]["all"]["turns"] == 1
+
+
+def test_leading_blank_line_before_header(tmp_path: Path, store: socialaudit.Store) -> None:
+    p = tmp_path / "yt.csv"
+    p.write_text(
+        "\nCOMMENT_ID,AUTHOR,DATE,CONTENT,CLASS\nc1,Ann,2014-01-19T00:10:39,hi,0\n"
+        "c2,Bob,never,oops,1\n"
+    )
+    mapping = {"id": "COMMENT_ID", "author": "AUTHOR", "created_at": "DATE", "text": "CONTENT"}
+    r = socialaudit.import_file(p, store=store, mapping=mapping, platform="youtube")
+    assert (r.read, r.inserted, r.quarantined) == (2, 1, 1)
+    q = store.frame("SELECT record_no, line_no, reason FROM quarantine")
+    assert list(q.itertuples(index=False, name=None)) == [(2, 4, "bad timestamp")]

@@ -81,6 +81,7 @@ def import_(
                 mapping=mapping,
                 platform=platform,
                 time_format=time_format,
+                source_name="stdin" if file == "-" else None,
             )
         err_console.print(Text(result.summary()), soft_wrap=True)
         if orgs is not None:

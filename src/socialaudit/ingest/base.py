@@ -70,8 +70,14 @@ class Sample:
 
     @property
     def first_line(self) -> str:
-        """Return the first line without its terminator (and without a UTF-8 BOM)."""
-        return self.text.lstrip("\ufeff").split("\n", 1)[0].rstrip("\r")
+        """Return the first non-blank line without its terminator (and without a UTF-8 BOM).
+
+        Some exports (one of the UCI YouTube files, say) start with an empty line.
+        """
+        for line in self.text.lstrip("\ufeff").split("\n"):
+            if line.strip():
+                return line.rstrip("\r")
+        return ""
 
 
 @dataclass(frozen=True)

@@ -72,6 +72,7 @@ def import_file(
     mapping: Mapping[str, str] | None = None,
     platform: str | None = None,
     time_format: str | None = None,
+    source_name: str | None = None,
 ) -> ImportResult:
     """Import one file into the store atomically.
 
@@ -89,6 +90,8 @@ def import_file(
     platform, time_format
         For generic formats: the platform name stored with each post and a strptime
         format for the time column.
+    source_name
+        What to record as the source instead of ``path`` (e.g. ``stdin`` for a spooled pipe).
 
     Raises
     ------
@@ -115,7 +118,7 @@ def import_file(
     try:
         with store.transaction() as con:
             staged = importer.stage(con, src, options)
-            result = _commit_stage(con, importer, staged, src, started_at)
+            result = _commit_stage(con, importer, staged, src, started_at, source_name)
             _drop_temp(con)
     finally:
         importer.close()
@@ -128,6 +131,7 @@ def _commit_stage(
     staged: base.Staged,
     src: Path,
     started_at: datetime,
+    source_name: str | None,
 ) -> ImportResult:
     import_id = int(
         con.execute("SELECT coalesce(max(import_id), 0) + 1 FROM imports").fetchall()[0][0]
@@ -226,7 +230,7 @@ def _commit_stage(
             import_id,
             importer.name,
             con.execute("SELECT any_value(platform) FROM _sa_stage").fetchall()[0][0],
-            str(src.resolve()),
+            source_name or str(src.resolve()),
             staged.sha256,
             started_at,
             _utcnow(),
@@ -239,7 +243,7 @@ def _commit_stage(
     return ImportResult(
         import_id=import_id,
         format=importer.name,
-        path=str(src),
+        path=source_name or str(src),
         sha256=staged.sha256,
         read=staged.read,
         inserted=int(inserted),

@@ -38,6 +38,8 @@ class CsvFile:
     ends_with_newline: bool
     last_newline_at: int
     header: list[str]
+    #: Blank lines before the header, skipped when parsing.
+    skip_lines: int = 0
 
 
 def sha256_file(path: Path) -> str:
@@ -91,7 +93,11 @@ def scan(path: Path) -> CsvFile:
         placeholder = free[0]
     with path.open("rb") as fh:
         head = fh.read(1 << 16).decode("utf-8", errors="replace").lstrip("\ufeff")
-    first_line = head.split("\n", 1)[0]
+    lines = head.split("\n")
+    skip = 0
+    while skip < len(lines) - 1 and not lines[skip].strip():
+        skip += 1
+    first_line = lines[skip]
     header = next(csv.reader(io.StringIO(first_line.rstrip("\r"))), [])
     return CsvFile(
         path=path,
@@ -102,6 +108,7 @@ def scan(path: Path) -> CsvFile:
         ends_with_newline=tail.endswith(b"\n"),
         last_newline_at=last_nl,
         header=header,
+        skip_lines=skip,
     )
 
 
@@ -152,7 +159,8 @@ def read_csv_sql(info: CsvFile, path: Path, *, rejects: str) -> str:
     new_line = "\\r\\n" if info.crlf else "\\n"
     select = ", ".join(f"{restore_sql(info, f'c{i}')} AS c{i}" for i in range(ncols))
     return f"""(SELECT {select} FROM read_csv(
-        {_sql_str(str(path))}, header=true, auto_detect=false, columns={columns},
+        {_sql_str(str(path))}, header=true, skip={info.skip_lines}, auto_detect=false,
+        columns={columns},
         delim=',', quote='"', escape='"', new_line='{new_line}',
         store_rejects=true, rejects_table='{rejects}', rejects_scan='{rejects}_scan'))"""
 
@@ -255,9 +263,7 @@ def _refuse_truncated(con: duckdb.DuckDBPyConnection, info: CsvFile) -> None:
         )
 
 
-def positions(
-    con: duckdb.DuckDBPyConnection, info: CsvFile, path: Path, *, first_line: int = 2
-) -> None:
+def positions(con: duckdb.DuckDBPyConnection, info: CsvFile, path: Path) -> None:
     """Number every record in file order: ``_sa_pos(rid, record_no, line_no)``.
 
     DuckDB reports a rejected record's "line" as its record ordinal plus the header, and
@@ -269,6 +275,7 @@ def positions(
     something is quarantined: clean files need neither.
     """
     ncols = len(info.header)
+    first_line = info.skip_lines + 2  # DuckDB counts skipped lines in its line numbers too
     newlines = " + ".join(
         f"coalesce(length(c{i}) - length(replace(c{i}, chr(10), '')), 0)" for i in range(ncols)
     )
