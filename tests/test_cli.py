@@ -197,3 +197,12 @@ def test_twcs_sample_end_to_end(tmp_path, runner, app) -> None:
     assert "Imported 0 of 5,000 records" in res.stderr and "5,000 duplicates" in res.stderr
     data = json.loads(runner.invoke(app, ["--db", db, "audit", "--json"]).stdout)
     assert len(data["orgs"]) > 50
+
+
+def test_import_from_stdin(tmp_path, runner, app) -> None:
+    from tests.conftest import twcs_csv
+
+    db = str(tmp_path / "s.duckdb")
+    res = runner.invoke(app, ["--db", db, "import", "-"], input=twcs_csv(ROWS))
+    assert res.exit_code == 0, res.output
+    assert "Imported 5 of 5 records from stdin" in res.stderr
