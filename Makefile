@@ -26,6 +26,7 @@ test: $(VENV)/.dev
 lint: $(VENV)/.dev
 	$(PY) -m ruff check src tests benchmarks
 	$(PY) -m ruff format --check src tests benchmarks
+	$(PY) -m mypy src
 
 bench: $(VENV)/.dev
 	$(PY) benchmarks/bench_import_audit.py

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -65,7 +66,7 @@ def demo(
     )
 
 
-def _matches(org: dict[str, Any], planted: dict[str, Any] | None) -> bool:
+def _matches(org: dict[str, Any], planted: Mapping[str, Any] | None) -> bool:
     """Every figure of the audit equals the generator's planted one (floats to 1e-9)."""
     if planted is None:
         return False
