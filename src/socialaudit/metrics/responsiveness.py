@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import ibis
+import pandas as pd
 
 from socialaudit.metrics.base import Engine, MetricFamily, epoch_s, register
 
@@ -278,10 +279,12 @@ class TurnTables:
 def build_turns(engine: Engine) -> TurnTables:
     """Compute (and cache) the per-(org, turn) table for everything in the engine's store."""
     posts = engine.table("posts")
-    ref = engine.execute(posts.created_at.max())
-    if ref is None or (hasattr(ref, "__class__") and str(ref) == "NaT"):
-        ref = None
-    ref_epoch = int(engine.execute(epoch_s(posts.created_at.max()))) if ref is not None else 0
+    # The reference time is the latest post in the store, not the wall clock (SPEC 5).
+    latest = engine.execute(
+        posts.aggregate(ref=posts.created_at.max(), ref_s=epoch_s(posts.created_at.max()))
+    ).iloc[0]
+    ref = None if pd.isna(latest["ref"]) else latest["ref"]
+    ref_epoch = 0 if ref is None else int(latest["ref_s"])
     linked = engine.cache(link_parents(posts))
     pointers = turn_ids(engine, linked)
     tposts = engine.cache(turn_posts(linked, pointers))
