@@ -13,7 +13,15 @@ from rich.text import Text
 
 import socialaudit as sa
 from socialaudit.cli import app, guarded, state
-from socialaudit.cli.options import CsvFlag, JsonFlag, Limit, parse_duration, parse_map, pick_format
+from socialaudit.cli.options import (
+    CsvFlag,
+    Format,
+    JsonFlag,
+    Limit,
+    parse_duration,
+    parse_map,
+    pick_format,
+)
 from socialaudit.cli.output import (
     console,
     duration,
@@ -191,12 +199,17 @@ def audit(
         result = sa.audit(eng, sla_minutes=state.sla_minutes, org=org)
     finally:
         eng.close()
-    rows = [{"org": o["org"], **o["responsiveness"]["all"]} for o in result["orgs"]]
+    emit_audit(fmt, result, title=f"Responsiveness (all turns) as of {result['reference_time']}")
+
+
+def emit_audit(fmt: Format, report: dict[str, Any], *, title: str) -> None:
+    """Print an audit report: a table per org for people, the documented JSON, or CSV."""
+    rows = [{"org": o["org"], **o["responsiveness"]["all"]} for o in report["orgs"]]
     emit(
         fmt,
         rows,
         AUDIT_COLUMNS,
-        title=f"Responsiveness (all turns) as of {result['reference_time']}",
+        title=title,
         formatters={
             "response_rate": percent,
             "sla_attainment": percent,
@@ -204,7 +217,7 @@ def audit(
             "frt_p90_s": duration,
         },
         untrusted=("org",),
-        json_data=result,
+        json_data=report,
     )
 
 

@@ -12,9 +12,9 @@ from rich.text import Text
 
 import socialaudit as sa
 from socialaudit.cli import app, guarded, state
-from socialaudit.cli.commands import AUDIT_COLUMNS
+from socialaudit.cli.commands import emit_audit
 from socialaudit.cli.options import Format
-from socialaudit.cli.output import console, duration, emit, err_console, percent
+from socialaudit.cli.output import console, err_console
 
 
 @app.command()
@@ -41,19 +41,10 @@ def demo(
         err_console.print(Text(result.summary()), soft_wrap=True)
         sa.load_orgs(out / "orgs.toml", store=store)
         report = sa.audit(store, sla_minutes=state.sla_minutes)
-    rows = [{"org": o["org"], **o["responsiveness"]["all"]} for o in report["orgs"]]
-    emit(
+    emit_audit(
         Format.table,
-        rows,
-        AUDIT_COLUMNS,
+        report,
         title=f"Synthetic market (seed {seed}) as of {report['reference_time']}",
-        formatters={
-            "response_rate": percent,
-            "sla_attainment": percent,
-            "frt_median_s": duration,
-            "frt_p90_s": duration,
-        },
-        untrusted=("org",),
     )
     matched = [o["org"] for o in report["orgs"] if _matches(o, truth.orgs.get(o["org"]))]
     console.print(

@@ -10,6 +10,8 @@ from __future__ import annotations
 import ibis
 import ibis.expr.datatypes as dt
 
+from socialaudit.errors import TableNotFound
+
 POSTS = "posts"
 ACCOUNTS = "accounts"
 ORGS = "orgs"
@@ -153,3 +155,12 @@ SCHEMAS: dict[str, ibis.Schema] = {
         }
     ),
 }
+
+
+def require_table(name: str) -> str:
+    """Return ``name`` if it is a store table; otherwise raise TableNotFound listing them."""
+    if name not in SCHEMAS:
+        raise TableNotFound(
+            f"No table {name!r} in the store. Known tables: {', '.join(sorted(SCHEMAS))}."
+        )
+    return name

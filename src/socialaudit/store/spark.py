@@ -37,8 +37,8 @@ import ibis.expr.types as ir
 import pandas as pd
 import pyarrow as pa
 
-from socialaudit.errors import ConfigError, StoreError, TableNotFound
-from socialaudit.store.schema import SCHEMAS
+from socialaudit.errors import ConfigError, StoreError
+from socialaudit.store.schema import SCHEMAS, require_table
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -219,11 +219,7 @@ class SparkEngine:
     # -- Engine protocol -----------------------------------------------------------------------
     def table(self, name: str) -> ibis.Table:
         """Return a store table (from the snapshot) as an unexecuted Ibis expression."""
-        if name not in SCHEMAS:
-            raise TableNotFound(
-                f"No table {name!r} in the store. Known tables: {', '.join(sorted(SCHEMAS))}."
-            )
-        return self.con.table(name)
+        return self.con.table(require_table(name))
 
     def execute(self, expr: ibis.Expr, **kwargs: Any) -> Any:
         """Run an expression: pandas for tables, a Python scalar for scalars, as on DuckDB.

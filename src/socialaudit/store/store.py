@@ -14,10 +14,10 @@ import ibis
 import pandas as pd
 import pyarrow as pa
 
-from socialaudit.errors import MigrationError, StoreError, TableNotFound
+from socialaudit.errors import MigrationError, StoreError
 from socialaudit.store.migrations import MIGRATIONS
 from socialaudit.store.schema import MIGRATIONS as MIGRATIONS_TABLE
-from socialaudit.store.schema import SCHEMAS
+from socialaudit.store.schema import require_table
 
 DEFAULT_PATH = "socialaudit.duckdb"
 #: DuckDB's own default is 80% of RAM, so a 2.8 M-row import would hold every intermediate
@@ -139,11 +139,7 @@ class Store:
     # -- access ---------------------------------------------------------------------------------
     def table(self, name: str) -> ibis.Table:
         """Return a store table as an (unexecuted) Ibis expression."""
-        if name not in SCHEMAS:
-            raise TableNotFound(
-                f"No table {name!r} in the store. Known tables: {', '.join(sorted(SCHEMAS))}."
-            )
-        return self.con.table(name)
+        return self.con.table(require_table(name))
 
     def execute(self, expr: ibis.Expr, **kwargs: Any) -> Any:
         """Run an expression and return pandas (tables) or a Python scalar."""
