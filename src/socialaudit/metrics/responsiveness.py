@@ -84,8 +84,15 @@ def turn_ids(engine: Engine, linked: ibis.Table) -> ibis.Table:
 def turn_posts(linked: ibis.Table, pointers: ibis.Table) -> ibis.Table:
     """Every post with the id of the turn it belongs to (its own id for an opener)."""
     j = linked.left_join(pointers, ["platform", "post_id"])
+    # Only what inbox membership and turn sizes need: every column here is materialized.
     return j.select(
-        *[j[c] for c in linked.columns],
+        j.platform,
+        j.post_id,
+        j.author_id,
+        j.created_at,
+        j.inbound,
+        j.mentions,
+        j.parent_author,
         turn_id=ibis.coalesce(j.up, j.post_id),
     )
 
