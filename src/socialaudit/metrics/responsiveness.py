@@ -158,7 +158,10 @@ def org_turns(
     """
     replies = org_replies(posts, tposts, org_accounts)
     members = inbox(tposts, org_accounts, replies)
-    sizes = tposts.group_by(["platform", "turn_id"]).agg(n_posts=tposts.count())
+    # Follow-ups are the posts of a turn other than its opener: grouping only those (a
+    # fraction of all posts) is cheaper than counting every turn's posts.
+    follow = tposts.filter(tposts.post_id != tposts.turn_id)
+    sizes = follow.group_by(["platform", "turn_id"]).agg(n_followups=follow.count())
     openers = tposts.filter(tposts.post_id == tposts.turn_id).select(
         "platform",
         "turn_id",
@@ -183,7 +186,7 @@ def org_turns(
     own = org_accounts.select("org_id", "platform", opener_author=org_accounts.account_id)
     t = (
         members.join(openers, ["platform", "turn_id"])
-        .join(sizes, ["platform", "turn_id"])
+        .left_join(sizes, ["platform", "turn_id"])
         .anti_join(own, ["org_id", "platform", "opener_author"])
     )
     t = t.filter(t.opener_inbound.isnull() | t.opener_inbound)
@@ -196,7 +199,7 @@ def org_turns(
         t.turn_id,
         t.opener_author,
         t.opener_created_at,
-        followups=(t.n_posts - 1).cast("int64"),
+        followups=t.n_followups.fill_null(0).cast("int64"),
         answered=t.first_response_at.notnull(),
         first_response_id=t.first_response_id,
         first_response_at=t.first_response_at,
