@@ -102,15 +102,27 @@ def main_options(
     state.debug = debug
 
 
+def _register_commands() -> None:
+    """Import every module of this package, so that each registers its commands on ``app``.
+
+    One module per group of commands (``commands``, ``demo``, ...): adding a command group is
+    adding a module, with no central list to edit.
+    """
+    import importlib
+    import pkgutil
+
+    for info in pkgutil.iter_modules(__path__):
+        if not info.name.startswith("_"):
+            importlib.import_module(f"{__name__}.{info.name}")
+
+
 def main() -> None:
     """Console-script entry point."""
-    from socialaudit.cli import commands, demo  # noqa: F401  (registers the commands)
-
+    _register_commands()
     sys.exit(app())
 
 
 def get_app() -> typer.Typer:
     """Return the app with every command registered (for tests and ``python -m``)."""
-    from socialaudit.cli import commands, demo  # noqa: F401
-
+    _register_commands()
     return app
