@@ -1,0 +1,1 @@
+"""The enrich stage: language, sentiment, intent, spam, deflection, resolution and topics."""
