@@ -14,6 +14,7 @@ import ibis
 import pandas as pd
 
 from socialaudit.errors import MetricError
+from socialaudit.metrics import listening as ls
 from socialaudit.metrics import responsiveness as rs
 from socialaudit.metrics.base import Engine
 
@@ -53,6 +54,16 @@ def _check_org(engine: Engine, org: str | None) -> None:
         )
 
 
+def enrichment_status(engine: Engine) -> dict[str, bool]:
+    """Which enrichers have results in the store (one scalar query)."""
+    e = engine.table("enrichments")
+    names = ("intent", "spam", "sentiment", "deflection", "resolution")
+    row = engine.execute(
+        e.aggregate(**{n: ls.has_results(e, n).fill_null(False) for n in names})
+    ).iloc[0]
+    return {n: bool(row[n]) for n in names}
+
+
 def audit(
     engine: Engine,
     /,
@@ -64,24 +75,92 @@ def audit(
     """Return the responsiveness audit of every org (or one) in the documented JSON shape.
 
     ``actionable`` is ``None`` until posts carry intent and spam enrichments: reporting the
-    ``all`` figures under that name would misstate them.
+    ``all`` figures under that name would misstate them. Deflection and resolution are
+    measured on actionable turns when they exist (praise answered with "you're welcome" is
+    neither help nor deflection), else on all turns; ``listening.basis`` says which.
     """
     _check_org(engine, org)
     tt = turns or rs.build_turns(engine)
-    expr = rs.responsiveness(tt.turns, engine.table("orgs"), sla_minutes=sla_minutes)
+    orgs = engine.table("orgs")
+    expr = rs.responsiveness(tt.turns, orgs, sla_minutes=sla_minutes)
     if org is not None:
         expr = expr.filter(expr.org_id == org)
     frame = engine.execute(expr)
+    status = enrichment_status(engine)
+    actionable: dict[str, dict[str, Any]] = {}
+    listen: dict[str, dict[str, Any]] = {}
+    basis = "actionable" if status["intent"] and status["spam"] else "all"
+    if tt.turn_posts is not None and (status["intent"] or status["deflection"]):
+        signals = engine.cache(
+            ls.turn_signals(
+                tt.turns,
+                tt.turn_posts,
+                engine.table("posts"),
+                engine.table("org_accounts"),
+                engine.table("enrichments"),
+            )
+        )
+        if org is not None:
+            signals = signals.filter(signals.org_id == org)
+        if basis == "actionable":
+            signals = signals.filter(signals.actionable)
+            act = engine.execute(rs.responsiveness(signals, orgs, sla_minutes=sla_minutes))
+            actionable = {
+                r["org_id"]: {key: _clean(key, r[key]) for key in RATE_KEYS}
+                for r in act.to_dict("records")
+            }
+        lis = engine.execute(ls.listening(signals, orgs))
+        listen = {r["org_id"]: _listening(r, status, basis) for r in lis.to_dict("records")}
     orgs_out = []
     for row in frame.to_dict("records"):
         figures = {key: _clean(key, row[key]) for key in RATE_KEYS}
-        orgs_out.append(
-            {"org": row["org_id"], "responsiveness": {"all": figures, "actionable": None}}
-        )
+        entry: dict[str, Any] = {
+            "org": row["org_id"],
+            "responsiveness": {"all": figures, "actionable": actionable.get(row["org_id"])},
+        }
+        found = listen.get(row["org_id"])
+        entry["deflection_rate"] = found["deflection_rate"] if found else None
+        entry["resolution_rate"] = found["resolution_rate"] if found else None
+        entry["listening"] = found
+        orgs_out.append(entry)
     return {
         "reference_time": _iso(tt.reference_time),
         "metrics_version": rs.RESPONSIVENESS.version,
+        "enriched": status,
         "orgs": orgs_out,
+    }
+
+
+def _num(value: Any) -> float | None:
+    return _clean("rate", value)
+
+
+def _listening(row: dict[str, Any], status: dict[str, bool], basis: str) -> dict[str, Any]:
+    """One org's listening figures; a figure whose enricher has not run is None, not 0."""
+    deflect = status["deflection"]
+    resolve = status["resolution"]
+    sentiment = status["sentiment"]
+    return {
+        "basis": basis,
+        "answered": int(row["answered"]),
+        "deflected": int(row["deflected"]) if deflect else None,
+        "deflection_rate": _num(row["deflection_rate"]) if deflect else None,
+        "asks_move_channel": int(row["asks_move_channel"]) if deflect else None,
+        "asks_move_channel_rate": _num(row["asks_move_channel_rate"]) if deflect else None,
+        "resolved": int(row["resolved"]) if resolve else None,
+        "resolution_rate": _num(row["resolution_rate"]) if resolve else None,
+        "sentiment": {
+            "answered": {
+                "mean": _num(row["sentiment_answered"]),
+                "negative_share": _num(row["negative_share_answered"]),
+            },
+            "unanswered": {
+                "mean": _num(row["sentiment_unanswered"]),
+                "negative_share": _num(row["negative_share_unanswered"]),
+            },
+        }
+        if sentiment
+        else None,
     }
 
 

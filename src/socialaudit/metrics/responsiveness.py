@@ -92,6 +92,7 @@ def turn_posts(linked: ibis.Table, pointers: ibis.Table) -> ibis.Table:
         j.created_at,
         j.inbound,
         j.mentions,
+        j.parent_id,
         j.parent_author,
         turn_id=ibis.coalesce(j.up, j.post_id),
     )
@@ -284,6 +285,9 @@ class TurnTables:
 
     reference_time: datetime | None
     turns: ibis.Table
+    # Every post with the turn it belongs to (see :func:`turn_posts`): what listening
+    # metrics join enrichments through.
+    turn_posts: ibis.Table | None = None
 
 
 def build_turns(engine: Engine) -> TurnTables:
@@ -301,4 +305,4 @@ def build_turns(engine: Engine) -> TurnTables:
     turns = engine.cache(
         org_turns(posts, tposts, engine.table("org_accounts"), reference_epoch_s=ref_epoch)
     )
-    return TurnTables(reference_time=ref, turns=turns)
+    return TurnTables(reference_time=ref, turns=turns, turn_posts=tposts)

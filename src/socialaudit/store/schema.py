@@ -102,10 +102,37 @@ SCHEMAS: dict[str, ibis.Schema] = {
             "spam_score": "float64",
             "topic_id": "int64",
             "model_version": "string",
+            "lang_score": "float64",
+            "sentiment_label": "string",
+            "intents": _str_list,
+            "intent_score": "float64",
+            "spam_reason": "string",
+            # 'asks_move_channel' / 'only_moves_channel' (brand replies), null otherwise.
+            "deflection": "string",
+            "deflection_rule": "string",
+            # The customer's post reads as thanks / solved.
+            "resolved": "boolean",
+            "resolution_rule": "string",
+            # The version of each enricher that wrote its columns (null: not run yet).
+            "language_version": "string",
+            "sentiment_version": "string",
+            "intent_version": "string",
+            "spam_version": "string",
+            "deflection_version": "string",
+            "resolution_version": "string",
+            "topic_version": "string",
         }
     ),
     TOPICS: ibis.schema(
-        {"topic_id": "int64", "label": "string", "top_terms": _str_list, "size": "int64"}
+        {
+            "topic_id": "int64",
+            "label": "string",
+            "top_terms": _str_list,
+            "size": "int64",
+            "org_id": "string",
+            "is_question": "boolean",
+            "examples": _str_list,
+        }
     ),
     CAMPAIGNS: ibis.schema(
         {

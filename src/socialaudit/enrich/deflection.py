@@ -1,0 +1,155 @@
+"""Deflection: brand replies that move the customer to another channel (SPEC section 5).
+
+Transparent rules, sentence by sentence. Each sentence of a reply is a *redirect* (asks the
+customer to go to DM, email, phone, chat, a contact link or form, or another account or team;
+the rule that fired is recorded), *courtesy* (greeting, apology, empathy, an offer to help,
+thanks, a sign-off) or *substantive* (anything else: an answer, a question about the problem, a
+step to try). A reply **asks to move channel** when any sentence redirects, and **only moves
+channel** when it redirects and says nothing substantive.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from socialaudit.enrich.base import Labels, Target, register, texts
+from socialaudit.enrich.textrules import (
+    all_matches,
+    normalise,
+    rules,
+    sentences,
+    strip_signature,
+)
+
+VERSION = "deflection-rules-1"
+ASKS = "asks_move_channel"
+ONLY = "only_moves_channel"
+
+_CONTACT_VERB = r"(?:reach(?:ing)? out|contact|get in touch|connect|speak|talk|chat|write|tweet)"
+REDIRECT_RULES = rules(
+    [
+        ("dm", r"\b(?:dm|dms|dm'?d|dm'?ing|d\.m\.?)\b|\bdirect(?:ly)?[ -]?messag"),
+        (
+            "private_message",
+            r"\bprivate(?:ly)?[ -]?messag|\bmessage (?:us|me) privately|\bpm (?:us|me)\b|\binbox (?:us|me)\b",
+        ),
+        (
+            "email",
+            r"\be-?mail (?:us|me|our|the team)\b|\b(?:send|drop|shoot) (?:us |me )?(?:an? )?e-?mail\b"
+            r"|\b(?:via|by|through) e-?mail\b|\b[\w.+-]+@[\w-]+\.(?:com|net|org|co\.uk|co)\b",
+        ),
+        (
+            "phone",
+            r"\b(?:call|ring|phone) (?:us|me|our|the|them|them at|your)\b|\bgive (?:us|me|them) a (?:call|ring)\b"
+            r"|\b(?:by|via|over the) (?:phone|telephone)\b|\bphone or chat\b"
+            r"|\b1?[-. (]*\d{3}[-. )]+\d{3}[-. ]+\d{4}\b|\b0\d{3,4}[ -]?\d{3}[ -]?\d{3,4}\b",
+        ),
+        (
+            "chat",
+            r"\blive ?chat\b|\bchat (?:with|to) (?:us|our|a|an|the)\b|\b(?:via|by|through|on|over) (?:our )?(?:online )?chat\b|\bchat support\b",
+        ),
+        (
+            "contact_link",
+            rf"\b(?:{_CONTACT_VERB}|tell us more|let us know|fill (?:out|in)|submit|report it|send us)\b[^.!?]*\bURL\b"
+            r"|\b(?:here|via|at|using|through|on) (?:this|the|our) (?:link|form|page)\b[^.!?]*\b(?:contact|reach|help|touch|details|tell)"
+            r"|\b(?:contact|support|help) (?:form|page)\b",
+        ),
+        (
+            "other_account",
+            rf"\b{_CONTACT_VERB}\b[^.!?]{{0,60}}@\w+|@\w+[^.!?]{{0,30}}\b(?:can|will|would be able to) (?:help|assist)",
+        ),
+        (
+            "other_team",
+            rf"\b(?:{_CONTACT_VERB}|speak|visit|go to|ask|check with)\b[^.!?]{{0,25}}\b(?:your|the|our|a|their) "
+            r"(?:local )?(?:bank|carrier|seller|store|airline|retailer|provider|team|department|"
+            r"manufacturer|card issuer|branch|station staff|staff|customer (?:service|care|support)|"
+            r"support team|help ?desk|specialists?|agents?|representatives?)\b",
+        ),
+    ]
+)
+COURTESY_RULES = rules(
+    [
+        ("greeting", r"^(?:hi|hello|hey|hiya|good (?:morning|afternoon|evening)|greetings)\b"),
+        ("apology", r"\b(?:sorry|apologi[sz]e|apologies|regret)\b"),
+        (
+            "empathy",
+            r"\b(?:understand|hear (?:the|your)|frustrat|not (?:the|what) (?:we|experience)|oh no|uh oh|"
+            r"yikes|hate to (?:hear|see)|not good|concern(?:ing|ed)|troubl(?:ing|esome)|disappointing)\b",
+        ),
+        (
+            "offer_help",
+            r"\b(?:(?:love|like|glad|happy|want|here) to (?:help|assist|look|take a look|get)|"
+            r"help(?:'s| is) here|we can help|can help|look into (?:this|it)|take a (?:closer )?look|"
+            r"(?:so|and) (?:that )?(?:we|i) can (?:help|assist|look|check|take)|further assist|"
+            r"assist (?:you )?further|look further)\b",
+        ),
+        ("thanks", r"\b(?:thanks|thank you|thx|cheers|appreciate)\b"),
+    ]
+)
+_MAX_COURTESY_WORDS = 16
+
+
+def classify_sentence(sentence: str) -> tuple[str, list[str]]:
+    """('redirect', rules) / ('courtesy', rules) / ('substantive', []) for one sentence."""
+    fired = all_matches(REDIRECT_RULES, sentence)
+    if fired:
+        return "redirect", fired
+    words = sentence.split()
+    if len(words) <= 2:
+        return "courtesy", ["short"]
+    polite = all_matches(COURTESY_RULES, sentence)
+    if polite and len(words) <= _MAX_COURTESY_WORDS:
+        return "courtesy", polite
+    return "substantive", []
+
+
+def classify_reply(text: str) -> tuple[str | None, str | None, float]:
+    """(kind, rules, score) of one brand reply: kind is ASKS, ONLY or None.
+
+    The score is the share of the reply's non-courtesy sentences that redirect (1.0: it only
+    moves the customer; 0.0: it does not move them at all).
+    """
+    body = strip_signature(normalise(text))
+    kinds = [classify_sentence(s) for s in sentences(body)]
+    redirect_rules: list[str] = []
+    for kind, fired in kinds:
+        if kind == "redirect":
+            redirect_rules.extend(r for r in fired if r not in redirect_rules)
+    n_redirect = sum(1 for k, _ in kinds if k == "redirect")
+    n_substantive = sum(1 for k, _ in kinds if k == "substantive")
+    if not n_redirect:
+        return None, None, 0.0
+    score = n_redirect / (n_redirect + n_substantive)
+    kind = ONLY if n_substantive == 0 else ASKS
+    return kind, ";".join(redirect_rules), score
+
+
+class DeflectionEnricher:
+    """Runs on brand posts: the store's first responses are among them."""
+
+    name = "deflection"
+    version = VERSION
+    target: Target = "org"
+    columns = {"deflection": "string", "deflection_rule": "string"}
+
+    def run(self, batch: pa.Table) -> Labels:
+        """Label every reply of the batch (unique texts classified once)."""
+        memo: dict[str, tuple[str | None, str | None, float]] = {}
+        out = []
+        for text in texts(batch):
+            if text not in memo:
+                memo[text] = classify_reply(text)
+            out.append(memo[text])
+        return Labels(
+            label=[k or "none" for k, _, _ in out],
+            score=[s for _, _, s in out],
+            columns={
+                "deflection": [k for k, _, _ in out],
+                "deflection_rule": [r for _, r, _ in out],
+            },
+        )
+
+
+@register("deflection")
+def _factory() -> DeflectionEnricher:
+    return DeflectionEnricher()

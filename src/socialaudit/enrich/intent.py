@@ -1,0 +1,165 @@
+"""Intent of customers' posts: question, complaint, praise or other (multi-label).
+
+Rules first, so every label says which cue produced it: a *question* asks the brand for an
+answer or an action (a question mark, an interrogative opening, a request for help); a
+*complaint* reports a failure or dissatisfaction; *praise* thanks or compliments. A post can be
+both a question and a complaint ("my order is late again, where is it?"). ``other`` is given
+only when nothing else applies. Thanks that merely precede a request ("thanks in advance")
+are not praise.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from socialaudit.enrich.base import Labels, Target, register, texts
+from socialaudit.enrich.textrules import all_matches, normalise, rules
+
+VERSION = "intent-rules-1"
+LABELS = ("question", "complaint", "praise", "other")
+
+_WH = r"(?:how|what|why|when|where|who|which|whats|what's|hows|how's|wheres|where's|whens|whys)"
+_AUX = (
+    r"(?:can|could|would|will|is|are|do|does|did|should|shall|may|have|has|am|was|were|"
+    r"isn't|aren't|don't|doesn't|didn't|won't|can't|cant|wont|dont|any|anyone|anybody)"
+)
+QUESTION_RULES = rules(
+    [
+        ("question_mark", r"\?"),
+        ("wh_opening", rf"(?:^|[.!]\s+){_WH}\b"),
+        (
+            "aux_opening",
+            rf"(?:^|[.!]\s+){_AUX}\s+(?:i|you|we|u|it|they|my|this|there|someone|anyone|y'?all)\b",
+        ),
+        (
+            "help_request",
+            r"\b(?:please|pls|plz|kindly)\b[^.!]{0,60}\b(?:help|fix|sort|check|look|advise|assist|"
+            r"respond|reply|refund|call|contact|explain|confirm|tell|let me know|get back|send|update|resolve)"
+            r"|\bhelp(?: me| us)?\s*(?:!|$|please|pls|plz|asap)|\bneed(?:s)? (?:some |your )?(?:help|assistance|support|answers?)\b"
+            r"|\b(?:i|we) (?:need|want|would like) to (?:know|speak|talk|cancel|return|change|get|find)\b"
+            r"|\blet (?:me|us) know\b|\bany (?:update|news|idea|help|info|word|eta)\b"
+            r"|\b(?:wondering|want(?:ed)? to know) (?:if|whether|why|how|what|when)\b"
+            r"|\b(?:how (?:do|can|come)|is there (?:a|any) way)\b",
+        ),
+    ]
+)
+COMPLAINT_RULES = rules(
+    [
+        (
+            "failure",
+            r"\b(?:not|isn't|isnt|aren't|wasn't|won't|wont|doesn't|doesnt|didn't|didnt|can't|cant|cannot|"
+            r"couldn't|unable to|never|still not|stopped|keeps?|keep on)\b[^.!?]{0,30}\b(?:work|working|load|"
+            r"loading|arrive|arrived|received|deliver|delivered|open|connect|respond|responded|answer|answered|"
+            r"fixed|refund|refunded|show|showing|play|playing|sync|charge|charging|update|updating|sign|log|"
+            r"help|helped|get through|turn on|crash|crashing|freez)",
+        ),
+        (
+            "problem_word",
+            r"\b(?:broken|broke|crash(?:es|ed|ing)?|freez(?:es|ing)|froze|error|glitch|bug(?:gy|s)?|outage|"
+            r"down again|delay(?:ed|s)?|late|cancel+ed|lost|missing|damaged|wrong|overcharged|double charged|"
+            r"charged twice|scam|stuck|stranded|waiting|waited|hold for|on hold|no service|no signal|"
+            r"no internet|no wifi|slow|lag(?:gy|ging)?|disconnect(?:ed|ing|s)?|faulty|defective|spam(?:ming)?|"
+            r"hack(?:ed)?|fraud|unauthori[sz]ed|refused|denied|rude|ignored|ignoring|no response|no reply|"
+            r"no one|nobody|still)\b",
+        ),
+        (
+            "negative_judgement",
+            r"\b(?:worst|terrible|horrible|awful|useless|pathetic|ridiculous|unacceptable|disgusting|"
+            r"disgrace(?:ful)?|shocking|appalling|joke|incompetent|sucks?|suck(?:ed|ing)|hate|fed up|sick of|"
+            r"tired of|annoy(?:ed|ing)|frustrat(?:ed|ing)|disappoint(?:ed|ing|ment)|angry|furious|upset|"
+            r"poor|bad|worse|garbage|trash|rubbish|nightmare|fail(?:ed|s|ing|ure)?|wtf|smh|ffs|"
+            r"again\?|again!|seriously|come on|not happy|unhappy|not impressed|shame on)\b"
+            r"|[\U0001F620\U0001F621\U0001F624\U0001F92C\U0001F644\U0001F612\U0001F629\U0001F62B\U0001F62D\U0001F611]",
+        ),
+    ]
+)
+PRAISE_RULES = rules(
+    [
+        (
+            "thanks",
+            r"\b(?:thanks|thank you|thank u|thx|ty|tysm|cheers|much appreciated|appreciate (?:it|you|the|your|that|all))\b",
+        ),
+        (
+            "compliment",
+            r"\b(?:love|loving|loved|great|awesome|amazing|excellent|fantastic|brilliant|wonderful|perfect|"
+            r"best|kudos|shout ?out|props|well done|good job|great job|nice one|impressed|helpful|"
+            r"outstanding|superb|stellar|lifesaver|legend|rock(?:s|ed)?)\b"
+            r"|[\u2764\U0001F60D\U0001F64F\U0001F44D\U0001F44F\U0001F60A\U0001F970\U0001F496\U0001F499\U0001F49C]",
+        ),
+    ]
+)
+# Cues that turn a polite word into something else: "thanks in advance", "thanks for nothing",
+# "great, another delay", "not great".
+_PRAISE_CANCEL = rules(
+    [
+        (
+            "cancel",
+            r"\b(?:thanks|thank you|thx)\s+(?:in advance|for nothing|a lot for nothing)\b|\bnot (?:so |very |that )?"
+            r"(?:great|good|helpful|impressed|perfect|the best)\b|\b(?:great|awesome|perfect|love)\b,? "
+            r"(?:another|now|just|so)\b|\b(?:best|great) (?:part|thing) is\b|\byeah right\b",
+        )
+    ]
+)
+
+
+def classify(text: str) -> tuple[list[str], list[str]]:
+    """(labels, rules that fired) for one post."""
+    t = normalise(text)
+    if not t.strip():
+        return ["other"], []
+    fired_q = all_matches(QUESTION_RULES, t)
+    fired_c = all_matches(COMPLAINT_RULES, t)
+    fired_p = all_matches(PRAISE_RULES, t)
+    if fired_p and (all_matches(_PRAISE_CANCEL, t) or (fired_c and _only_polite_thanks(fired_p))):
+        fired_p = []
+    labels = [
+        name
+        for name, fired in (("question", fired_q), ("complaint", fired_c), ("praise", fired_p))
+        if fired
+    ]
+    return (labels or ["other"]), fired_q + fired_c + fired_p
+
+
+def _only_polite_thanks(fired: list[str]) -> bool:
+    # "Thanks" closing a complaint is politeness, not praise; a compliment still counts.
+    return fired == ["thanks"]
+
+
+def score(labels: list[str], fired: list[str]) -> float:
+    """Confidence from how many independent cues agree (0.5 one cue ... 0.95 four or more)."""
+    if labels == ["other"]:
+        return 0.5
+    return min(0.95, 0.35 + 0.15 * len(fired))
+
+
+class IntentEnricher:
+    """Runs on customers' posts (brand replies have no customer intent)."""
+
+    name = "intent"
+    version = VERSION
+    target: Target = "customer"
+    columns = {"intent": "string", "intents": "array<string>", "intent_score": "float64"}
+
+    def run(self, batch: pa.Table) -> Labels:
+        """Label each post; the primary ``intent`` is the first of question/complaint/praise."""
+        memo: dict[str, tuple[list[str], float]] = {}
+        out = []
+        for text in texts(batch):
+            if text not in memo:
+                labels, fired = classify(text)
+                memo[text] = (labels, score(labels, fired))
+            out.append(memo[text])
+        return Labels(
+            label=[";".join(labels) for labels, _ in out],
+            score=[s for _, s in out],
+            columns={
+                "intent": [labels[0] for labels, _ in out],
+                "intents": [labels for labels, _ in out],
+                "intent_score": [s for _, s in out],
+            },
+        )
+
+
+@register("intent")
+def _factory() -> IntentEnricher:
+    return IntentEnricher()

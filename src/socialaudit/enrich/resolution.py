@@ -1,0 +1,81 @@
+"""Resolution signal: a customer's post that reads as thanks or "solved" (SPEC section 5).
+
+The metric reads this on the customer's last post after the organization's first response;
+the enricher only says whether a post reads that way, and which cue made it so. Thanks that
+are sarcastic or that close a still-open problem ("thanks but it still doesn't work") do not
+count.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from socialaudit.enrich.base import Labels, Target, register, texts
+from socialaudit.enrich.textrules import first_match, normalise, rules
+
+VERSION = "resolution-rules-1"
+
+SOLVED_RULES = rules(
+    [
+        (
+            "solved",
+            r"\b(?:solved|resolved|fixed|sorted(?: it| now| out)?|works? (?:now|fine|again|perfectly)|"
+            r"working (?:now|again|fine)|all (?:good|set|sorted)|figured it out|got it(?: working| sorted)?|"
+            r"that (?:did|worked|helped)|problem gone|issue gone|back (?:up|online|to normal)|"
+            r"arrived|received it|came through|went through|refund(?:ed)? received)\b",
+        ),
+        (
+            "thanks",
+            r"\b(?:thanks|thank you|thank u|thx|ty|tysm|cheers|much appreciated|appreciate (?:it|you|the|your|that|all))\b"
+            r"|[\U0001F64F\U0001F44D\u2764\U0001F60A]",
+        ),
+    ]
+)
+NOT_SOLVED_RULES = rules(
+    [
+        (
+            "still_open",
+            r"\b(?:still|not|n't|never|no longer|yet|but|however|although|though|again|nothing|useless|"
+            r"in advance|for nothing|waste|worse)\b|\?",
+        ),
+    ]
+)
+
+
+def classify(text: str) -> tuple[bool, str | None]:
+    """(reads as resolved, the rule that decided)."""
+    t = normalise(text)
+    fired = first_match(SOLVED_RULES, t)
+    if fired is None:
+        return False, None
+    if first_match(NOT_SOLVED_RULES, t) is not None:
+        return False, "still_open"
+    return True, fired
+
+
+class ResolutionEnricher:
+    """Runs on customers' posts."""
+
+    name = "resolution"
+    version = VERSION
+    target: Target = "customer"
+    columns = {"resolved": "boolean", "resolution_rule": "string"}
+
+    def run(self, batch: pa.Table) -> Labels:
+        """Label each post resolved / not, with the rule that decided."""
+        memo: dict[str, tuple[bool, str | None]] = {}
+        out = []
+        for text in texts(batch):
+            if text not in memo:
+                memo[text] = classify(text)
+            out.append(memo[text])
+        return Labels(
+            label=["resolved" if ok else "open" for ok, _ in out],
+            score=[1.0 if ok else 0.0 for ok, _ in out],
+            columns={"resolved": [ok for ok, _ in out], "resolution_rule": [r for _, r in out]},
+        )
+
+
+@register("resolution")
+def _factory() -> ResolutionEnricher:
+    return ResolutionEnricher()
