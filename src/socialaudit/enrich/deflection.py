@@ -26,44 +26,79 @@ ASKS = "asks_move_channel"
 ONLY = "only_moves_channel"
 
 _CONTACT_VERB = r"(?:reach(?:ing)? out|contact|get in touch|connect|speak|talk|chat|write|tweet)"
+_TEAMS = (
+    r"(?:local )?(?:bank|carrier|seller|store|airline|retailer|provider|team|department|"
+    r"manufacturer|card issuer|branch|station staff|staff|customer (?:service|care|support)|"
+    r"support team|help ?desk|specialists?|agents?|representatives?)"
+)
 REDIRECT_RULES = rules(
     [
-        ("dm", r"\b(?:dm|dms|dm'?d|dm'?ing|d\.m\.?)\b|\bdirect(?:ly)?[ -]?messag"),
+        ("dm", (r"\b(?:dm|dms|dm'?d|dm'?ing|d\.m\.?)\b", r"\bdirect(?:ly)?[ -]?messag")),
         (
             "private_message",
-            r"\bprivate(?:ly)?[ -]?messag|\bmessage (?:us|me) privately|\bpm (?:us|me)\b|\binbox (?:us|me)\b",
+            (
+                r"\bprivate(?:ly)?[ -]?messag",
+                r"\bmessage (?:us|me) privately",
+                r"\bpm (?:us|me)\b",
+                r"\binbox (?:us|me)\b",
+            ),
         ),
         (
             "email",
-            r"\be-?mail (?:us|me|our|the team)\b|\b(?:send|drop|shoot) (?:us |me )?(?:an? )?e-?mail\b"
-            r"|\b(?:via|by|through) e-?mail\b|\b[\w.+-]+@[\w-]+\.(?:com|net|org|co\.uk|co)\b",
+            (
+                r"\be-?mail (?:us|me|our|the team)\b",
+                r"\b(?:send|drop|shoot) (?:us |me )?(?:an? )?e-?mail\b",
+                r"\b(?:via|by|through) e-?mail\b",
+                r"\b[\w.+-]+@[\w-]+\.(?:com|net|org|co\.uk|co)\b",
+            ),
         ),
         (
             "phone",
-            r"\b(?:call|ring|phone) (?:us|me|our|the|them|them at|your)\b|\bgive (?:us|me|them) a (?:call|ring)\b"
-            r"|\b(?:by|via|over the) (?:phone|telephone)\b|\bphone or chat\b"
-            r"|\b1?[-. (]*\d{3}[-. )]+\d{3}[-. ]+\d{4}\b|\b0\d{3,4}[ -]?\d{3}[ -]?\d{3,4}\b",
+            (
+                r"\b(?:call|ring|phone) (?:us|me|our|the|them|your)\b",
+                r"\bgive (?:us|me|them) a (?:call|ring)\b",
+                r"\b(?:by|via|over the) (?:phone|telephone)\b",
+                r"\bphone or chat\b",
+                r"\b1?[-. (]*\d{3}[-. )]+\d{3}[-. ]+\d{4}\b",
+                r"\b0\d{3,4}[ -]?\d{3}[ -]?\d{3,4}\b",
+            ),
         ),
         (
             "chat",
-            r"\blive ?chat\b|\bchat (?:with|to) (?:us|our|a|an|the)\b|\b(?:via|by|through|on|over) (?:our )?(?:online )?chat\b|\bchat support\b",
+            (
+                r"\blive ?chat\b",
+                r"\bchat (?:with|to) (?:us|our|a|an|the)\b",
+                r"\b(?:via|by|through|on|over) (?:our )?(?:online )?chat\b",
+                r"\bchat support\b",
+            ),
         ),
         (
             "contact_link",
-            rf"\b(?:{_CONTACT_VERB}|tell us more|let us know|fill (?:out|in)|submit|report it|send us)\b[^.!?]*\bURL\b"
-            r"|\b(?:here|via|at|using|through|on) (?:this|the|our) (?:link|form|page)\b[^.!?]*\b(?:contact|reach|help|touch|details|tell)"
-            r"|\b(?:contact|support|help) (?:form|page)\b",
+            (
+                (
+                    rf"\b(?:{_CONTACT_VERB}|tell us more|let us know|fill (?:out|in)|submit|"
+                    r"report it|send us)\b[^.!?]*\bURL\b"
+                ),
+                (
+                    r"\b(?:here|via|at|using|through|on) (?:this|the|our) (?:link|form|page)\b"
+                    r"[^.!?]*\b(?:contact|reach|help|touch|details|tell)"
+                ),
+                r"\b(?:contact|support|help) (?:form|page)\b",
+            ),
         ),
         (
             "other_account",
-            rf"\b{_CONTACT_VERB}\b[^.!?]{{0,60}}@\w+|@\w+[^.!?]{{0,30}}\b(?:can|will|would be able to) (?:help|assist)",
+            (
+                rf"\b{_CONTACT_VERB}\b[^.!?]{{0,60}}@\w+",
+                r"@\w+[^.!?]{0,30}\b(?:can|will|would be able to) (?:help|assist)",
+            ),
         ),
         (
             "other_team",
-            rf"\b(?:{_CONTACT_VERB}|speak|visit|go to|ask|check with)\b[^.!?]{{0,25}}\b(?:your|the|our|a|their) "
-            r"(?:local )?(?:bank|carrier|seller|store|airline|retailer|provider|team|department|"
-            r"manufacturer|card issuer|branch|station staff|staff|customer (?:service|care|support)|"
-            r"support team|help ?desk|specialists?|agents?|representatives?)\b",
+            (
+                rf"\b(?:{_CONTACT_VERB}|speak|visit|go to|ask|check with)\b[^.!?]{{0,25}}"
+                rf"\b(?:your|the|our|a|their) {_TEAMS}\b"
+            ),
         ),
     ]
 )
@@ -73,15 +108,24 @@ COURTESY_RULES = rules(
         ("apology", r"\b(?:sorry|apologi[sz]e|apologies|regret)\b"),
         (
             "empathy",
-            r"\b(?:understand|hear (?:the|your)|frustrat|not (?:the|what) (?:we|experience)|oh no|uh oh|"
-            r"yikes|hate to (?:hear|see)|not good|concern(?:ing|ed)|troubl(?:ing|esome)|disappointing)\b",
+            (
+                r"\b(?:understand|hear (?:the|your)|frustrat|oh no|uh oh|yikes|not good)\b",
+                r"\bnot (?:the|what) (?:we|experience)\b",
+                r"\bhate to (?:hear|see)\b",
+                r"\b(?:concern(?:ing|ed)|troubl(?:ing|esome)|disappointing)\b",
+            ),
         ),
         (
             "offer_help",
-            r"\b(?:(?:love|like|glad|happy|want|here) to (?:help|assist|look|take a look|get)|"
-            r"help(?:'s| is) here|we can help|can help|look into (?:this|it)|take a (?:closer )?look|"
-            r"(?:so|and) (?:that )?(?:we|i) can (?:help|assist|look|check|take)|further assist|"
-            r"assist (?:you )?further|look further)\b",
+            (
+                r"\b(?:love|like|glad|happy|want|here) to (?:help|assist|look|take a look|get)\b",
+                r"\bhelp(?:'s| is) here\b",
+                r"\bcan help\b",
+                r"\blook (?:into|further)\b",
+                r"\btake a (?:closer )?look\b",
+                r"\b(?:so|and) (?:that )?(?:we|i) can (?:help|assist|look|check|take)\b",
+                r"\b(?:further assist|assist (?:you )?further)\b",
+            ),
         ),
         ("thanks", r"\b(?:thanks|thank you|thx|cheers|appreciate)\b"),
     ]

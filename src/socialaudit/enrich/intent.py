@@ -33,43 +33,80 @@ QUESTION_RULES = rules(
         ),
         (
             "help_request",
-            r"\b(?:please|pls|plz|kindly)\b[^.!]{0,60}\b(?:help|fix|sort|check|look|advise|assist|"
-            r"respond|reply|refund|call|contact|explain|confirm|tell|let me know|get back|send|update|resolve)"
-            r"|\bhelp(?: me| us)?\s*(?:!|$|please|pls|plz|asap)|\bneed(?:s)? (?:some |your )?(?:help|assistance|support|answers?)\b"
-            r"|\b(?:i|we) (?:need|want|would like) to (?:know|speak|talk|cancel|return|change|get|find)\b"
-            r"|\blet (?:me|us) know\b|\bany (?:update|news|idea|help|info|word|eta)\b"
-            r"|\b(?:wondering|want(?:ed)? to know) (?:if|whether|why|how|what|when)\b"
-            r"|\b(?:how (?:do|can|come)|is there (?:a|any) way)\b",
+            (
+                (
+                    r"\b(?:please|pls|plz|kindly)\b[^.!]{0,60}\b(?:help|fix|sort|check|look|advise|"
+                    r"assist|respond|reply|refund|call|contact|explain|confirm|tell|let me know|"
+                    r"get back|send|update|resolve)"
+                ),
+                r"\bhelp(?: me| us)?\s*(?:!|$|please|pls|plz|asap)",
+                r"\bneeds? (?:some |your )?(?:help|assistance|support|answers?)\b",
+                (
+                    r"\b(?:i|we) (?:need|want|would like) to (?:know|speak|talk|cancel|return|"
+                    r"change|get|find)\b"
+                ),
+                r"\blet (?:me|us) know\b",
+                r"\bany (?:update|news|idea|help|info|word|eta)\b",
+                r"\b(?:wondering|want(?:ed)? to know) (?:if|whether|why|how|what|when)\b",
+                r"\b(?:how (?:do|can|come)|is there (?:a|any) way)\b",
+            ),
         ),
     ]
+)
+_BROKEN_VERBS = (
+    r"(?:work|working|load|loading|arrive|arrived|received|deliver|delivered|open|connect|"
+    r"respond|responded|answer|answered|fixed|refund|refunded|show|showing|play|playing|sync|"
+    r"charge|charging|update|updating|sign|log|help|helped|get through|turn on|crash|crashing|"
+    r"freez)"
 )
 COMPLAINT_RULES = rules(
     [
         (
             "failure",
-            r"\b(?:not|isn't|isnt|aren't|wasn't|won't|wont|doesn't|doesnt|didn't|didnt|can't|cant|cannot|"
-            r"couldn't|unable to|never|still not|stopped|keeps?|keep on)\b[^.!?]{0,30}\b(?:work|working|load|"
-            r"loading|arrive|arrived|received|deliver|delivered|open|connect|respond|responded|answer|answered|"
-            r"fixed|refund|refunded|show|showing|play|playing|sync|charge|charging|update|updating|sign|log|"
-            r"help|helped|get through|turn on|crash|crashing|freez)",
+            r"\b(?:not|isn't|isnt|aren't|wasn't|won't|wont|doesn't|doesnt|didn't|didnt|can't|cant|"
+            r"cannot|couldn't|unable to|never|still not|stopped|keeps?|keep on)\b[^.!?]{0,30}\b"
+            + _BROKEN_VERBS,
         ),
         (
             "problem_word",
-            r"\b(?:broken|broke|crash(?:es|ed|ing)?|freez(?:es|ing)|froze|error|glitch|bug(?:gy|s)?|outage|"
-            r"down again|delay(?:ed|s)?|late|cancel+ed|lost|missing|damaged|wrong|overcharged|double charged|"
-            r"charged twice|scam|stuck|stranded|waiting|waited|hold for|on hold|no service|no signal|"
-            r"no internet|no wifi|slow|lag(?:gy|ging)?|disconnect(?:ed|ing|s)?|faulty|defective|spam(?:ming)?|"
-            r"hack(?:ed)?|fraud|unauthori[sz]ed|refused|denied|rude|ignored|ignoring|no response|no reply|"
-            r"no one|nobody|still)\b",
+            (
+                (
+                    r"\b(?:broken|broke|crash(?:es|ed|ing)?|freez(?:es|ing)|froze|error|glitch|"
+                    r"bug(?:gy|s)?|outage|down again|faulty|defective|stuck|stranded|slow|"
+                    r"lag(?:gy|ging)?|disconnect(?:ed|ing|s)?)\b"
+                ),
+                (
+                    r"\b(?:delay(?:ed|s)?|late|cancel+ed|lost|missing|damaged|wrong|overcharged|"
+                    r"double charged|charged twice|scam|fraud|unauthori[sz]ed|hack(?:ed)?|"
+                    r"spam(?:ming)?)\b"
+                ),
+                (
+                    r"\b(?:waiting|waited|hold for|on hold|no service|no signal|no internet|"
+                    r"no wifi|refused|denied|rude|ignored|ignoring|no response|no reply|no one|"
+                    r"nobody|still)\b"
+                ),
+            ),
         ),
         (
             "negative_judgement",
-            r"\b(?:worst|terrible|horrible|awful|useless|pathetic|ridiculous|unacceptable|disgusting|"
-            r"disgrace(?:ful)?|shocking|appalling|joke|incompetent|sucks?|suck(?:ed|ing)|hate|fed up|sick of|"
-            r"tired of|annoy(?:ed|ing)|frustrat(?:ed|ing)|disappoint(?:ed|ing|ment)|angry|furious|upset|"
-            r"poor|bad|worse|garbage|trash|rubbish|nightmare|fail(?:ed|s|ing|ure)?|wtf|smh|ffs|"
-            r"again\?|again!|seriously|come on|not happy|unhappy|not impressed|shame on)\b"
-            r"|[\U0001F620\U0001F621\U0001F624\U0001F92C\U0001F644\U0001F612\U0001F629\U0001F62B\U0001F62D\U0001F611]",
+            (
+                (
+                    r"\b(?:worst|terrible|horrible|awful|useless|pathetic|ridiculous|unacceptable|"
+                    r"disgusting|disgrace(?:ful)?|shocking|appalling|joke|incompetent|garbage|trash|"
+                    r"rubbish|nightmare|poor|bad|worse)\b"
+                ),
+                (
+                    r"\b(?:sucks?|suck(?:ed|ing)|hate|fed up|sick of|tired of|annoy(?:ed|ing)|"
+                    r"frustrat(?:ed|ing)|disappoint(?:ed|ing|ment)|angry|furious|upset|"
+                    r"fail(?:ed|s|ing|ure)?|wtf|smh|ffs|seriously|come on|not happy|unhappy|"
+                    r"not impressed|shame on)\b"
+                ),
+                r"\bagain[?!]",
+                (
+                    "[\U0001f620\U0001f621\U0001f624\U0001f92c\U0001f644\U0001f612\U0001f629"
+                    "\U0001f62b\U0001f62d\U0001f611]"
+                ),
+            ),
         ),
     ]
 )
@@ -77,14 +114,25 @@ PRAISE_RULES = rules(
     [
         (
             "thanks",
-            r"\b(?:thanks|thank you|thank u|thx|ty|tysm|cheers|much appreciated|appreciate (?:it|you|the|your|that|all))\b",
+            (
+                r"\b(?:thanks|thank you|thank u|thx|ty|tysm|cheers|much appreciated|"
+                r"appreciate (?:it|you|the|your|that|all))\b"
+            ),
         ),
         (
             "compliment",
-            r"\b(?:love|loving|loved|great|awesome|amazing|excellent|fantastic|brilliant|wonderful|perfect|"
-            r"best|kudos|shout ?out|props|well done|good job|great job|nice one|impressed|helpful|"
-            r"outstanding|superb|stellar|lifesaver|legend|rock(?:s|ed)?)\b"
-            r"|[\u2764\U0001F60D\U0001F64F\U0001F44D\U0001F44F\U0001F60A\U0001F970\U0001F496\U0001F499\U0001F49C]",
+            (
+                (
+                    r"\b(?:love|loving|loved|great|awesome|amazing|excellent|fantastic|brilliant|"
+                    r"wonderful|perfect|best|kudos|shout ?out|props|well done|good job|great job|"
+                    r"nice one|impressed|helpful|outstanding|superb|stellar|lifesaver|legend|"
+                    r"rock(?:s|ed)?)\b"
+                ),
+                (
+                    "[\u2764\U0001f60d\U0001f64f\U0001f44d\U0001f44f\U0001f60a\U0001f970\U0001f496"
+                    "\U0001f499\U0001f49c]"
+                ),
+            ),
         ),
     ]
 )
@@ -94,9 +142,13 @@ _PRAISE_CANCEL = rules(
     [
         (
             "cancel",
-            r"\b(?:thanks|thank you|thx)\s+(?:in advance|for nothing|a lot for nothing)\b|\bnot (?:so |very |that )?"
-            r"(?:great|good|helpful|impressed|perfect|the best)\b|\b(?:great|awesome|perfect|love)\b,? "
-            r"(?:another|now|just|so)\b|\b(?:best|great) (?:part|thing) is\b|\byeah right\b",
+            (
+                r"\b(?:thanks|thank you|thx)\s+(?:in advance|for nothing|a lot for nothing)\b",
+                r"\bnot (?:so |very |that )?(?:great|good|helpful|impressed|perfect|the best)\b",
+                r"\b(?:great|awesome|perfect|love)\b,? (?:another|now|just|so)\b",
+                r"\b(?:best|great) (?:part|thing) is\b",
+                r"\byeah right\b",
+            ),
         )
     ]
 )

@@ -19,15 +19,22 @@ SOLVED_RULES = rules(
     [
         (
             "solved",
-            r"\b(?:solved|resolved|fixed|sorted(?: it| now| out)?|works? (?:now|fine|again|perfectly)|"
-            r"working (?:now|again|fine)|all (?:good|set|sorted)|figured it out|got it(?: working| sorted)?|"
-            r"that (?:did|worked|helped)|problem gone|issue gone|back (?:up|online|to normal)|"
-            r"arrived|received it|came through|went through|refund(?:ed)? received)\b",
+            (
+                r"\b(?:solved|resolved|fixed|sorted(?: it| now| out)?|figured it out)\b",
+                r"\b(?:works? (?:now|fine|again|perfectly)|working (?:now|again|fine))\b",
+                r"\b(?:all (?:good|set|sorted)|got it(?: working| sorted)?)\b",
+                r"\b(?:that (?:did|worked|helped)|problem gone|issue gone)\b",
+                r"\b(?:back (?:up|online|to normal)|arrived|received it|came through)\b",
+                r"\b(?:went through|refund(?:ed)? received)\b",
+            ),
         ),
         (
             "thanks",
-            r"\b(?:thanks|thank you|thank u|thx|ty|tysm|cheers|much appreciated|appreciate (?:it|you|the|your|that|all))\b"
-            r"|[\U0001F64F\U0001F44D\u2764\U0001F60A]",
+            (
+                r"\b(?:thanks|thank you|thank u|thx|ty|tysm|cheers|much appreciated)\b",
+                r"\bappreciate (?:it|you|the|your|that|all)\b",
+                "[\U0001f64f\U0001f44d\u2764\U0001f60a]",
+            ),
         ),
     ]
 )
@@ -35,8 +42,11 @@ NOT_SOLVED_RULES = rules(
     [
         (
             "still_open",
-            r"\b(?:still|not|n't|never|no longer|yet|but|however|although|though|again|nothing|useless|"
-            r"in advance|for nothing|waste|worse)\b|\?",
+            (
+                r"\b(?:still|not|n't|never|no longer|yet|but|however|although|though|again)\b",
+                r"\b(?:nothing|useless|in advance|for nothing|waste|worse)\b",
+                r"\?",
+            ),
         ),
     ]
 )

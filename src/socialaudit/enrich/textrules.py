@@ -60,9 +60,19 @@ class Rule:
         return self.pattern.search(text) is not None
 
 
-def rules(spec: Sequence[tuple[str, str]], flags: int = re.IGNORECASE) -> tuple[Rule, ...]:
-    """Compile ``(name, regex)`` pairs once, at import."""
-    return tuple(Rule(name, re.compile(rx, flags)) for name, rx in spec)
+def rules(
+    spec: Sequence[tuple[str, str | Sequence[str]]], flags: int = re.IGNORECASE
+) -> tuple[Rule, ...]:
+    """Compile ``(name, regex or alternatives)`` pairs once, at import.
+
+    Alternatives are listed one per line in the rule tables (readable, reviewable diffs) and
+    joined into one pattern here.
+    """
+    compiled = []
+    for name, rx in spec:
+        pattern = rx if isinstance(rx, str) else "|".join(f"(?:{alt})" for alt in rx)
+        compiled.append(Rule(name, re.compile(pattern, flags)))
+    return tuple(compiled)
 
 
 def first_match(rule_list: Sequence[Rule], text: str) -> str | None:
