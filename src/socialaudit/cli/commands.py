@@ -31,6 +31,7 @@ from socialaudit.cli.output import (
     records,
 )
 from socialaudit.errors import ConfigError
+from socialaudit.metrics.audit import RATE_KEYS
 
 
 def _store(*, read_only: bool = False) -> sa.Store:
@@ -186,14 +187,24 @@ def audit(
     spark_master: Annotated[
         str, typer.Option("--spark-master", help="Spark master URL for --engine spark.")
     ] = "local[2]",
+    no_enrich: Annotated[
+        bool,
+        typer.Option("--no-enrich", help="Do not label new posts first (actionable stays null)."),
+    ] = False,
     json_: JsonFlag = False,
     csv_: CsvFlag = False,
 ) -> None:
     """Audit responsiveness per organization: turns, answers, first-response time, backlog.
 
-    Example: socialaudit audit --json
+    Posts without current listening labels are enriched first, so the actionable variant,
+    deflection and resolution are reported. Example: socialaudit audit --json
     """
     fmt = pick_format(json_, csv_)
+    if not no_enrich:
+        from socialaudit.cli.listen import enrich_store
+
+        with _store() as store:
+            enrich_store(store)
     eng = _engine(engine, spark_master)
     try:
         result = sa.audit(eng, sla_minutes=state.sla_minutes, org=org)
@@ -202,23 +213,71 @@ def audit(
     emit_audit(fmt, result, title=f"Responsiveness (all turns) as of {result['reference_time']}")
 
 
+ACTIONABLE_COLUMNS = [
+    ("org", "org"),
+    ("turns", "actionable turns"),
+    ("answered", "answered"),
+    ("response_rate", "rate"),
+    ("frt_median_s", "FRT median"),
+    ("sla_attainment", "in SLA"),
+    ("backlog_7d", "open >7d"),
+    ("deflection_rate", "deflected"),
+    ("resolution_rate", "resolved"),
+]
+
+
 def emit_audit(fmt: Format, report: dict[str, Any], *, title: str) -> None:
-    """Print an audit report: a table per org for people, the documented JSON, or CSV."""
+    """Print an audit report: tables for people, the documented JSON, or CSV.
+
+    Tables: all turns first (the auditable number), then actionable turns with deflection and
+    resolution when the posts are enriched. CSV: one row per org, actionable figures prefixed.
+    """
+    formatters = {
+        "response_rate": percent,
+        "sla_attainment": percent,
+        "frt_median_s": duration,
+        "frt_p90_s": duration,
+        "deflection_rate": percent,
+        "resolution_rate": percent,
+    }
     rows = [{"org": o["org"], **o["responsiveness"]["all"]} for o in report["orgs"]]
+    if fmt == Format.csv:
+        for row, o in zip(rows, report["orgs"], strict=True):
+            actionable = o["responsiveness"].get("actionable") or {}
+            row.update({f"actionable_{k}": actionable.get(k) for k in RATE_KEYS})
+            row["deflection_rate"] = o.get("deflection_rate")
+            row["resolution_rate"] = o.get("resolution_rate")
+        columns = AUDIT_COLUMNS + [(f"actionable_{k}", k) for k in RATE_KEYS]
+        columns += [("deflection_rate", "deflected"), ("resolution_rate", "resolved")]
+        emit(fmt, rows, columns, title=title, untrusted=("org",), json_data=report)
+        return
     emit(
         fmt,
         rows,
         AUDIT_COLUMNS,
         title=title,
-        formatters={
-            "response_rate": percent,
-            "sla_attainment": percent,
-            "frt_median_s": duration,
-            "frt_p90_s": duration,
-        },
+        formatters=formatters,
         untrusted=("org",),
         json_data=report,
     )
+    acted = [o for o in report["orgs"] if o["responsiveness"].get("actionable") is not None]
+    if fmt == Format.table and acted:
+        emit(
+            fmt,
+            [
+                {
+                    "org": o["org"],
+                    **o["responsiveness"]["actionable"],
+                    "deflection_rate": o.get("deflection_rate"),
+                    "resolution_rate": o.get("resolution_rate"),
+                }
+                for o in acted
+            ],
+            ACTIONABLE_COLUMNS,
+            title="Actionable turns (spam excluded; questions and complaints)",
+            formatters=formatters,
+            untrusted=("org",),
+        )
 
 
 TURN_COLUMNS = [

@@ -1,0 +1,114 @@
+"""The listening commands: enrich (the store) and classify (any file)."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
+
+import socialaudit as sa
+from socialaudit.cli import app, guarded, state
+from socialaudit.cli.output import err_console
+from socialaudit.enrich import catalog
+from socialaudit.enrich.classify import classify_file
+from socialaudit.enrich.runner import EnrichResult
+from socialaudit.enrich.runner import Progress as ProgressFn
+from socialaudit.enrich.runner import enrich as run_enrich
+from socialaudit.errors import SourceError
+
+
+@contextlib.contextmanager
+def progress_bar() -> Iterator[ProgressFn]:
+    """A progress callback for the runner, drawn on stderr (and only on a terminal)."""
+    bar = Progress(
+        TextColumn("{task.description:>10}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+        disable=not err_console.is_terminal,
+    )
+    tasks: dict[str, int] = {}
+
+    def update(name: str, done: int, total: int) -> None:
+        if name not in tasks:
+            tasks[name] = bar.add_task(name, total=total)
+        bar.update(tasks[name], completed=done)
+
+    with bar:
+        yield update
+
+
+def enrich_store(store: sa.Store, names: list[str] | None = None) -> EnrichResult:
+    """Run the enrichers with a progress bar and say on stderr what was done."""
+    with progress_bar() as update:
+        result = run_enrich(store, names, progress=update)
+    if result.total:
+        done = ", ".join(f"{n} {rows:,}" for n, rows in result.rows.items() if rows)
+        err_console.print(Text(f"Enriched posts: {done}."))
+    return result
+
+
+@app.command()
+@guarded
+def enrich(
+    only: Annotated[
+        list[str] | None,
+        typer.Option("--only", help="Run only this enricher (repeat).", show_default=False),
+    ] = None,
+) -> None:
+    """Label posts with language, sentiment, intent, spam, deflection and resolution.
+
+    Incremental: only posts without a current result are labelled, so a second run does
+    nothing. Example: socialaudit enrich
+    """
+    with sa.open(state.db) as store:
+        result = enrich_store(store, only)
+    if not result.total:
+        err_console.print(Text("Nothing to enrich: every post has current results."))
+
+
+_NAMES = ", ".join(catalog.ENRICHER_MODULES)
+
+
+@app.command()
+@guarded
+def classify(
+    enricher: Annotated[
+        str, typer.Argument(help=f"One of: {', '.join(catalog.ENRICHER_MODULES)}.")
+    ],
+    file: Annotated[Path, typer.Argument(help="A CSV or JSONL file (.jsonl/.ndjson).")],
+    text_column: Annotated[
+        str, typer.Option("--text-column", help="The column holding the post text.")
+    ] = "text",
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write the labelled CSV here [default: stdout].")
+    ] = None,
+) -> None:
+    """Label any CSV/JSONL with one enricher: the rows plus `label` and `score` columns.
+
+    Example: socialaudit classify sentiment tweets.csv --text-column text --out labelled.csv
+    """
+    model = catalog.load(enricher)
+    if out is not None and out.resolve() == file.resolve():
+        raise SourceError("--out is the input file; write the labels to another file.")
+    if out is None:
+        result = classify_file(file, model, text_column=text_column, out=sys.stdout)
+    else:
+        # Write beside the target and rename, so a failure never leaves half a file.
+        tmp = out.with_name(f".{out.name}.partial")
+        try:
+            with tmp.open("w", newline="", encoding="utf-8") as fh:
+                result = classify_file(file, model, text_column=text_column, out=fh)
+            tmp.replace(out)
+        finally:
+            tmp.unlink(missing_ok=True)
+    counts = ", ".join(f"{k} {v:,}" for k, v in sorted(result.labels.items()))
+    err_console.print(Text(f"Labelled {result.rows:,} rows with {enricher}: {counts}."))
