@@ -21,7 +21,7 @@ from socialaudit.enrich.textrules import (
     strip_signature,
 )
 
-VERSION = "deflection-rules-1"
+VERSION = "deflection-rules-2"
 ASKS = "asks_move_channel"
 ONLY = "only_moves_channel"
 
@@ -33,7 +33,18 @@ _TEAMS = (
 )
 REDIRECT_RULES = rules(
     [
-        ("dm", (r"\b(?:dm|dms|dm'?d|dm'?ing|d\.m\.?)\b", r"\bdirect(?:ly)?[ -]?messag")),
+        (
+            "dm",
+            (
+                r"\b(?:dm|dms|dm'?d|dm'?ing|d\.m\.?)\b",
+                r"\bdirect(?:ly)?[ -]?messag",
+                # es / pt / fr / it / de: "mensaje directo", "mensagem privada", "message privé".
+                r"\bmensa(?:je|gem|ggio)s? (?:directos?|privad[oa]s?|diret[ao]s?|privat[oi])\b",
+                r"\bmessages? priv[ée]s?\b|\bdirektnachricht",
+                # "Follow us so we can DM you"; es "síguenos".
+                r"\bfollow (?:us|me)\b|\bs[ií]gue(?:nos|me)\b",
+            ),
+        ),
         (
             "private_message",
             (
@@ -49,13 +60,20 @@ REDIRECT_RULES = rules(
                 r"\be-?mail (?:us|me|our|the team)\b",
                 r"\b(?:send|drop|shoot) (?:us |me )?(?:an? )?e-?mail\b",
                 r"\b(?:via|by|through) e-?mail\b",
+                r"\be-?mailed you\b|\bcheck your (?:e-?mail|inbox)\b|\bfollow up there\b",
                 r"\b[\w.+-]+@[\w-]+\.(?:com|net|org|co\.uk|co)\b",
             ),
         ),
         (
             "phone",
             (
-                r"\b(?:call|ring|phone) (?:us|me|our|the|them|your)\b",
+                # Imperative or offered calls, not "they call us Southbest".
+                (
+                    r"(?:^|\b(?:please|pls|can|could|may|to|and|or|just|then|free to)\s+)"
+                    r"(?:call|ring|phone) (?:us|me|our|the|them|your)\b"
+                ),
+                r"\bcall and ask\b|\bcalling (?:back|us|the)\b",
+                r"\bask(?:ing)? (?:for|to speak to) (?:the|a) manager\b",
                 r"\bgive (?:us|me|them) a (?:call|ring)\b",
                 r"\b(?:by|via|over the) (?:phone|telephone)\b",
                 r"\bphone or chat\b",
@@ -77,13 +95,18 @@ REDIRECT_RULES = rules(
             (
                 (
                     rf"\b(?:{_CONTACT_VERB}|tell us more|let us know|fill (?:out|in)|submit|"
-                    r"report it|send us)\b[^.!?]*\bURL\b"
+                    r"report|send us|send (?:info|details)|feedback|suggest|click here)\b"
+                    r"[^.!?]*\bURL\b"
                 ),
                 (
                     r"\b(?:here|via|at|using|through|on) (?:this|the|our) (?:link|form|page)\b"
                     r"[^.!?]*\b(?:contact|reach|help|touch|details|tell)"
                 ),
-                r"\b(?:contact|support|help) (?:form|page)\b",
+                r"\b(?:contact|support|help|feedback) (?:form|page)\b",
+                r"\b(?:use|click|follow) (?:the|this|that) link\b",
+                r"\b(?:our|the) (?:community|forums?)\b[^.!?]*\b(?:at|here|URL)\b",
+                # ja: "please tell customer service" / "contact us" pages.
+                "カスタマーサービス|お問い合わせ",
             ),
         ),
         (
@@ -97,7 +120,7 @@ REDIRECT_RULES = rules(
             "other_team",
             (
                 rf"\b(?:{_CONTACT_VERB}|speak|visit|go to|ask|check with)\b[^.!?]{{0,25}}"
-                rf"\b(?:your|the|our|a|their) {_TEAMS}\b"
+                rf"\b(?:your|the|our|a|their|to) {_TEAMS}\b"
             ),
         ),
     ]
@@ -113,6 +136,7 @@ COURTESY_RULES = rules(
                 r"\bnot (?:the|what) (?:we|experience)\b",
                 r"\bhate to (?:hear|see)\b",
                 r"\b(?:concern(?:ing|ed)|troubl(?:ing|esome)|disappointing)\b",
+                r"\bcan'?t believe\b|\bso sorry\b",
             ),
         ),
         (
@@ -128,6 +152,20 @@ COURTESY_RULES = rules(
             ),
         ),
         ("thanks", r"\b(?:thanks|thank you|thx|cheers|appreciate)\b"),
+        (
+            "goodwill",
+            (
+                (
+                    r"\b(?:we|i)(?:'d| would| always| only| really)? "
+                    r"(?:want|like|love|hope|wish|aim)\b"
+                ),
+                r"\b(?:we're|we are|i'm|i am) (?:here )?to help\b",
+                r"\b(?:glad|happy|pleased) to (?:check|address|assist|look|sort|investigate)\b",
+                r"\binvestigate (?:this )?further\b",
+                r"\bbest (?:possible )?(?:service|experience)\b",
+                r"\bkeep (?:us|me) (?:updated|posted)\b|\blet (?:us|me) know how it goes\b",
+            ),
+        ),
     ]
 )
 _MAX_COURTESY_WORDS = 16

@@ -15,7 +15,7 @@ import pyarrow as pa
 from socialaudit.enrich.base import Labels, Target, register, texts
 from socialaudit.enrich.textrules import all_matches, normalise, rules
 
-VERSION = "intent-rules-1"
+VERSION = "intent-rules-2"
 LABELS = ("question", "complaint", "praise", "other")
 
 _WH = r"(?:how|what|why|when|where|who|which|whats|what's|hows|how's|wheres|where's|whens|whys)"
@@ -39,7 +39,13 @@ QUESTION_RULES = rules(
                     r"assist|respond|reply|refund|call|contact|explain|confirm|tell|let me know|"
                     r"get back|send|update|resolve)"
                 ),
-                r"\bhelp(?: me| us)?\s*(?:!|$|please|pls|plz|asap)",
+                r"\bhelp(?: me| us)?\s*(?:!|$|please|pls|plz|asap)|\bhelp (?:me|us)\b",
+                # Imperatives addressed to the brand: "sort it out", "fix my connection".
+                (
+                    r"\b(?:sort|fix|check|refund|cancel|unlock|reset|replace|escalate) "
+                    r"(?:it|this|that|my|me|with|your|the)\b"
+                ),
+                r"\b(?:can|could|would|will) (?:you|u|y'?all|someone|anyone)\b",
                 r"\bneeds? (?:some |your )?(?:help|assistance|support|answers?)\b",
                 (
                     r"\b(?:i|we) (?:need|want|would like) to (?:know|speak|talk|cancel|return|"
@@ -71,7 +77,7 @@ COMPLAINT_RULES = rules(
             "problem_word",
             (
                 (
-                    r"\b(?:broken|broke|crash(?:es|ed|ing)?|freez(?:es|ing)|froze|error|glitch|"
+                    r"\b(?:broken|broke|crash(?:es|ed|ing)?|freez(?:es|ing)|froze|errors?|glitch(?:es|ing)?|"
                     r"bug(?:gy|s)?|outage|down again|faulty|defective|stuck|stranded|slow|"
                     r"lag(?:gy|ging)?|disconnect(?:ed|ing|s)?)\b"
                 ),
@@ -83,7 +89,7 @@ COMPLAINT_RULES = rules(
                 (
                     r"\b(?:waiting|waited|hold for|on hold|no service|no signal|no internet|"
                     r"no wifi|refused|denied|rude|ignored|ignoring|no response|no reply|no one|"
-                    r"nobody|still)\b"
+                    r"nobody|lied|lying|deduct(?:ed|ing)|not (?:delivered|received|arrived))\b"
                 ),
             ),
         ),
@@ -102,6 +108,11 @@ COMPLAINT_RULES = rules(
                     r"not impressed|shame on)\b"
                 ),
                 r"\bagain[?!]",
+                (
+                    r"\bstill (?:not|no|waiting|broken|have(?:n't| not)|has(?:n't| not)|"
+                    r"do(?:n't| not)|does(?:n't| not)|can'?t|cannot|nothing)\b"
+                ),
+                r"\b(?:zero|no) (?:info|information|help|update|response|answer|word|way)\b",
                 (
                     "[\U0001f620\U0001f621\U0001f624\U0001f92c\U0001f644\U0001f612\U0001f629"
                     "\U0001f62b\U0001f62d\U0001f611]"
@@ -129,7 +140,7 @@ PRAISE_RULES = rules(
                     r"rock(?:s|ed)?)\b"
                 ),
                 (
-                    "[\u2764\U0001f60d\U0001f64f\U0001f44d\U0001f44f\U0001f60a\U0001f970\U0001f496"
+                    "[\u2764\U0001f60d\U0001f44d\U0001f44f\U0001f60a\U0001f970\U0001f496"
                     "\U0001f499\U0001f49c]"
                 ),
             ),
@@ -162,7 +173,8 @@ def classify(text: str) -> tuple[list[str], list[str]]:
     fired_q = all_matches(QUESTION_RULES, t)
     fired_c = all_matches(COMPLAINT_RULES, t)
     fired_p = all_matches(PRAISE_RULES, t)
-    if fired_p and (all_matches(_PRAISE_CANCEL, t) or (fired_c and _only_polite_thanks(fired_p))):
+    # Praise inside a complaint is politeness or sarcasm ("amazing burrito... plastic in it").
+    if fired_p and (all_matches(_PRAISE_CANCEL, t) or fired_c):
         fired_p = []
     labels = [
         name
@@ -170,11 +182,6 @@ def classify(text: str) -> tuple[list[str], list[str]]:
         if fired
     ]
     return (labels or ["other"]), fired_q + fired_c + fired_p
-
-
-def _only_polite_thanks(fired: list[str]) -> bool:
-    # "Thanks" closing a complaint is politeness, not praise; a compliment still counts.
-    return fired == ["thanks"]
 
 
 def score(labels: list[str], fired: list[str]) -> float:
