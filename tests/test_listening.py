@@ -14,8 +14,8 @@ import pytest
 import socialaudit
 from socialaudit.enrich import deflection, intent, resolution
 from socialaudit.enrich.base import Labels, Target
-from socialaudit.enrich.runner import enrich, pending
 from socialaudit.enrich.catalog import load
+from socialaudit.enrich.runner import enrich, pending
 
 # -- intent ------------------------------------------------------------------------------------
 
@@ -62,8 +62,10 @@ def test_intent_names_the_rules_that_fired() -> None:
         ("@1 Sorry! Please reach out here: https://t.co/abc ^MB", "only", "contact_link"),
         ("@1 Please reach out to @AcmeBank and they can help. ^AB", "only", "other_account"),
         (
-            "@1 The charge is a pending authorization and drops off in 3-5 days. "
-            "If it does not, DM us.",
+            (
+                "@1 The charge is a pending authorization and drops off in 3-5 days. "
+                "If it does not, DM us."
+            ),
             "asks",
             "dm",
         ),
@@ -128,8 +130,10 @@ ROWS = [
         "AcmeHelp",
         False,
         100,
-        "@c5 Sorry about that. The second charge is a pending authorization and drops off "
-        "in 3-5 days. If it does not, DM us.",
+        (
+            "@c5 Sorry about that. The second charge is a pending authorization and drops off "
+            "in 3-5 days. If it does not, DM us."
+        ),
         10,
     ),
     # F2: c5 comes back unhappy (a new actionable turn, unanswered); F is not resolved.
@@ -359,3 +363,80 @@ def test_classify_unknown_enricher(runner, app, tmp_path) -> None:
     result = runner.invoke(app, ["classify", "mood", str(src)])
     assert result.exit_code == 2
     assert "Unknown enricher 'mood'" in result.output
+
+
+# -- topics and FAQ ----------------------------------------------------------------------------
+
+THEMES = {
+    "password": [
+        "how do I reset my password for the login page?",
+        "can you help me reset the password on my login?",
+        "where is the password reset link on the login screen?",
+        "why does the login reject my new password?",
+    ],
+    "delivery": [
+        "my package delivery is late again, the courier never came",
+        "the delivery of my package is three days late",
+        "courier marked the package delivered but the delivery never arrived",
+        "late delivery again, package stuck at the courier depot",
+    ],
+    "design": [
+        "love the new app design, the colours are beautiful",
+        "the new design of the app looks beautiful, love the colours",
+        "beautiful new colours in the app design, love it",
+        "really love the beautiful design and colours of the new app",
+    ],
+}
+
+
+def topic_rows() -> list[tuple]:
+    """36 turns in three themes: password questions (every other one answered in 10 min),
+    delivery complaints (all answered in 30 min), design praise (never answered)."""
+    rows, tid, minute = [], 1000, 0
+    for theme, texts in THEMES.items():
+        for i in range(12):
+            tid += 1
+            minute += 60
+            rows.append((tid, f"{theme}{i}", True, minute, f"@AcmeHelp {texts[i % 4]}", None))
+            delay = {"password": 10 if i % 2 == 0 else None, "delivery": 30, "design": None}[theme]
+            if delay is not None:
+                rows.append((tid + 5000, "AcmeHelp", False, minute + delay, f"@{theme}{i} ok", tid))
+    return rows
+
+
+def test_topics_group_themes_and_flag_faq(write_twcs, store) -> None:
+    socialaudit.import_file(write_twcs(topic_rows()), store=store)
+    enrich(store, ["intent"])
+    report = socialaudit.topics(store, org="AcmeHelp", k=3)
+    by_theme = {}
+    for topic in report["topics"]:
+        theme = next(t for t in THEMES if any(t in term for term in topic["top_terms"][:3]))
+        by_theme[theme] = topic
+        assert topic["turns"] == 12
+    assert set(by_theme) == set(THEMES)
+    password, delivery, design = by_theme["password"], by_theme["delivery"], by_theme["design"]
+    assert password["question_share"] == 1.0 and password["faq_candidate"]
+    assert password["answered_share"] == 0.5 and password["frt_median_s"] == 600.0
+    assert delivery["answered_share"] == 1.0 and delivery["frt_median_s"] == 1800.0
+    assert not delivery["faq_candidate"] and not design["faq_candidate"]
+    assert design["answered_share"] == 0.0 and design["frt_median_s"] is None
+    assert all(e["permalink"].startswith("https://twitter.com/") for e in password["examples"])
+    # Fitting again replaces the org's topics instead of adding to them.
+    socialaudit.topics(store, org="AcmeHelp", k=3)
+    assert store.frame("SELECT count(*) AS n FROM topics")["n"][0] == 3
+
+
+def test_topics_need_enough_turns(conversations) -> None:
+    with pytest.raises(socialaudit.MetricError, match="topics need at least 20"):
+        socialaudit.topics(conversations, org="AcmeHelp")
+
+
+def test_cli_topics_json_and_faq(runner, app, write_twcs, tmp_path) -> None:
+    db = str(tmp_path / "t.duckdb")
+    runner.invoke(app, ["--db", db, "import", str(write_twcs(topic_rows()))])
+    result = runner.invoke(app, ["--db", db, "topics", "AcmeHelp", "-k", "3", "--faq", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert [t["faq_candidate"] for t in report["topics"]] == [True]
+    missing = runner.invoke(app, ["--db", db, "topics", "NoSuchOrg"])
+    assert missing.exit_code == 2 and "No organization 'NoSuchOrg'" in missing.output

@@ -135,4 +135,10 @@ def test_quality_counts(audited) -> None:
 
 def test_empty_store(store) -> None:
     report = socialaudit.audit(store)
-    assert report == {"reference_time": None, "metrics_version": "v1", "orgs": []}
+    nothing = dict.fromkeys(("intent", "spam", "sentiment", "deflection", "resolution"), False)
+    assert report == {
+        "reference_time": None,
+        "metrics_version": "v1",
+        "enriched": nothing,
+        "orgs": [],
+    }

@@ -355,7 +355,8 @@ def test_cli_engine_spark_without_the_extra(tmp_path, runner, app, monkeypatch) 
     db = tmp_path / "cli.duckdb"
     build_store(db, twcs_csv(ROWS[:5])).close()
     monkeypatch.setitem(sys.modules, "pyspark", None)  # makes `import pyspark` fail
-    res = runner.invoke(app, ["--db", str(db), "audit", "--engine", "spark", "--json"])
+    args = ["--db", str(db), "audit", "--no-enrich", "--engine", "spark", "--json"]
+    res = runner.invoke(app, args)
     assert res.exit_code == 2, res.output
     assert res.stderr.strip() == (
         "Error: Spark needs the spark extra: pip install 'socialaudit[spark]'."

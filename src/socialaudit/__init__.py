@@ -16,7 +16,7 @@ from socialaudit.errors import (
     StoreError,
 )
 from socialaudit.ingest import ImportResult, import_file
-from socialaudit.metrics import audit, quality, turns
+from socialaudit.metrics import audit, quality, topics, turns
 from socialaudit.store import Store, open
 from socialaudit.store.orgs import list_orgs, load_orgs
 
@@ -36,5 +36,6 @@ __all__ = [
     "load_orgs",
     "open",
     "quality",
+    "topics",
     "turns",
 ]

@@ -38,6 +38,9 @@ def _store(*, read_only: bool = False) -> sa.Store:
     return sa.open(state.db, read_only=read_only)
 
 
+ENGINES = ("duckdb", "spark")
+
+
 def _engine(engine: str, spark_master: str) -> Any:
     if engine == "duckdb":
         return _store(read_only=True)
@@ -200,10 +203,12 @@ def audit(
     deflection and resolution are reported. Example: socialaudit audit --json
     """
     fmt = pick_format(json_, csv_)
+    if engine not in ENGINES:
+        raise ConfigError(f"Unknown engine {engine!r}. Use duckdb or spark.")
     if not no_enrich:
-        from socialaudit.cli.listen import enrich_store
+        from socialaudit.cli.listen import enrich_store, existing_store
 
-        with _store() as store:
+        with existing_store() as store:
             enrich_store(store)
     eng = _engine(engine, spark_master)
     try:

@@ -14,13 +14,14 @@ from rich.text import Text
 
 import socialaudit as sa
 from socialaudit.cli import app, guarded, state
-from socialaudit.cli.output import err_console
+from socialaudit.cli.options import CsvFlag, JsonFlag, pick_format
+from socialaudit.cli.output import duration, emit, err_console, percent
 from socialaudit.enrich import catalog
 from socialaudit.enrich.classify import classify_file
 from socialaudit.enrich.runner import EnrichResult
 from socialaudit.enrich.runner import Progress as ProgressFn
 from socialaudit.enrich.runner import enrich as run_enrich
-from socialaudit.errors import SourceError
+from socialaudit.errors import SourceError, StoreError
 
 
 @contextlib.contextmanager
@@ -46,6 +47,15 @@ def progress_bar() -> Iterator[ProgressFn]:
         yield update
 
 
+def existing_store() -> sa.Store:
+    """Open the store for writing labels, refusing to create one that is not there."""
+    if str(state.db) != ":memory:" and not Path(state.db).exists():
+        raise StoreError(
+            f"No store at {state.db}. Run `socialaudit --db {state.db} import FILE` first."
+        )
+    return sa.open(state.db)
+
+
 def enrich_store(store: sa.Store, names: list[str] | None = None) -> EnrichResult:
     """Run the enrichers with a progress bar and say on stderr what was done."""
     with progress_bar() as update:
@@ -69,7 +79,7 @@ def enrich(
     Incremental: only posts without a current result are labelled, so a second run does
     nothing. Example: socialaudit enrich
     """
-    with sa.open(state.db) as store:
+    with existing_store() as store:
         result = enrich_store(store, only)
     if not result.total:
         err_console.print(Text("Nothing to enrich: every post has current results."))
@@ -112,3 +122,64 @@ def classify(
             tmp.unlink(missing_ok=True)
     counts = ", ".join(f"{k} {v:,}" for k, v in sorted(result.labels.items()))
     err_console.print(Text(f"Labelled {result.rows:,} rows with {enricher}: {counts}."))
+
+
+TOPIC_COLUMNS = [
+    ("topic_id", "topic"),
+    ("label", "top terms"),
+    ("turns", "turns"),
+    ("question_share", "questions"),
+    ("answered_share", "answered"),
+    ("frt_median_s", "FRT median"),
+    ("faq_candidate", "FAQ?"),
+    ("example_text", "example"),
+    ("example_permalink", "permalink"),
+]
+
+
+@app.command()
+@guarded
+def topics(
+    org: Annotated[str, typer.Argument(help="The organization whose customers' topics to find.")],
+    k: Annotated[
+        int | None,
+        typer.Option(
+            "--topics", "-k", min=2, max=50, help="Number of topics [default: chosen by coherence]."
+        ),
+    ] = None,
+    faq_only: Annotated[bool, typer.Option("--faq", help="Only FAQ candidates.")] = False,
+    json_: JsonFlag = False,
+    csv_: CsvFlag = False,
+) -> None:
+    """Topics customers raise with an organization, and FAQ candidates (recurring questions).
+
+    Enriches first when needed (intent marks questions; spam is left out).
+    Example: socialaudit topics AmazonHelp --faq
+    """
+    fmt = pick_format(json_, csv_)
+    with existing_store() as store:
+        enrich_store(store)
+        report = sa.topics(store, org=org, k=k)
+    rows = [t for t in report["topics"] if t["faq_candidate"] or not faq_only]
+    for row in rows:
+        first = row["examples"][0] if row["examples"] else {}
+        row["example_text"] = first.get("text")
+        row["example_permalink"] = first.get("permalink")
+    report["topics"] = rows
+    emit(
+        fmt,
+        [{k: v for k, v in r.items() if k not in ("examples", "top_terms")} for r in rows],
+        TOPIC_COLUMNS,
+        title=(
+            f"Topics of {org}'s customers "
+            f"({report['method']}, coherence NPMI {report['coherence_npmi']:.2f})"
+        ),
+        formatters={
+            "question_share": percent,
+            "answered_share": percent,
+            "frt_median_s": duration,
+            "faq_candidate": lambda v: "yes" if v else "",
+        },
+        untrusted=("label", "example_text", "example_permalink"),
+        json_data=report,
+    )

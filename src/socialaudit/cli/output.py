@@ -90,7 +90,8 @@ def emit_table(
     untrusted: Sequence[str] = (),
 ) -> None:
     """Print a Rich table; ``columns`` are (key, header) pairs."""
-    table = Table(title=title, title_justify="left", header_style="bold")
+    # A plain Text title: titles carry org names from the data, never parsed as markup.
+    table = Table(title=Text(title) if title else None, title_justify="left", header_style="bold")
     for key, header in columns:
         free_text = key.endswith("text")
         table.add_column(

@@ -1,7 +1,7 @@
 """The metrics stage: Ibis expressions over the store (SPEC section 5)."""
 
-from socialaudit.metrics.audit import audit, turns
+from socialaudit.metrics.audit import audit, topics, turns
 from socialaudit.metrics.base import REGISTRY, Engine, MetricFamily
 from socialaudit.metrics.quality import quality
 
-__all__ = ["REGISTRY", "Engine", "MetricFamily", "audit", "quality", "turns"]
+__all__ = ["REGISTRY", "Engine", "MetricFamily", "audit", "quality", "topics", "turns"]

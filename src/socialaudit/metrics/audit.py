@@ -14,6 +14,7 @@ import ibis
 import pandas as pd
 
 from socialaudit.errors import MetricError
+from socialaudit.metrics import faq
 from socialaudit.metrics import listening as ls
 from socialaudit.metrics import responsiveness as rs
 from socialaudit.metrics.base import Engine
@@ -228,3 +229,51 @@ def turns(
     if limit is not None:
         j = j.limit(limit)
     return engine.execute(j)
+
+
+def topics(store: Any, /, *, org: str, k: int | None = None) -> dict[str, Any]:
+    """Fit ``org``'s topics (stored), then report each with its figures and example posts.
+
+    Fitting runs on the DuckDB store (it writes); the figures are Ibis expressions.
+    """
+    from socialaudit.enrich.topics import build_topics
+
+    _check_org(store, org)
+    model = build_topics(store, org, k=k)
+    tt = rs.build_turns(store)
+    assert tt.turn_posts is not None
+    expr = faq.topic_figures(
+        tt.turns, tt.turn_posts, store.table("enrichments"), store.table("topics"), org=org
+    )
+    frame = store.execute(expr)
+    posts = store.table("posts")
+    example_ids = sorted({i for ids in frame["examples"] for i in (ids or [])})
+    found = store.execute(
+        posts.filter(posts.post_id.isin(example_ids)).select("post_id", "text", "permalink")
+    )
+    by_id = {r["post_id"]: r for r in found.to_dict("records")}
+    coherence = {t.topic_id: t.coherence for t in model.topics}
+    out = []
+    for row in frame.to_dict("records"):
+        out.append(
+            {
+                "topic_id": int(row["topic_id"]),
+                "label": row["label"],
+                "top_terms": list(row["top_terms"]),
+                "turns": int(row["turns"]),
+                "question_share": _num(row["question_share"]),
+                "answered_share": _num(row["answered_share"]),
+                "frt_median_s": _num(row["frt_median_s"]),
+                "faq_candidate": bool(row["faq"]),
+                "coherence_npmi": coherence.get(int(row["topic_id"])),
+                "examples": [
+                    {
+                        "post_id": i,
+                        "text": by_id.get(i, {}).get("text"),
+                        "permalink": by_id.get(i, {}).get("permalink"),
+                    }
+                    for i in (row["examples"] or [])
+                ],
+            }
+        )
+    return {"org": org, "method": model.method, "coherence_npmi": model.coherence, "topics": out}

@@ -1,0 +1,246 @@
+"""Topics of what customers ask an organization, and the questions that recur (FAQ candidates).
+
+One document per turn (the customer's opener and follow-ups: one request), TF-IDF weighted,
+factorised with NMF. The number of topics is chosen by coherence (NPMI of each topic's top
+terms over the same documents), the measure we also use to compare methods in
+``benchmarks/bench_listening.py``. Each topic is labelled with its top terms; assignments are
+stored on the opener's ``enrichments.topic_id`` so the per-topic figures (share answered,
+median FRT) are computed as Ibis expressions by :mod:`socialaudit.metrics.faq`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+from scipy import sparse
+from sklearn.decomposition import NMF
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
+
+from socialaudit.enrich.textrules import normalise, without_handles
+from socialaudit.errors import MetricError
+from socialaudit.metrics import responsiveness as rs
+from socialaudit.store import Store
+
+VERSION = "topics-nmf-1"
+MIN_TURNS = 20
+TOP_TERMS = 10
+# Coherence is scored on each topic's top 5 terms: in short posts, 10 terms rarely co-occur.
+COHERENCE_TERMS = 5
+MIN_K = 3
+_TOKEN = r"(?u)\b[^\W\d_][\w'’]+\b"
+# Words every customer-care conversation has: they would label every topic.
+CARE_STOP = frozenset(
+    {
+        "hi", "hello", "hey", "thanks", "thank", "please", "pls", "help", "just", "im", "i'm",
+        "dm", "got", "get", "know", "like", "don't", "can't", "it's", "i've", "you're", "url",
+        "amp", "ve", "ll", "did", "does", "doesn't", "didn't", "want", "need", "really", "yes",
+        "ok", "okay", "guys", "today", "day", "time", "still", "isn't", "won't", "i'll", "that's",
+        "there's", "what's", "let", "tried", "trying", "way", "going", "make", "would",
+    }
+)  # fmt: skip
+STOP_WORDS = sorted(ENGLISH_STOP_WORDS | CARE_STOP)
+
+
+@dataclass
+class Topic:
+    """One topic: its label, top terms, size and a few example turns."""
+
+    topic_id: int
+    label: str
+    top_terms: list[str]
+    size: int
+    coherence: float
+    examples: list[str]
+
+
+@dataclass
+class TopicModel:
+    """The fitted topics and the topic of each document (-1: none fits)."""
+
+    topics: list[Topic]
+    assignment: np.ndarray
+    coherence: float
+    method: str
+
+
+def _prepare(text: str) -> str:
+    # Handles (the brand's own above all) would become every topic's top term.
+    return without_handles(normalise(text)).lower().replace("’", "'")
+
+
+def npmi_coherence(binary: sparse.csc_matrix, term_ids: Sequence[int]) -> float:
+    """Mean NPMI of every pair of terms over documents (1: always together, -1: never)."""
+    ids = list(term_ids)
+    if len(ids) < 2:
+        return 0.0
+    n = binary.shape[0]
+    sub = binary[:, ids]
+    df = np.asarray(sub.sum(axis=0)).ravel()
+    co = (sub.T @ sub).toarray()
+    scores = []
+    for i in range(len(ids)):
+        for j in range(i + 1, len(ids)):
+            if co[i, j] == 0:
+                scores.append(-1.0)
+                continue
+            p_ij = co[i, j] / n
+            pmi = np.log(p_ij / ((df[i] / n) * (df[j] / n)))
+            scores.append(float(pmi / -np.log(p_ij)) if p_ij < 1 else 1.0)
+    return float(np.mean(scores))
+
+
+def fit_topics(texts: Sequence[str], *, k: int | None = None, seed: int = 0) -> TopicModel:
+    """Fit NMF topics; with ``k`` None, try a few sizes and keep the most coherent."""
+    docs = [_prepare(t) for t in texts]
+    if len(docs) < MIN_TURNS:
+        raise MetricError(
+            f"Only {len(docs)} customer requests: topics need at least {MIN_TURNS}. "
+            "Import more data for this organization."
+        )
+    vectorizer = TfidfVectorizer(
+        stop_words=STOP_WORDS,
+        token_pattern=_TOKEN,
+        min_df=2,
+        max_df=0.5,
+        ngram_range=(1, 2),
+        sublinear_tf=True,
+    )
+    try:
+        matrix = vectorizer.fit_transform(docs)
+    except ValueError:
+        raise MetricError(
+            "The customers' posts share too few words to find topics. Import more data."
+        ) from None
+    terms = np.array(vectorizer.get_feature_names_out())
+    binary = (matrix > 0).astype(np.float64).tocsc()
+    upper = max(MIN_K, min(12, len(docs) // 15, matrix.shape[1] // 3))
+    candidates = [k] if k else list(range(MIN_K, upper + 1))
+    best: TopicModel | None = None
+    for size in candidates:
+        model = _nmf(matrix, binary, terms, size, seed)
+        if best is None or model.coherence > best.coherence:
+            best = model
+    assert best is not None
+    return best
+
+
+def _nmf(
+    matrix: sparse.csr_matrix, binary: sparse.csc_matrix, terms: np.ndarray, k: int, seed: int
+) -> TopicModel:
+    k = max(1, min(k, min(matrix.shape) - 1))
+    nmf = NMF(n_components=k, init="nndsvda", random_state=seed, max_iter=500)
+    weights = nmf.fit_transform(matrix)
+    assignment = np.where(weights.max(axis=1) > 0, weights.argmax(axis=1), -1)
+    topics = []
+    for t, row in enumerate(nmf.components_):
+        top = np.argsort(row)[::-1][:TOP_TERMS]
+        top = [i for i in top if row[i] > 0]
+        members = np.flatnonzero(assignment == t)
+        order = members[np.argsort(weights[members, t])[::-1]]
+        topics.append(
+            Topic(
+                topic_id=t,
+                label=" / ".join(terms[top[:3]]),
+                top_terms=[str(x) for x in terms[top]],
+                size=len(members),
+                coherence=npmi_coherence(binary, top[:COHERENCE_TERMS]),
+                examples=[str(i) for i in order[:3]],
+            )
+        )
+    sized = [tp for tp in topics if tp.size]
+    coherence = float(np.average([tp.coherence for tp in sized], weights=[tp.size for tp in sized]))
+    return TopicModel(topics=topics, assignment=assignment, coherence=coherence, method="nmf")
+
+
+def turn_documents(store: Store, org: str) -> pd.DataFrame:
+    """One row per turn of ``org`` (spam openers left out when spam is labelled): its text."""
+    tt = rs.build_turns(store)
+    assert tt.turn_posts is not None
+    turns = tt.turns.filter(tt.turns.org_id == org)
+    e = store.table("enrichments")
+    turns = turns.left_join(
+        e.select("platform", turn_id=e.post_id, spam=e.is_spam), ["platform", "turn_id"]
+    )
+    turns = turns.filter(turns.spam.isnull() | ~turns.spam).select("platform", "turn_id")
+    posts = store.table("posts")
+    tp = tt.turn_posts.select("platform", "post_id", "turn_id", "created_at")
+    texts = (
+        turns.join(tp, ["platform", "turn_id"])
+        .join(posts.select("platform", "post_id", "text"), ["platform", "post_id"])
+        .order_by(["platform", "turn_id", "created_at", "post_id"])
+    )
+    frame = store.execute(texts)
+    if frame.empty:
+        return pd.DataFrame({"platform": [], "turn_id": [], "text": []})
+    frame["text"] = frame["text"].fillna("")
+    return frame.groupby(["platform", "turn_id"], sort=True, as_index=False)["text"].agg(" ".join)
+
+
+def build_topics(store: Store, org: str, *, k: int | None = None) -> TopicModel:
+    """Fit the org's topics and store them (replacing the org's previous topics) atomically."""
+    docs = turn_documents(store, org)
+    model = fit_topics(docs["text"].tolist(), k=k)
+    con = store.raw
+    with store.transaction():
+        old = con.execute("SELECT topic_id FROM topics WHERE org_id = ?", [org]).fetchall()
+        if old:
+            con.execute(
+                "UPDATE enrichments SET topic_id = NULL, topic_version = NULL "
+                "WHERE topic_id IN (SELECT topic_id FROM topics WHERE org_id = ?)",
+                [org],
+            )
+            con.execute("DELETE FROM topics WHERE org_id = ?", [org])
+        base = int(con.execute("SELECT coalesce(max(topic_id), 0) FROM topics").fetchall()[0][0])
+        ids = {t.topic_id: base + 1 + t.topic_id for t in model.topics}
+        rows = pa.table(
+            {
+                "topic_id": [ids[t.topic_id] for t in model.topics],
+                "label": [t.label for t in model.topics],
+                "top_terms": [t.top_terms for t in model.topics],
+                "size": [t.size for t in model.topics],
+                "org_id": [org] * len(model.topics),
+                "is_question": [None] * len(model.topics),
+                "examples": [
+                    [str(docs["turn_id"].iloc[int(i)]) for i in t.examples] for t in model.topics
+                ],
+            }
+        )
+        con.register("_sa_topics", rows)
+        con.execute(
+            "INSERT INTO topics (topic_id, label, top_terms, size, org_id, is_question, examples) "
+            "SELECT * FROM _sa_topics"
+        )
+        con.unregister("_sa_topics")
+        assigned = pa.table(
+            {
+                "platform": docs["platform"].tolist(),
+                "post_id": docs["turn_id"].tolist(),
+                "topic_id": [ids[int(a)] if a >= 0 else None for a in model.assignment],
+            }
+        )
+        con.register("_sa_assigned", assigned)
+        con.execute(
+            """INSERT INTO enrichments (platform, post_id)
+               SELECT a.platform, a.post_id FROM _sa_assigned a
+               ANTI JOIN enrichments e ON e.platform = a.platform AND e.post_id = a.post_id"""
+        )
+        con.execute(
+            """UPDATE enrichments e SET topic_id = a.topic_id, topic_version = ?
+               FROM _sa_assigned a WHERE e.platform = a.platform AND e.post_id = a.post_id""",
+            [VERSION],
+        )
+        con.unregister("_sa_assigned")
+    for t in model.topics:
+        t.topic_id = ids[t.topic_id]
+        t.examples = [str(docs["turn_id"].iloc[int(i)]) for i in t.examples]
+    return model
+
+
+def tokens(text: str) -> list[str]:
+    """The terms the vectorizer would see (for tests and explanations)."""
+    return [w for w in re.findall(_TOKEN, _prepare(text)) if w not in STOP_WORDS]
