@@ -440,3 +440,14 @@ def test_cli_topics_json_and_faq(runner, app, write_twcs, tmp_path) -> None:
     assert [t["faq_candidate"] for t in report["topics"]] == [True]
     missing = runner.invoke(app, ["--db", db, "topics", "NoSuchOrg"])
     assert missing.exit_code == 2 and "No organization 'NoSuchOrg'" in missing.output
+
+
+def test_parallel_workers_give_the_same_labels(write_twcs, tmp_path) -> None:
+    frames = []
+    for workers in (1, 2):
+        with socialaudit.open(tmp_path / f"w{workers}.duckdb") as s:
+            socialaudit.import_file(write_twcs(ROWS + topic_rows()), store=s)
+            result = enrich(s, ["intent", "deflection"], workers=workers, batch_rows=7)
+            assert result.rows == {"intent": 44, "deflection": 22}
+            frames.append(s.frame("SELECT * FROM enrichments ORDER BY platform, post_id"))
+    assert frames[0].equals(frames[1])

@@ -8,13 +8,17 @@ either as it was or fully updated.
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 import pyarrow as pa
 
-from socialaudit.enrich.base import Enricher
+from socialaudit.enrich.base import Enricher, Labels
 from socialaudit.enrich.catalog import DEFAULT_ENRICHERS, ENRICHER_MODULES, load
 from socialaudit.errors import ConfigError
 from socialaudit.store import Store
@@ -85,19 +89,28 @@ def enrich(
     enrichers: Iterable[Enricher] | None = None,
     batch_rows: int = BATCH_ROWS,
     progress: Progress | None = None,
+    workers: int | None = None,
 ) -> EnrichResult:
     """Label every post that lacks a current result, enricher by enricher.
 
     ``names`` picks registered enrichers (default: all the default ones); ``enrichers`` passes
-    ready objects instead (e.g. a user-trained sentiment model).
+    ready objects instead (e.g. a user-trained sentiment model). ``workers`` processes label
+    batches in parallel (default: one per core when there is more than one batch of work).
     """
     chosen = list(enrichers) if enrichers is not None else [load(n) for n in _names(names)]
     result = EnrichResult()
     for enricher in chosen:
         start = time.perf_counter()
-        result.rows[enricher.name] = _run_one(store, enricher, batch_rows, progress)
+        n = workers if workers is not None else _default_workers(store, enricher, batch_rows)
+        result.rows[enricher.name] = _run_one(store, enricher, batch_rows, progress, n)
         result.seconds[enricher.name] = time.perf_counter() - start
     return result
+
+
+def _default_workers(store: Store, enricher: Enricher, batch_rows: int) -> int:
+    # Starting processes costs about a second: worth it only for several batches of work.
+    cores = os.cpu_count() or 1
+    return cores if cores > 1 and pending(store, enricher) > 4 * batch_rows else 1
 
 
 def _names(names: Sequence[str] | None) -> list[str]:
@@ -111,7 +124,13 @@ def _names(names: Sequence[str] | None) -> list[str]:
     return list(names)
 
 
-def _run_one(store: Store, enricher: Enricher, batch_rows: int, progress: Progress | None) -> int:
+def _run_one(
+    store: Store,
+    enricher: Enricher,
+    batch_rows: int,
+    progress: Progress | None,
+    workers: int = 1,
+) -> int:
     con = store.raw
     todo = pending(store, enricher)
     if todo == 0:
@@ -129,10 +148,9 @@ def _run_one(store: Store, enricher: Enricher, batch_rows: int, progress: Progre
             "ORDER BY p.platform, p.post_id",
             params=[enricher.version],
         ).to_arrow_reader(batch_rows)
+        tables = (pa.Table.from_batches([b]) for b in batches)
         done = 0
-        for batch in batches:
-            table = pa.Table.from_batches([batch])
-            labels = enricher.run(table)
+        for table, labels in _labelled(enricher, tables, workers):
             arrays = {"platform": table.column("platform"), "post_id": table.column("post_id")}
             for col, typ in columns.items():
                 values = labels.columns.get(col)
@@ -151,6 +169,55 @@ def _run_one(store: Store, enricher: Enricher, batch_rows: int, progress: Progre
         reader.close()
     _merge(store, enricher, list(columns))
     return done
+
+
+def _labelled(
+    enricher: Enricher, tables: Iterator[pa.Table], workers: int
+) -> Iterator[tuple[pa.Table, Labels]]:
+    """(batch, labels) in input order; batches go to ``workers`` processes when that helps.
+
+    Only registered enrichers run in workers (each worker builds its own by name); at most
+    two batches per worker are in flight, so memory stays bounded.
+    """
+    if workers <= 1 or enricher.name not in ENRICHER_MODULES or not _is_registered(enricher):
+        for table in tables:
+            yield table, enricher.run(table)
+        return
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=ctx, initializer=_worker_init, initargs=(enricher.name,)
+    ) as pool:
+        window: deque[tuple[pa.Table, Future[Labels]]] = deque()
+        for table in tables:
+            texts_only = table.select(["text", "author_id"])
+            window.append((table, pool.submit(_worker_run, texts_only)))
+            if len(window) >= 2 * workers:
+                head, future = window.popleft()
+                yield head, future.result()
+        while window:
+            head, future = window.popleft()
+            yield head, future.result()
+
+
+def _is_registered(enricher: Enricher) -> bool:
+    # A registered enricher rebuilt by name in a worker must be the same one (same version).
+    return (
+        type(enricher) is type(load(enricher.name))
+        and enricher.version == load(enricher.name).version
+    )
+
+
+_WORKER: Enricher | None = None
+
+
+def _worker_init(name: str) -> None:
+    global _WORKER
+    _WORKER = load(name)
+
+
+def _worker_run(table: pa.Table) -> Labels:
+    assert _WORKER is not None
+    return _WORKER.run(table)
 
 
 def _merge(store: Store, enricher: Enricher, columns: list[str]) -> None:
