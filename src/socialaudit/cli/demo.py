@@ -13,6 +13,7 @@ from rich.text import Text
 import socialaudit as sa
 from socialaudit.cli import app, guarded, state
 from socialaudit.cli.commands import emit_audit
+from socialaudit.cli.listen import enrich_store
 from socialaudit.cli.options import Format
 from socialaudit.cli.output import console, err_console
 
@@ -40,6 +41,7 @@ def demo(
         result = sa.import_file(out / "market.csv", store=store)
         err_console.print(Text(result.summary()), soft_wrap=True)
         sa.load_orgs(out / "orgs.toml", store=store)
+        enrich_store(store)
         report = sa.audit(store, sla_minutes=state.sla_minutes)
     emit_audit(
         Format.table,
@@ -53,7 +55,8 @@ def demo(
     )
     console.print(
         f"Next: socialaudit --db {db} unanswered <ORG> --older-than 7d · "
-        f"socialaudit --db {db} quality · socialaudit --db {db} turns --csv"
+        f"socialaudit --db {db} quality · socialaudit --db {db} turns --csv · "
+        f"socialaudit --db {db} topics <ORG> --faq"
     )
 
 
