@@ -55,7 +55,12 @@ def import_(
     file: Annotated[str, typer.Argument(help="The export to import, or - for stdin.")],
     format: Annotated[  # noqa: A002
         str | None,
-        typer.Option("--format", "-f", help="twcs, csv or jsonl [default: detected]."),
+        typer.Option(
+            "--format",
+            "-f",
+            help="twcs, csv, jsonl, x_v2, x_v1, x_archive, mastodon, mastodon_outbox, bluesky, "
+            "reddit, pushshift, youtube, youtube_csv or zeeschuimer [default: detected].",
+        ),
     ] = None,
     map_: Annotated[
         list[str] | None,

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from socialaudit.store.migrations import m0001_initial
+from socialaudit.store.migrations import m0001_initial, m0004_sources
 
 MIGRATIONS: list[tuple[int, ModuleType]] = [
     (1, m0001_initial),
+    (4, m0004_sources),
 ]
