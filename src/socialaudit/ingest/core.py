@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -73,6 +73,7 @@ def import_file(
     platform: str | None = None,
     time_format: str | None = None,
     source_name: str | None = None,
+    on_commit: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
 ) -> ImportResult:
     """Import one file into the store atomically.
 
@@ -92,6 +93,9 @@ def import_file(
         format for the time column.
     source_name
         What to record as the source instead of ``path`` (e.g. ``stdin`` for a spooled pipe).
+    on_commit
+        Runs inside the import's transaction, last: a collector saves its cursor there, so
+        the posts of a page and the cursor past it are stored together or not at all.
 
     Raises
     ------
@@ -120,6 +124,8 @@ def import_file(
             staged = importer.stage(con, src, options)
             result = _commit_stage(con, importer, staged, src, started_at, source_name)
             _drop_temp(con)
+            if on_commit is not None:
+                on_commit(con)
     finally:
         importer.close()
     return replace(result, seconds=time.perf_counter() - started)
