@@ -66,15 +66,24 @@ def collect(
     Parameters
     ----------
     platform
-        ``mastodon`` (target ``user@server``), ``bluesky`` (a handle), ``reddit``
-        (``r/name`` or ``u/name``) or ``x`` (a username).
+        ``mastodon``, ``bluesky``, ``reddit`` or ``x``.
+    target
+        ``user@server`` (Mastodon), a handle (Bluesky), ``r/name`` or ``u/name`` (Reddit),
+        a username (X).
+    store
+        The store to collect into; its cursor table says where the last run stopped.
     base_url
         Another API root (a local replay server in tests).
     max_pages
         Stop after this many pages; the next run resumes from there.
+    progress
+        Called after each stored page with the running totals and a label.
     client_options
         Passed to :class:`~socialaudit.collect.http.Client` (``sleep``, ``clock``,
         ``jitter``, ``policy``, ``log``).
+    **options
+        Per platform: ``contexts`` (Mastodon), ``threads`` (Bluesky), ``comments`` (Reddit),
+        ``conversations`` (X), each True by default.
     """
     collector = make_collector(
         platform, target, base_url=base_url, client_options=client_options, **options
