@@ -191,6 +191,9 @@ def audit(
     spark_master: Annotated[
         str, typer.Option("--spark-master", help="Spark master URL for --engine spark.")
     ] = "local[2]",
+    by_platform: Annotated[
+        bool, typer.Option("--by-platform", help="Also split each org's figures by platform.")
+    ] = False,
     json_: JsonFlag = False,
     csv_: CsvFlag = False,
 ) -> None:
@@ -201,10 +204,24 @@ def audit(
     fmt = pick_format(json_, csv_)
     eng = _engine(engine, spark_master)
     try:
-        result = sa.audit(eng, sla_minutes=state.sla_minutes, org=org)
+        result = sa.audit(eng, sla_minutes=state.sla_minutes, org=org, by_platform=by_platform)
     finally:
         eng.close()
+    if by_platform and fmt is not Format.json:
+        result = {**result, "orgs": _platform_rows(result["orgs"])}
     emit_audit(fmt, result, title=f"Responsiveness (all turns) as of {result['reference_time']}")
+
+
+def _platform_rows(orgs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each org's row, then one per platform labelled ``org [platform]``, for tables and CSV."""
+    rows = []
+    for o in orgs:
+        rows.append(o)
+        rows.extend(
+            {"org": f"{o['org']} [{p['platform']}]", "responsiveness": p["responsiveness"]}
+            for p in o.get("platforms", [])
+        )
+    return rows
 
 
 def emit_audit(fmt: Format, report: dict[str, Any], *, title: str) -> None:
