@@ -199,6 +199,7 @@ def mastodon(replay: Replay, page2: list[dict[str, Any]] | None = None, loop: bo
         *(page2 or [ok([M["102"], M["100"]], {"Link": nxt} if loop else {})]),
         query={"max_id": "104"},
     )
+    replay.add(M_STATUSES, ok([]), query={"since_id": "106"})  # nothing new since 106
     replay.add("/api/v1/statuses/106/context", ok(_ctx(["105"], [])))
     replay.add("/api/v1/statuses/104/context", ok(_ctx(["103"], ["107"])))
     replay.add("/api/v1/statuses/102/context", ok(_ctx(["100", "101"], [])))

@@ -64,8 +64,9 @@ class CollectResult:
         """One status line for people."""
         how = "Resumed and collected" if self.resumed else "Collected"
         return (
-            f"{how} {self.inserted:,} new posts ({self.duplicates:,} already stored, "
-            f"{self.quarantined:,} quarantined) for {self.platform}:{self.target} in "
+            f"{how} {self.inserted:,} new posts ({self.duplicates:,} duplicates: already "
+            f"stored or sent twice; {self.quarantined:,} quarantined) for "
+            f"{self.platform}:{self.target} in "
             f"{self.pages:,} pages and {self.requests:,} requests."
         )
 

@@ -208,7 +208,7 @@ class Client:
                 wait = reset_wait(resp.headers, now)
                 if wait:
                     self._wait_until = now + wait
-            links = {rel: str(link.get("url")) for rel, link in resp.links.items()}
+            links = {str(rel): str(link.get("url")) for rel, link in resp.links.items() if rel}
             return Response(data=data, links=links, url=str(resp.url))
         raise CollectError(
             f"Gave up on {path} after {self.policy.max_retries + 1} attempts (last: {last}). "

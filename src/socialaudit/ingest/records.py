@@ -149,7 +149,7 @@ class RecordImporter(base.Importer):
         cols["raw"] = []
         rejects: list[tuple[int, int | None, str, str]] = []
         accounts: dict[tuple[str, str], Account] = {}
-        keep: list[tuple[str, str, str]] = []
+        keep: list[tuple[str, str, str | None]] = []
         self._positions = []
         record_no = 0
         for item in self.posts(path, options):
