@@ -366,3 +366,24 @@ def _page2_ok(case: Case) -> list[dict[str, Any]]:
         if route.path == case.page2_path and route.query == case.page2_query:
             return route.responses
     raise AssertionError("no page 2 in the recording")
+
+
+def test_max_pages_stops_and_the_next_run_goes_on(replay: Replay, store) -> None:
+    case = CASES["bluesky"]
+    case.build(replay)
+    url = replay.start()
+    first = run(case, store, url, Clock(), max_pages=1)
+    assert first.pages == 1 and set(stored(store, "bluesky")) < case.posts
+    second = run(case, store, url, Clock())
+    assert second.resumed and set(stored(store, "bluesky")) == case.posts
+
+
+def test_refused_credentials_are_one_clear_error(replay: Replay, runner, app, tmp_path) -> None:
+    replay.add("/2/users/by/username/AcmeHelp", {"status": 401, "body": {"title": "Unauthorized"}})
+    url = replay.start()
+    res = runner.invoke(
+        app, ["--db", str(tmp_path / "c.duckdb"), "collect", "x", "AcmeHelp", "--api-url", url]
+    )
+    assert res.exit_code == 1
+    assert "HTTP 401" in res.output and "credentials" in res.output.lower()
+    assert "bearer-secret-abc" not in res.output
