@@ -334,6 +334,24 @@ def _extra_rows(store: socialaudit.Store) -> Path:
     return path
 
 
+@pytest.mark.spark
+def test_by_platform_parity_on_a_mixed_store(spark, tmp_path) -> None:
+    """One org on four networks: the per-platform split is the same on both engines."""
+    from tests.test_mixed_platforms import DATA, FILES, ORGS
+
+    store = socialaudit.open(tmp_path / "mixed.duckdb")
+    try:
+        for name in FILES:
+            socialaudit.import_file(DATA / name, store=store)
+        (tmp_path / "orgs.toml").write_text(ORGS, encoding="utf-8")
+        socialaudit.load_orgs(tmp_path / "orgs.toml", store=store)
+        on_spark, on_duckdb = audit_both(store, by_platform=True)
+    finally:
+        store.close()
+    assert_same(on_spark, on_duckdb)
+    assert len(on_duckdb["orgs"][0]["platforms"]) == 5
+
+
 # --- CLI ----------------------------------------------------------------------------------
 
 

@@ -55,3 +55,10 @@ class ConfigError(SocialAuditError, ValueError):
     """Raised for a bad option value or configuration file (orgs.toml, --map, --older-than)."""
 
     exit_code = 2
+
+
+class CollectError(SocialAuditError):
+    """Raised when a live collection cannot go on (credentials refused, retries exhausted).
+
+    Also for a cursor that loops. What was collected before is stored; the run resumes.
+    """

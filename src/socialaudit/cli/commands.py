@@ -59,7 +59,12 @@ def import_(
     file: Annotated[str, typer.Argument(help="The export to import, or - for stdin.")],
     format: Annotated[  # noqa: A002
         str | None,
-        typer.Option("--format", "-f", help="twcs, csv or jsonl [default: detected]."),
+        typer.Option(
+            "--format",
+            "-f",
+            help="twcs, csv, jsonl, x_v2, x_v1, x_archive, mastodon, mastodon_outbox, bluesky, "
+            "reddit, pushshift, youtube, youtube_csv or zeeschuimer [default: detected].",
+        ),
     ] = None,
     map_: Annotated[
         list[str] | None,
@@ -194,6 +199,9 @@ def audit(
         bool,
         typer.Option("--no-enrich", help="Do not label new posts first (actionable stays null)."),
     ] = False,
+    by_platform: Annotated[
+        bool, typer.Option("--by-platform", help="Also split each org's figures by platform.")
+    ] = False,
     json_: JsonFlag = False,
     csv_: CsvFlag = False,
 ) -> None:
@@ -212,9 +220,11 @@ def audit(
             enrich_store(store)
     eng = _engine(engine, spark_master)
     try:
-        result = sa.audit(eng, sla_minutes=state.sla_minutes, org=org)
+        result = sa.audit(eng, sla_minutes=state.sla_minutes, org=org, by_platform=by_platform)
     finally:
         eng.close()
+    if by_platform and fmt is not Format.json:
+        result = {**result, "orgs": _platform_rows(result["orgs"])}
     emit_audit(fmt, result, title=f"Responsiveness (all turns) as of {result['reference_time']}")
 
 
@@ -229,6 +239,18 @@ ACTIONABLE_COLUMNS = [
     ("deflection_rate", "deflected"),
     ("resolution_rate", "resolved"),
 ]
+
+
+def _platform_rows(orgs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each org's row, then one per platform labelled ``org [platform]``, for tables and CSV."""
+    rows = []
+    for o in orgs:
+        rows.append(o)
+        rows.extend(
+            {"org": f"{o['org']} [{p['platform']}]", "responsiveness": p["responsiveness"]}
+            for p in o.get("platforms", [])
+        )
+    return rows
 
 
 def emit_audit(fmt: Format, report: dict[str, Any], *, title: str) -> None:

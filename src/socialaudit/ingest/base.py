@@ -107,6 +107,9 @@ class Importer(ABC):
     #: True when the format marks direction (TWCS ``inbound``): authors of outbound posts
     #: then become organizations automatically.
     derives_orgs: ClassVar[bool] = False
+    #: Formats that wrap other formats' records (a Zeeschuimer line holds an X tweet) are
+    #: asked first.
+    sniff_priority: ClassVar[int] = 0
 
     @abstractmethod
     def sniff(self, sample: Sample) -> bool:
@@ -183,7 +186,7 @@ def read_sample(path: Path, size: int = 65536) -> Sample:
 
 def detect(sample: Sample) -> Importer:
     """Return the first registered importer that recognises the sample."""
-    for cls in REGISTRY.values():
+    for cls in sorted(REGISTRY.values(), key=lambda c: -c.sniff_priority):
         importer = cls()
         if importer.sniff(sample):
             return importer

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -73,6 +73,7 @@ def import_file(
     platform: str | None = None,
     time_format: str | None = None,
     source_name: str | None = None,
+    on_commit: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
 ) -> ImportResult:
     """Import one file into the store atomically.
 
@@ -92,6 +93,9 @@ def import_file(
         format for the time column.
     source_name
         What to record as the source instead of ``path`` (e.g. ``stdin`` for a spooled pipe).
+    on_commit
+        Runs inside the import's transaction, last: a collector saves its cursor there, so
+        the posts of a page and the cursor past it are stored together or not at all.
 
     Raises
     ------
@@ -120,6 +124,8 @@ def import_file(
             staged = importer.stage(con, src, options)
             result = _commit_stage(con, importer, staged, src, started_at, source_name)
             _drop_temp(con)
+            if on_commit is not None:
+                on_commit(con)
     finally:
         importer.close()
     return replace(result, seconds=time.perf_counter() - started)
@@ -173,8 +179,7 @@ def _commit_stage(
                view_count,
                CASE WHEN contains(text, '#') THEN regexp_extract_all(text, '{HASHTAG_RE}', 1)
                     ELSE [] END,
-               CASE WHEN contains(text, '@') THEN regexp_extract_all(text, '{MENTION_RE}', 1)
-                    ELSE [] END,
+               {_mentions_sql()},
                CASE WHEN contains(text, '://')
                     THEN regexp_extract_all(text, '{LINK_RE.replace("'", "''")}')
                     ELSE [] END,
@@ -188,6 +193,8 @@ def _commit_stage(
                             AND d.first_no <> s.record_no)"""
     )
     now = _utcnow()
+    if _has_temp(con, "_sa_accounts"):
+        _observe_accounts(con, now)
     con.execute(
         """INSERT INTO accounts (platform, account_id, handle, observed_at)
         SELECT platform, author_id, any_value(author_handle), ? FROM _sa_numbered n
@@ -199,6 +206,16 @@ def _commit_stage(
     )
     _resolve_declared_accounts(con)
     orgs_added = _derive_orgs(con) if importer.derives_orgs else 0
+    derive_roots(con)
+    if _has_temp(con, "_sa_keep"):
+        con.execute(
+            f"""INSERT INTO raw_records
+            SELECT k.platform, k.post_id, {import_id}, ?, k.raw
+            FROM (SELECT DISTINCT ON (platform, post_id) * FROM _sa_keep) k
+            JOIN posts p ON p.platform = k.platform AND p.post_id = k.post_id
+             AND p.import_id = {import_id}""",
+            [importer.name],
+        )
     con.execute(
         f"""INSERT INTO quarantine
         SELECT {import_id}, record_no, line_no, raw, reason FROM _sa_rejects
@@ -251,6 +268,92 @@ def _commit_stage(
         quarantined=int(quarantined),
         quarantine_by_reason=by_reason,
         orgs_added=orgs_added,
+    )
+
+
+#: Handles that are not Twitter-shaped: Bluesky's are domain names (``@acme.bsky.social``),
+#: Reddit's are written ``u/name``. Every other platform keeps :data:`MENTION_RE`.
+PLATFORM_MENTION_RE = {
+    "bluesky": r"(?:^|[^A-Za-z0-9_@.])@([A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+)",
+    "reddit": r"(?:^|[^A-Za-z0-9_/])/?u/([A-Za-z0-9_-]+)",
+}
+
+
+def _mentions_sql() -> str:
+    cases = " ".join(
+        f"WHEN platform = '{platform}' THEN regexp_extract_all(text, '{regex}', 1)"
+        for platform, regex in PLATFORM_MENTION_RE.items()
+    )
+    return f"""CASE WHEN text IS NULL THEN [] {cases}
+                    WHEN contains(text, '@') THEN regexp_extract_all(text, '{MENTION_RE}', 1)
+                    ELSE [] END"""
+
+
+def _has_temp(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = ?", [name]
+        ).fetchall()[0][0]
+    )
+
+
+def _observe_accounts(con: duckdb.DuckDBPyConnection, now: datetime) -> None:
+    """Store the authors a format describes (follower counts, names) as last observed.
+
+    Counts change over time, so a newer observation replaces an older one; a field the
+    source leaves out keeps what was known.
+    """
+    con.execute(
+        """UPDATE accounts SET handle = coalesce(s.handle, accounts.handle),
+               display_name = coalesce(s.display_name, accounts.display_name),
+               followers_count = coalesce(s.followers_count, accounts.followers_count),
+               following_count = coalesce(s.following_count, accounts.following_count),
+               created_at = coalesce(s.created_at, accounts.created_at),
+               verified = coalesce(s.verified, accounts.verified), observed_at = ?
+        FROM _sa_accounts s
+        WHERE s.platform = accounts.platform AND s.account_id = accounts.account_id""",
+        [now],
+    )
+    con.execute(
+        """INSERT INTO accounts
+        SELECT DISTINCT ON (platform, account_id) platform, account_id, handle, display_name,
+               followers_count, following_count, created_at, verified, ?
+        FROM _sa_accounts s
+        WHERE NOT EXISTS (SELECT 1 FROM accounts a
+                          WHERE a.platform = s.platform AND a.account_id = s.account_id)""",
+        [now],
+    )
+
+
+def derive_roots(con: duckdb.DuckDBPyConnection) -> None:
+    """Fill ``root_id`` (the conversation root) where the source did not give it.
+
+    A post without a parent is its own root; a reply takes its parent's root, walked down
+    from known roots by one recursive query. A reply whose chain reaches a post missing from
+    the data keeps a NULL root until that post arrives (a later import fills it).
+    """
+    con.execute("UPDATE posts SET root_id = post_id WHERE root_id IS NULL AND parent_id IS NULL")
+    if not con.execute("SELECT count(*) FROM posts WHERE root_id IS NULL LIMIT 1").fetchall()[0][0]:
+        return
+    con.execute(
+        """CREATE TEMP TABLE _sa_roots AS
+        WITH RECURSIVE walk(platform, post_id, root_id) AS (
+            SELECT p.platform, p.post_id, p.root_id FROM posts p
+            WHERE p.root_id IS NOT NULL AND EXISTS (
+                SELECT 1 FROM posts c WHERE c.root_id IS NULL AND c.parent_id = p.post_id
+                  AND c.platform = p.platform)
+            UNION ALL
+            SELECT c.platform, c.post_id, w.root_id FROM walk w
+            JOIN posts c ON c.parent_id = w.post_id AND c.platform = w.platform
+            WHERE c.root_id IS NULL
+        )
+        SELECT DISTINCT ON (platform, post_id) * FROM walk"""
+    )
+    con.execute(
+        """UPDATE posts SET root_id = r.root_id FROM _sa_roots r
+        WHERE posts.root_id IS NULL AND posts.platform = r.platform
+          AND posts.post_id = r.post_id"""
     )
 
 

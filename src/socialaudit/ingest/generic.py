@@ -18,6 +18,7 @@ import pyarrow as pa
 from socialaudit.errors import ConfigError, SourceError
 from socialaudit.ingest import base
 from socialaudit.ingest.csvimporter import CsvImporter, column_index
+from socialaudit.ingest.records import REJECT_COLUMNS, rows_table
 
 #: Accepted ``--map`` keys (and aliases) and the canonical field each fills.
 MAP_KEYS: dict[str, str] = {
@@ -196,22 +197,7 @@ class GenericJsonlImporter(base.Importer):
         con.register("_sa_arrow", table)
         con.execute("CREATE TEMP TABLE _sa_raw AS SELECT * FROM _sa_arrow")
         con.unregister("_sa_arrow")
-        rej = pa.table(
-            {
-                "record_no": [r[0] for r in rejects],
-                "line_no": [r[1] for r in rejects],
-                "raw": [r[2] for r in rejects],
-                "reason": [r[3] for r in rejects],
-            },
-            schema=pa.schema(
-                [
-                    ("record_no", pa.int64()),
-                    ("line_no", pa.int64()),
-                    ("raw", pa.string()),
-                    ("reason", pa.string()),
-                ]
-            ),
-        )
+        rej = rows_table(rejects, REJECT_COLUMNS)
         con.register("_sa_rej_arrow", rej)
         con.execute("CREATE TEMP TABLE _sa_rejects AS SELECT * FROM _sa_rej_arrow")
         con.unregister("_sa_rej_arrow")

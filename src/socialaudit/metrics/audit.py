@@ -18,6 +18,7 @@ from socialaudit.metrics import faq
 from socialaudit.metrics import listening as ls
 from socialaudit.metrics import responsiveness as rs
 from socialaudit.metrics.base import Engine
+from socialaudit.metrics.platforms import responsiveness_by_platform
 
 RATE_KEYS = (
     "turns",
@@ -72,13 +73,16 @@ def audit(
     sla_minutes: int | None = None,
     org: str | None = None,
     turns: rs.TurnTables | None = None,
+    by_platform: bool = False,
 ) -> dict[str, Any]:
     """Return the responsiveness audit of every org (or one) in the documented JSON shape.
 
     ``actionable`` is ``None`` until posts carry intent and spam enrichments: reporting the
     ``all`` figures under that name would misstate them. Deflection and resolution are
     measured on actionable turns when they exist (praise answered with "you're welcome" is
-    neither help nor deflection), else on all turns; ``listening.basis`` says which.
+    neither help nor deflection), else on all turns; ``listening.basis`` says which. With
+    ``by_platform`` each org also gets ``platforms``: the same figures for each platform it has
+    accounts on.
     """
     _check_org(engine, org)
     tt = turns or rs.build_turns(engine)
@@ -124,6 +128,8 @@ def audit(
         entry["resolution_rate"] = found["resolution_rate"] if found else None
         entry["listening"] = found
         orgs_out.append(entry)
+    if by_platform:
+        _add_platforms(engine, orgs_out, tt, sla_minutes=sla_minutes, org=org)
     return {
         "reference_time": _iso(tt.reference_time),
         "metrics_version": rs.RESPONSIVENESS.version,
@@ -163,6 +169,31 @@ def _listening(row: dict[str, Any], status: dict[str, bool], basis: str) -> dict
         if sentiment
         else None,
     }
+
+
+def _add_platforms(
+    engine: Engine,
+    orgs_out: list[dict[str, Any]],
+    tt: rs.TurnTables,
+    *,
+    sla_minutes: int | None,
+    org: str | None,
+) -> None:
+    oa = engine.table("org_accounts")
+    platforms = sorted(engine.execute(oa.select("platform").distinct())["platform"])
+    expr = responsiveness_by_platform(
+        tt.turns, engine.table("orgs"), oa, platforms=platforms, sla_minutes=sla_minutes
+    )
+    if org is not None:
+        expr = expr.filter(expr.org_id == org)
+    by_org: dict[str, list[dict[str, Any]]] = {}
+    for row in engine.execute(expr).to_dict("records"):
+        figures = {key: _clean(key, row[key]) for key in RATE_KEYS}
+        by_org.setdefault(row["org_id"], []).append(
+            {"platform": row["platform"], "responsiveness": {"all": figures}}
+        )
+    for entry in orgs_out:
+        entry["platforms"] = by_org.get(entry["org"], [])
 
 
 def _iso(ts: Any) -> str | None:

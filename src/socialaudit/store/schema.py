@@ -23,6 +23,8 @@ CAMPAIGNS = "campaigns"
 CAMPAIGN_COSTS = "campaign_costs"
 IMPORTS = "imports"
 QUARANTINE = "quarantine"
+RAW_RECORDS = "raw_records"
+COLLECTOR_CURSORS = "collector_cursors"
 MIGRATIONS = "_socialaudit_migrations"
 
 _str_list = dt.Array(dt.string)
@@ -180,6 +182,20 @@ SCHEMAS: dict[str, ibis.Schema] = {
             "raw": "string",
             "reason": "string",
         }
+    ),
+    # Raw items of formats that keep them (4CAT/Zeeschuimer), so a mapping can be re-run.
+    RAW_RECORDS: ibis.schema(
+        {
+            "platform": "string",
+            "post_id": "string",
+            "import_id": "int64",
+            "format": "string",
+            "raw": "string",
+        }
+    ),
+    # Where each live collector stopped (JSON state), so an interrupted run resumes.
+    COLLECTOR_CURSORS: ibis.schema(
+        {"platform": "string", "target": "string", "state": "string", "updated_at": "timestamp(6)"}
     ),
 }
 

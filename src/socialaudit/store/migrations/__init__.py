@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from socialaudit.store.migrations import m0001_initial, m0002_enrichments
+from socialaudit.store.migrations import m0001_initial, m0002_enrichments, m0004_sources
 
 MIGRATIONS: list[tuple[int, ModuleType]] = [
     (1, m0001_initial),
     (2, m0002_enrichments),
+    (4, m0004_sources),
 ]
