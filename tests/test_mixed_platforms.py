@@ -84,7 +84,7 @@ def test_cli_audit_by_platform(mixed: socialaudit.Store, runner, app) -> None:
     mixed.close()
     result = runner.invoke(app, ["--db", db, "audit", "--by-platform", "--json"])
     assert result.exit_code == 0, result.output
-    data = json.loads(result.output)
+    data = json.loads(result.stdout)
     assert [p["platform"] for p in data["orgs"][0]["platforms"]] == [
         "bluesky",
         "mastodon",
@@ -96,4 +96,4 @@ def test_cli_audit_by_platform(mixed: socialaudit.Store, runner, app) -> None:
     assert table.exit_code == 0, table.output
     assert "acme [mastodon]" in table.output and "acme [twitter]" in table.output
     csv_out = runner.invoke(app, ["--db", db, "audit", "--by-platform", "--csv"])
-    assert "acme [reddit],2,1," in csv_out.output
+    assert "acme [reddit],2,1," in csv_out.stdout
