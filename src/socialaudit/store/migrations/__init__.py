@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from socialaudit.store.migrations import m0001_initial, m0004_sources
+from socialaudit.store.migrations import m0001_initial, m0003_org_calendars, m0004_sources
 
 MIGRATIONS: list[tuple[int, ModuleType]] = [
     (1, m0001_initial),
+    # 2 is reserved for the listening issue's migration.
+    (3, m0003_org_calendars),
     (4, m0004_sources),
 ]
