@@ -301,3 +301,52 @@ def _evidence_posts(
         "platform", "post_id", "author_id", "created_at", "permalink", "text"
     )
     return engine.execute(sel.order_by(["platform", "post_id"]))
+
+
+def tier_json(bm: Benchmark) -> dict[str, Any]:
+    """The ``benchmark --json`` document: tiers with evidence, figures, percentiles, claims."""
+    head = bm.tables["benchmark"]
+    rows = {r["org_id"]: r for r in head.to_dict("records")}
+    orgs = []
+    for t in bm.tiers:
+        r = rows.get(t.org, {})
+        orgs.append(
+            {
+                **t.as_dict(),
+                "peer_group": r.get("peer_group"),
+                "figures": {
+                    k: _plain(v)
+                    for k, v in r.items()
+                    if k not in ("org_id", "tier", "tier_label", "peer_group")
+                },
+            }
+        )
+    return {
+        "reference_time": bm.reference_time,
+        "window_start": bm.window_start,
+        "window_days": bm.window_days,
+        "metrics_version": bm.audit.get("metrics_version"),
+        "thresholds": bm.thresholds.source,
+        "claimed_vs_measured": {
+            "sentence": bm.claimed.sentence,
+            "declared": bm.claimed.declared,
+            "claiming_active": bm.claimed.claiming,
+            "with_tier": bm.claimed.measured,
+            "rudimentary_or_below": bm.claimed.rudimentary,
+            "insufficient_data": bm.claimed.insufficient,
+            "orgs": list(bm.claimed.orgs),
+        },
+        "orgs": orgs,
+    }
+
+
+def _plain(v: Any) -> Any:
+    if v is None or v is pd.NA or v is pd.NaT:
+        return None
+    if isinstance(v, float) and v != v:
+        return None
+    if hasattr(v, "item"):
+        return _plain(v.item())
+    if isinstance(v, pd.Timestamp):
+        return v.isoformat()
+    return v
