@@ -120,9 +120,14 @@ def business_seconds(
     j = s.join(iv, [s.org_id == iv.iv_org, iv.iv_lo < s._hi, iv.iv_hi > s._lo])
     overlap = ibis.least(j.iv_hi, j._hi) - ibis.greatest(j.iv_lo, j._lo)
     summed = j.group_by(keys).agg(business_s=overlap.sum().cast("int64"))
-    joined = spans.left_join(summed, keys)
+    summed = summed.rename({f"_k_{k}": k for k in keys})
+    # Fresh names on both sides: `summed` derives from `spans`, and Ibis would otherwise
+    # resolve the spans' key columns to the (null, when unmatched) right-hand ones.
+    left = spans.rename({f"_l_{c}": c for c in spans.columns})
+    joined = left.left_join(summed, [left[f"_l_{k}"] == summed[f"_k_{k}"] for k in keys])
     return joined.select(
-        *[spans[c] for c in spans.columns], business_s=joined.business_s.fill_null(0)
+        **{c: joined[f"_l_{c}"] for c in spans.columns},
+        business_s=joined.business_s.fill_null(0),
     )
 
 

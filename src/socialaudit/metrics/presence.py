@@ -255,7 +255,10 @@ def person_scores(account_presence: ibis.Table, /) -> ibis.Table:
         cols[f"{m}_ratio"] = ratio
         ratios.append(ratio)
     t = t.mutate(**cols)
-    capped = [ibis.least(t[f"{m}_ratio"], RATIO_CAP) for m in PERSON_METRICS]
+    # LEAST skips NULLs on some engines (NULL, 2) -> 2: keep a missing ratio missing.
+    capped = [
+        ibis.ifelse(t[f"{m}_ratio"] > RATIO_CAP, RATIO_CAP, t[f"{m}_ratio"]) for m in PERSON_METRICS
+    ]
     available = sum(c.notnull().cast("int64") for c in capped)
     total = sum(c.fill_null(0) for c in capped)
     below = [
