@@ -490,7 +490,7 @@ def _context(bm: Benchmark, quality: dict[str, Any], *, title: str, exports: str
     ]
     turns = int(head["turns"].sum()) if len(head) else 0
     answered = int(head["answered"].sum()) if len(head) else 0
-    tier_counts = [
+    tier_counts: list[tuple[int | str, str, int]] = [
         (n, label, sum(1 for t in bm.tiers if t.tier == n)) for n, label in TIER_LABELS.items()
     ]
     tier_counts.append(("–", "insufficient data", sum(1 for t in bm.tiers if t.tier is None)))
