@@ -14,6 +14,7 @@ import ibis
 import pandas as pd
 
 from socialaudit.benchmark import peers, tiers
+from socialaudit.errors import MetricError
 from socialaudit.metrics import audit as run_audit
 from socialaudit.metrics import business_hours as bh
 from socialaudit.metrics import presence as pr
@@ -75,6 +76,11 @@ def run_benchmark(
     when that is later; turns opened before it are left out of every figure.
     """
     th = thresholds or tiers.load_thresholds()
+    if int(engine.execute(engine.table("orgs").count())) == 0:
+        raise MetricError(
+            "No organizations in the store to benchmark. Import an export first "
+            "(socialaudit import FILE) or declare them (socialaudit orgs --load orgs.toml)."
+        )
     sectors = peers.load_sectors() if sectors is None else sectors
     posts = engine.table("posts")
     tt = rs.build_turns(engine)
@@ -201,8 +207,10 @@ def _headline(
         [
             "org_id",
             "posts",
+            "replies",
             "posts_per_week",
             "conversation_share",
+            "mentions",
             "share_of_voice",
             "longest_silence_s",
             "active_days",
@@ -216,17 +224,22 @@ def _headline(
     )
     if "km_median_s" not in frame:
         frame["km_median_s"] = None
-    sla_ci = [
-        tiers.wilson(
-            round((r["sla_attainment"] or 0) * (r["turns"] - r["negative_frt"])),
-            int(r["turns"] - r["negative_frt"]),
-        )
-        if r["sla_attainment"] is not None and not pd.isna(r["sla_attainment"])
-        else None
-        for r in frame.to_dict("records")
-    ]
-    frame["sla_ci_low"] = [None if c is None else c[0] for c in sla_ci]
-    frame["sla_ci_high"] = [None if c is None else c[1] for c in sla_ci]
+    group_mentions = frame.groupby("peer_group")["mentions"].transform("sum")
+    timed_turns = frame["turns"] - frame["negative_frt"]
+    sla_k = (frame["sla_attainment"].astype("float64") * timed_turns).round()
+    # Every rate carries its 95% Wilson interval: (rate column, successes, trials).
+    for rate, k, n in (
+        ("sla", sla_k, timed_turns),
+        ("bh_sla", frame["bh_within_sla"], timed_turns),
+        ("conversation_share", frame["replies"], frame["posts"]),
+        ("share_of_voice", frame["mentions"], group_mentions),
+    ):
+        cis = [
+            None if pd.isna(kk) or pd.isna(nn) else tiers.wilson(int(kk), int(nn))
+            for kk, nn in zip(k, n, strict=True)
+        ]
+        frame[f"{rate}_ci_low"] = [None if c is None else c[0] for c in cis]
+        frame[f"{rate}_ci_high"] = [None if c is None else c[1] for c in cis]
     return frame.sort_values(["peer_group", "org_id"]).reset_index(drop=True)
 
 

@@ -411,19 +411,24 @@ def _context(bm: Benchmark, quality: dict[str, Any], *, title: str, exports: str
                 "km": _dur(r["km_median_s"]),
                 "sla": _ci(r["sla_attainment"], r["sla_ci_low"], r["sla_ci_high"]),
                 "bh_frt": _dur(r["bh_frt_median_s"]),
-                "bh_sla": _pct(r["bh_sla_attainment"]),
+                "bh_sla": _ci(r["bh_sla_attainment"], r["bh_sla_ci_low"], r["bh_sla_ci_high"]),
                 "b24": _int(r["backlog_24h"]),
                 "b7": _int(r["backlog_7d"]),
                 "b30": _int(r["backlog_30d"]),
             }
         )
+    cis = {r["org_id"]: r for r in head.to_dict("records")}
     presence_rows = [
         {
             "org_id": r["org_id"],
             "platform": "twitter" if _missing(r.get("platform")) else r.get("platform"),
             "posts": _int(r["posts"]),
             "ppw": _num(r["posts_per_week"]),
-            "conv": _pct(r["conversation_share"]),
+            "conv": _ci(
+                r["conversation_share"],
+                cis.get(r["org_id"], {}).get("conversation_share_ci_low"),
+                cis.get(r["org_id"], {}).get("conversation_share_ci_high"),
+            ),
             "active_days": _int(r["active_days"]),
             "silence": _dur(r["longest_silence_s"]),
             "silence_from": None
@@ -433,7 +438,11 @@ def _context(bm: Benchmark, quality: dict[str, Any], *, title: str, exports: str
             "engagement": _pct(r["engagement_rate"]),
             "reach": _int(r["potential_reach"]),
             "mentions": _int(r["mentions"]),
-            "sov": _pct(r["share_of_voice"]),
+            "sov": _ci(
+                r["share_of_voice"],
+                cis.get(r["org_id"], {}).get("share_of_voice_ci_low"),
+                cis.get(r["org_id"], {}).get("share_of_voice_ci_high"),
+            ),
             "last": None if _missing(r["last_post_id"]) else r["last_post_id"],
         }
         for r in bm.presence.to_dict("records")

@@ -177,7 +177,17 @@ class Store:
         self.raw.execute("COMMIT")
 
     def close(self) -> None:
-        """Close the connection (checkpointing the write-ahead log)."""
+        """Close the connection (checkpointing the write-ahead log).
+
+        Cached intermediate tables are temporary and vanish with the connection; their
+        finalizers are detached first, or they would try to drop them through the closed
+        connection when garbage-collected later (a traceback printed at exit).
+        """
+        entries = getattr(self.con, "_cache_name_to_entry", {})
+        for entry in list(entries.values()):
+            entry.finalizer.detach()
+        entries.clear()
+        getattr(self.con, "_cache_op_to_entry", {}).clear()
         with contextlib.suppress(Exception):
             self.con.disconnect()
 
