@@ -172,3 +172,57 @@ def test_calendar_config_errors(tmp_path, snippet, message) -> None:
         socialaudit.load_orgs(f, store=store)
     assert store.count("orgs") == 0
     store.close()
+
+
+def _plain_business_seconds(opened, answered, *, tz, hours, closed) -> float:
+    """Independent reading: walk local days, clip each shift to the span, add up."""
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(tz)
+    a, b = opened.tz_localize("UTC"), answered.tz_localize("UTC")
+    total = 0.0
+    day = a.astimezone(zone).date() - timedelta(days=1)
+    while day <= b.astimezone(zone).date():
+        if day not in closed:
+            for shift in hours.get(
+                ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[day.weekday()], []
+            ):
+                lo_s, hi_s = shift.split("-")
+                lo = pd.Timestamp(f"{day} {lo_s}").tz_localize(zone)
+                hi = pd.Timestamp(f"{day} {hi_s}").tz_localize(zone)
+                total += max(0.0, (min(hi, b) - max(lo, a)).total_seconds())
+        day += timedelta(days=1)
+    return total
+
+
+def test_business_hours_equal_plain_python_on_market(tmp_path) -> None:
+    import json
+
+    import holidays
+
+    from socialaudit.synthetic import generate_market
+
+    generate_market(tmp_path, seed=3)
+    store = socialaudit.open(tmp_path / "m.duckdb")
+    try:
+        socialaudit.import_file(tmp_path / "market.csv", store=store)
+        socialaudit.load_orgs(tmp_path / "orgs.toml", store=store)
+        turns = rs.build_turns(store).turns
+        got = store.execute(bh.business_frt(turns, bh.calendar_intervals(store, turns)))
+        orgs = store.execute(store.table("orgs")).set_index("org_id")
+    finally:
+        store.close()
+    calendared = sorted(orgs.index[orgs["hours"].notna()])
+    assert calendared == ["AcmeHelp", "VireoSupport"] and len(got) > 300
+    for row in got.itertuples():
+        org = orgs.loc[row.org_id]
+        closed = set(holidays.country_holidays(org["holidays"], years=[2017, 2018]))
+        want = _plain_business_seconds(
+            row.opener_created_at,
+            row.first_response_at,
+            tz=org["timezone"],
+            hours=json.loads(org["hours"]),
+            closed=closed,
+        )
+        assert row.business_s == want, (row.org_id, row.turn_id)

@@ -53,13 +53,6 @@ class Benchmark:
         return self.tables["benchmark"].to_dict("records")
 
 
-def _deflection(entry: dict[str, Any]) -> float | None:
-    value = entry.get("deflection_rate")
-    if value is None:
-        value = (entry.get("responsiveness") or {}).get("deflection_rate")
-    return None if value is None else float(value)
-
-
 def run_benchmark(
     engine: Engine,
     /,
@@ -199,7 +192,7 @@ def _headline(
                 "response_rate_ci_high": None if ci is None else ci[1],
                 "actionable_turns": None if act is None else act.get("turns"),
                 "actionable_response_rate": None if act is None else act.get("response_rate"),
-                "deflection_rate": _deflection(entry),
+                "deflection_rate": tiers.deflection_of(entry),
             }
         )
     frame = pd.DataFrame(rows)

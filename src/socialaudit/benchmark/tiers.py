@@ -350,6 +350,22 @@ def assign_tier(
     return TierResult(org, 3, TIER_LABELS[3], variant, ev)
 
 
+def deflection_of(entry: dict[str, Any]) -> float | None:
+    """An audit entry's deflection rate, wherever the listening stage puts it (or None).
+
+    Looked up beside ``responsiveness`` first, then inside it (and inside its actionable
+    variant); a ``{"rate": ...}`` object is read through its rate.
+    """
+    resp = entry.get("responsiveness") or {}
+    for where in (entry, resp, resp.get("actionable") or {}):
+        value = where.get("deflection_rate")
+        if isinstance(value, dict):
+            value = value.get("rate")
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+    return None
+
+
 def assign_tiers(
     audit_result: dict[str, Any],
     presence_rows: list[dict[str, Any]],
@@ -368,7 +384,7 @@ def assign_tiers(
                 entry["responsiveness"],
                 by_org.get(org, {}),
                 thresholds=thresholds,
-                deflection_rate=entry.get("deflection_rate"),
+                deflection_rate=deflection_of(entry),
             )
         )
     return out
