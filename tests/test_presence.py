@@ -69,11 +69,15 @@ def test_org_presence_by_hand(pstore) -> None:
     # Posts addressed to Acme: #2, #4, #6 (mentions; #6 also replies); Bolt: #8, #10.
     assert acme["mentions"] == 3 and acme["share_of_voice"] == pytest.approx(0.6)
     assert pd.isna(acme["engagement_rate"]) and pd.isna(acme["potential_reach"])
+    assert pd.isna(acme["impressions"])
 
 
 def test_engagement_rate_and_reach_where_data_has_counts(pstore) -> None:
     pstore.raw.execute("UPDATE accounts SET followers_count = 1000 WHERE account_id = 'AcmeHelp'")
-    pstore.raw.execute("UPDATE posts SET like_count = 10, repost_count = 5 WHERE post_id = '1'")
+    pstore.raw.execute(
+        "UPDATE posts SET like_count = 10, repost_count = 5, view_count = 400 WHERE post_id = '1'"
+    )
+    pstore.raw.execute("UPDATE posts SET view_count = 100 WHERE post_id = '3'")
     start, end = window(pstore)
     t = pr.presence(
         pstore.table("posts"),
@@ -87,6 +91,7 @@ def test_engagement_rate_and_reach_where_data_has_counts(pstore) -> None:
     # Only post #1 is original and carries counts: (10 + 5) / 1000.
     assert acme["engagement_rate"] == pytest.approx(0.015) and acme["rated_posts"] == 1
     assert acme["potential_reach"] == 1000
+    assert acme["impressions"] == 500  # only where the platform reports views
 
 
 def test_person_scores_against_peer_average(pstore) -> None:

@@ -75,6 +75,13 @@ def test_benchmark_table_people_and_tiers_file(market_db, runner, app, tmp_path)
     res = runner.invoke(app, ["--db", str(market_db), "benchmark", "--people", "--csv"])
     assert res.exit_code == 0
     assert res.output.splitlines()[0].startswith("org_id,platform,account_id,handle")
+    res = runner.invoke(
+        app, ["--db", str(market_db), "benchmark", "--account", "@quillbooks", "--json"]
+    )
+    (quill,) = json.loads(res.output)
+    assert quill["presence_score"] < 100 and "posts_per_week" in quill["below_average"]
+    res = runner.invoke(app, ["--db", str(market_db), "benchmark", "--account", "nobody"])
+    assert res.exit_code == 2 and "No organization account 'nobody'" in res.output
     strict = tmp_path / "tiers.toml"
     strict.write_text("min_actionable_turns = 1000\n")
     res = runner.invoke(

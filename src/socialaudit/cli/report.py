@@ -13,6 +13,7 @@ import socialaudit as sa
 from socialaudit.cli import app, guarded, state
 from socialaudit.cli.options import CsvFlag, JsonFlag, parse_duration, pick_format
 from socialaudit.cli.output import console, duration, emit, err_console, percent, records
+from socialaudit.errors import ConfigError
 
 TiersOpt = Annotated[
     Path | None,
@@ -55,6 +56,10 @@ def benchmark(
     people: Annotated[
         bool, typer.Option("--people", help="Show each account's score against its peers.")
     ] = False,
+    account: Annotated[
+        str | None,
+        typer.Option("--account", help="With --people: only this handle (case-insensitive)."),
+    ] = None,
     json_: JsonFlag = False,
     csv_: CsvFlag = False,
 ) -> None:
@@ -67,8 +72,15 @@ def benchmark(
     fmt = pick_format(json_, csv_)
     with sa.open(state.db, read_only=True) as store:
         bm = run_benchmark(store, **_options(tiers, sectors, window))
-    if people:
+    if people or account is not None:
         rows = records(bm.accounts)
+        if account is not None:
+            rows = [r for r in rows if str(r["handle"]).lower() == account.lstrip("@").lower()]
+            if not rows:
+                raise ConfigError(
+                    f"No organization account {account!r} in the store. "
+                    "Run `socialaudit benchmark --people` to list them."
+                )
         emit(
             fmt,
             rows,

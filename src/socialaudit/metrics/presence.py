@@ -34,6 +34,7 @@ def org_posts(
         j.ts_s,
         j.parent_id,
         is_reply=j.parent_id.notnull(),
+        views=j.view_count,
         interactions=sum(j[c].fill_null(0) for c in ENGAGEMENT_COLUMNS),
         has_counts=ibis.coalesce(*[j[c] for c in ENGAGEMENT_COLUMNS]).notnull(),
     )
@@ -112,7 +113,8 @@ def presence(
     over the mentions of every org in its group. Engagement rate by follower is the mean over
     original posts of interactions / the author's followers, null when the data carries no
     counts or followers (TWCS carries neither). Potential reach is the sum of followers of the
-    distinct posting accounts: an upper bound on who could have seen the posts.
+    distinct posting accounts: an upper bound on who could have seen the posts. Impressions
+    are summed only where the platform reports views (null otherwise).
     """
     keys = ["org_id", "platform", "account_id"] if by_account else ["org_id"]
     weeks = max(end_s - start_s, DAY) / WEEK
@@ -132,6 +134,7 @@ def presence(
         last_post_at=ef.created_at.max(),
         engagement_rate=rate.mean(where=original),
         rated_posts=original.cast("int64").sum(),
+        impressions=ef.views.sum(),
     )
     last = ef.mutate(
         r=ibis.row_number().over(group_by=keys, order_by=[ibis.desc("ts_s"), ibis.desc("post_id")])
@@ -171,6 +174,7 @@ def presence(
         "engagement_rate": j.engagement_rate,
         "rated_posts": j.rated_posts.fill_null(0),
         "potential_reach": j.potential_reach,
+        "impressions": j.impressions,
         "first_post_at": j.first_post_at,
         "last_post_at": j.last_post_at,
         "last_post_id": j.last_post_id,

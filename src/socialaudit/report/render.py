@@ -437,6 +437,7 @@ def _context(bm: Benchmark, quality: dict[str, Any], *, title: str, exports: str
             "silence_to": None if _missing(r["silence_to_post_id"]) else r["silence_to_post_id"],
             "engagement": _pct(r["engagement_rate"]),
             "reach": _int(r["potential_reach"]),
+            "impressions": _int(r["impressions"]),
             "mentions": _int(r["mentions"]),
             "sov": _ci(
                 r["share_of_voice"],
