@@ -107,13 +107,17 @@ def test_report_files_exports_and_anchors(market_db, runner, app, tmp_path) -> N
     targets = set(re.findall(r'href="#([^"]+)"', html))
     assert targets and targets <= ids, sorted(targets - ids)[:5]
     data = out.parent / "market_data"
-    for name in ("benchmark", "tiers", "presence", "accounts", "km_curves", "divide"):
+    for name in ("benchmark", "tiers", "presence", "accounts", "km_curves", "divide", "turns"):
         frames = [
             pd.read_csv(data / f"{name}.csv"),
             pd.read_parquet(data / f"{name}.parquet"),
             pd.read_json(data / f"{name}.json"),
         ]
         assert len({len(f) for f in frames}) == 1 and len(frames[0]) > 0
+    turns = pd.read_csv(data / "turns.csv")
+    assert len(turns) == sum(
+        o["figures"]["turns"] for o in json.loads((data / "summary.json").read_text())["orgs"]
+    )
     summary = json.loads((data / "summary.json").read_text())
     assert {o["org"] for o in summary["orgs"]} >= {"AcmeHelp", "GhostMartCare"}
 

@@ -159,6 +159,7 @@ def run_benchmark(
         "divide": divide,
         "unanswered": unanswered,
         "evidence_posts": evidence_all,
+        "turns": _all_turns(engine, turns),
     }
     return bm
 
@@ -281,6 +282,33 @@ def _unanswered(engine: Engine, turns: ibis.Table, *, per_org: int) -> pd.DataFr
         j.text,
     )
     return engine.execute(j.order_by(["org_id", ibis.desc("age_s"), "turn_id"]))
+
+
+def _all_turns(engine: Engine, turns: ibis.Table) -> pd.DataFrame:
+    """Every turn of the window with both ends' permalinks: the posts behind every rate."""
+    posts = engine.table("posts")
+    opener = posts.select("platform", turn_id=posts.post_id, opener_permalink=posts.permalink)
+    reply = posts.select(
+        "platform", first_response_id=posts.post_id, first_response_permalink=posts.permalink
+    )
+    j = turns.left_join(opener, ["platform", "turn_id"]).left_join(
+        reply, ["platform", "first_response_id"]
+    )
+    j = j.select(
+        "org_id",
+        "platform",
+        "turn_id",
+        "opener_author",
+        "opener_created_at",
+        j.opener_permalink,
+        "answered",
+        "first_response_id",
+        "first_response_at",
+        j.first_response_permalink,
+        "frt_s",
+        "age_s",
+    )
+    return engine.execute(j.order_by(["org_id", "opener_created_at", "turn_id", "platform"]))
 
 
 def _evidence_posts(
