@@ -20,6 +20,7 @@ from socialaudit.metrics import business_hours as bh
 from socialaudit.metrics import presence as pr
 from socialaudit.metrics import responsiveness as rs
 from socialaudit.metrics import survival as sv
+from socialaudit.metrics.audit import turn_rows
 from socialaudit.metrics.base import Engine, epoch_s
 
 DEFAULT_WINDOW_DAYS = 90
@@ -286,29 +287,8 @@ def _unanswered(engine: Engine, turns: ibis.Table, *, per_org: int) -> pd.DataFr
 
 def _all_turns(engine: Engine, turns: ibis.Table) -> pd.DataFrame:
     """Every turn of the window with both ends' permalinks: the posts behind every rate."""
-    posts = engine.table("posts")
-    opener = posts.select("platform", turn_id=posts.post_id, opener_permalink=posts.permalink)
-    reply = posts.select(
-        "platform", first_response_id=posts.post_id, first_response_permalink=posts.permalink
-    )
-    j = turns.left_join(opener, ["platform", "turn_id"]).left_join(
-        reply, ["platform", "first_response_id"]
-    )
-    j = j.select(
-        "org_id",
-        "platform",
-        "turn_id",
-        "opener_author",
-        "opener_created_at",
-        j.opener_permalink,
-        "answered",
-        "first_response_id",
-        "first_response_at",
-        j.first_response_permalink,
-        "frt_s",
-        "age_s",
-    )
-    return engine.execute(j.order_by(["org_id", "opener_created_at", "turn_id", "platform"]))
+    rows = turn_rows(turns, engine.table("posts"))
+    return engine.execute(rows.order_by(["org_id", "opener_created_at", "opener_id", "platform"]))
 
 
 def _evidence_posts(

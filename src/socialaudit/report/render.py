@@ -565,7 +565,8 @@ def export_tables(bm: Benchmark, folder: Path, /) -> tuple[str, ...]:
 
     folder.mkdir(parents=True, exist_ok=True)
     for name, frame in bm.tables.items():
-        frame.to_csv(folder / f"{name}.csv", index=False)
+        # CRLF rows (RFC 4180): with "\n" alone, a bare "\r" in post text would go unquoted.
+        frame.to_csv(folder / f"{name}.csv", index=False, lineterminator="\r\n")
         frame.to_parquet(folder / f"{name}.parquet", index=False)
         frame.to_json(folder / f"{name}.json", orient="records", date_format="iso", indent=1)
     (folder / "summary.json").write_text(
