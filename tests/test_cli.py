@@ -187,6 +187,10 @@ def test_demo(tmp_path, runner, app) -> None:
     assert res.exit_code == 0, res.output
     assert "The audit equals the planted truth for 8 of 8 organizations" in res.stdout
     assert (out / "demo.duckdb").exists() and (out / "truth.json").exists()
+    # `make demo` ends with the report of the synthetic market and prints its path.
+    assert "Wrote the report of the synthetic market:" in res.stdout
+    assert str((out / "report.html").resolve()) in res.stdout.replace("\n", "")
+    assert (out / "report.html").stat().st_size > 0
 
 
 @pytest.mark.skipif(not TWCS_SAMPLE.exists(), reason="shared TWCS sample not present")

@@ -8,6 +8,7 @@ The public Python API; everything the CLI and the API server call is exported he
 0
 """
 
+from socialaudit.benchmark.run import Benchmark, run_benchmark
 from socialaudit.errors import (
     ConfigError,
     MetricError,
@@ -17,12 +18,14 @@ from socialaudit.errors import (
 )
 from socialaudit.ingest import ImportResult, import_file
 from socialaudit.metrics import audit, quality, topics, turns
+from socialaudit.report import build_report
 from socialaudit.store import Store, open
 from socialaudit.store.orgs import list_orgs, load_orgs
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Benchmark",
     "ConfigError",
     "ImportResult",
     "MetricError",
@@ -31,11 +34,13 @@ __all__ = [
     "Store",
     "StoreError",
     "audit",
+    "build_report",
     "import_file",
     "list_orgs",
     "load_orgs",
     "open",
     "quality",
+    "run_benchmark",
     "topics",
     "turns",
 ]

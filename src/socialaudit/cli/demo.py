@@ -43,6 +43,12 @@ def demo(
         sa.load_orgs(out / "orgs.toml", store=store)
         enrich_store(store)
         report = sa.audit(store, sla_minutes=state.sla_minutes)
+        from socialaudit.report import build_report
+
+        written = build_report(
+            store, out / "report.html", sla_minutes=state.sla_minutes,
+            title=f"Synthetic market (seed {seed})",
+        )  # fmt: skip
     emit_audit(
         Format.table,
         report,
@@ -52,6 +58,10 @@ def demo(
     console.print(
         f"The audit equals the planted truth for {len(matched)} of {len(truth.orgs)} "
         f"organizations on every figure ({out / 'truth.json'} has them)."
+    )
+    console.print(
+        f"Wrote the report of the synthetic market: {written.html.resolve()} "
+        f"({written.html_bytes / 1e6:.1f} MB; tables in {written.exports.resolve()}/)."
     )
     console.print(
         f"Next: socialaudit --db {db} unanswered <ORG> --older-than 7d · "

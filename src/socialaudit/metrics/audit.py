@@ -205,27 +205,8 @@ def _iso(ts: Any) -> str | None:
     return stamp.isoformat()
 
 
-def turns(
-    engine: Engine,
-    /,
-    *,
-    org: str | None = None,
-    unanswered_older_than_s: int | None = None,
-    limit: int | None = None,
-) -> pd.DataFrame:
-    """One row per (org, turn) with permalinks: the per-conversation export.
-
-    With ``unanswered_older_than_s`` only unanswered turns strictly older than that remain,
-    oldest first.
-    """
-    _check_org(engine, org)
-    tt = rs.build_turns(engine)
-    t = tt.turns
-    if org is not None:
-        t = t.filter(t.org_id == org)
-    if unanswered_older_than_s is not None:
-        t = rs.unanswered(t, older_than_s=unanswered_older_than_s)
-    posts = engine.table("posts")
+def turn_rows(t: ibis.Table, posts: ibis.Table, /) -> ibis.Table:
+    """Turns with their opener's and first response's permalinks and the opener's text."""
     opener = posts.select(
         "platform", turn_id=posts.post_id, opener_permalink=posts.permalink, opener_text=posts.text
     )
@@ -251,6 +232,30 @@ def turns(
         age_s=j.age_s,
         opener_text=j.opener_text,
     )
+    return j
+
+
+def turns(
+    engine: Engine,
+    /,
+    *,
+    org: str | None = None,
+    unanswered_older_than_s: int | None = None,
+    limit: int | None = None,
+) -> pd.DataFrame:
+    """One row per (org, turn) with permalinks: the per-conversation export.
+
+    With ``unanswered_older_than_s`` only unanswered turns strictly older than that remain,
+    oldest first.
+    """
+    _check_org(engine, org)
+    tt = rs.build_turns(engine)
+    t = tt.turns
+    if org is not None:
+        t = t.filter(t.org_id == org)
+    if unanswered_older_than_s is not None:
+        t = rs.unanswered(t, older_than_s=unanswered_older_than_s)
+    j = turn_rows(t, engine.table("posts"))
     order = (
         [ibis.desc("age_s"), "opener_id", "org_id", "platform"]
         if unanswered_older_than_s is not None

@@ -8,6 +8,11 @@ peer_group = "telecom"
 sla_minutes = 30
 timezone = "America/New_York"
 claimed_activity = "very active"
+holidays = "US"             # a country's public holidays (or "US-CA"), and/or
+holidays_ical = "acme.ics"  # all-day events of an iCal file (relative to this file)
+[org.hours]                 # business hours in `timezone`; split shifts are several ranges
+mon = ["09:00-12:00", "13:00-17:00"]
+sat = ["10:00-14:00"]
 [org.accounts]
 twitter = ["AcmeHelp", "Acme"]
 ```
@@ -15,9 +20,11 @@ twitter = ["AcmeHelp", "Acme"]
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -26,9 +33,21 @@ import ibis
 import pandas as pd
 
 from socialaudit.errors import ConfigError
+from socialaudit.store.calendar import check_country, parse_hours, read_ical_holidays
 from socialaudit.store.store import Store
 
-_ORG_KEYS = {"id", "name", "peer_group", "sla_minutes", "timezone", "claimed_activity", "accounts"}
+_ORG_KEYS = {
+    "id",
+    "name",
+    "peer_group",
+    "sla_minutes",
+    "timezone",
+    "claimed_activity",
+    "accounts",
+    "hours",
+    "holidays",
+    "holidays_ical",
+}
 
 
 @dataclass(frozen=True)
@@ -42,6 +61,9 @@ class OrgSpec:
     timezone: str | None = None
     claimed_activity: str | None = None
     accounts: dict[str, list[str]] = field(default_factory=dict)
+    hours: dict[str, list[str]] | None = None
+    holidays: str | None = None
+    holiday_dates: tuple[tuple[date, str], ...] = ()
 
 
 def parse_orgs(path: str | os.PathLike[str]) -> list[OrgSpec]:
@@ -92,6 +114,22 @@ def parse_orgs(path: str | os.PathLike[str]) -> list[OrgSpec]:
                 f"{where} ({org_id}): accounts must map a platform to a list of handles, "
                 'e.g. twitter = ["AcmeHelp"].'
             )
+        hours = entry.get("hours")
+        if hours is not None:
+            parse_hours(hours, where=f"{where} ({org_id})")
+            if tz is None:
+                raise ConfigError(
+                    f'{where} ({org_id}): hours need a timezone = "..." to be read in.'
+                )
+        country = entry.get("holidays")
+        if country is not None:
+            check_country(country, where=f"{where} ({org_id})")
+        ical = entry.get("holidays_ical")
+        holiday_dates: tuple[tuple[date, str], ...] = ()
+        if ical is not None:
+            if not isinstance(ical, str):
+                raise ConfigError(f"{where} ({org_id}): holidays_ical must be a file path.")
+            holiday_dates = tuple(read_ical_holidays(p.parent / ical))
         specs.append(
             OrgSpec(
                 org_id=org_id,
@@ -101,6 +139,9 @@ def parse_orgs(path: str | os.PathLike[str]) -> list[OrgSpec]:
                 timezone=tz,
                 claimed_activity=entry.get("claimed_activity"),
                 accounts={k: [h.lstrip("@") for h in v] for k, v in accounts.items()},
+                hours=hours,
+                holidays=country,
+                holiday_dates=holiday_dates,
             )
         )
     return specs
@@ -124,6 +165,8 @@ def load_orgs(path: str | os.PathLike[str], /, *, store: Store) -> int:
                 "timezone": s.timezone,
                 "claimed_activity": s.claimed_activity,
                 "origin": "declared",
+                "hours": None if s.hours is None else json.dumps(s.hours, sort_keys=True),
+                "holidays": s.holidays,
             }
             for s in specs
         ],
@@ -135,8 +178,18 @@ def load_orgs(path: str | os.PathLike[str], /, *, store: Store) -> int:
             "timezone",
             "claimed_activity",
             "origin",
+            "hours",
+            "holidays",
         ],
     ).astype({"sla_minutes": "Int64"})
+    holiday_rows = pd.DataFrame(
+        [
+            {"org_id": s.org_id, "day": day, "name": name}
+            for s in specs
+            for day, name in dict(s.holiday_dates).items()
+        ],
+        columns=["org_id", "day", "name"],
+    )
     acct_rows = pd.DataFrame(
         [
             {"org_id": s.org_id, "platform": platform, "handle": handle}
@@ -149,6 +202,7 @@ def load_orgs(path: str | os.PathLike[str], /, *, store: Store) -> int:
     with store.transaction() as con:
         con.register("_sa_org_rows", org_rows)
         con.register("_sa_acct_rows", acct_rows)
+        con.register("_sa_holiday_rows", holiday_rows)
         try:
             con.execute(
                 """CREATE TEMP TABLE _sa_decl AS
@@ -179,7 +233,18 @@ def load_orgs(path: str | os.PathLike[str], /, *, store: Store) -> int:
                 (SELECT org_id FROM _sa_org_rows)
                 OR (origin = 'derived' AND org_id NOT IN (SELECT org_id FROM org_accounts))"""
             )
-            con.execute("INSERT INTO orgs SELECT * FROM _sa_org_rows")
+            con.execute(
+                "DELETE FROM org_holidays WHERE org_id NOT IN (SELECT org_id FROM orgs) "
+                "OR org_id IN (SELECT org_id FROM _sa_org_rows)"
+            )
+            con.execute(
+                "INSERT INTO orgs (org_id, name, peer_group, sla_minutes, timezone, "
+                "claimed_activity, origin, hours, holidays) SELECT * FROM _sa_org_rows"
+            )
+            con.execute(
+                "INSERT INTO org_holidays SELECT org_id, CAST(day AS DATE), name "
+                "FROM _sa_holiday_rows"
+            )
             con.execute(
                 "INSERT INTO org_accounts SELECT org_id, platform, account_id, handle FROM _sa_decl"
             )
@@ -187,6 +252,7 @@ def load_orgs(path: str | os.PathLike[str], /, *, store: Store) -> int:
             con.execute("DROP TABLE IF EXISTS _sa_decl")
             con.unregister("_sa_org_rows")
             con.unregister("_sa_acct_rows")
+            con.unregister("_sa_holiday_rows")
     return len(specs)
 
 

@@ -16,6 +16,7 @@ POSTS = "posts"
 ACCOUNTS = "accounts"
 ORGS = "orgs"
 ORG_ACCOUNTS = "org_accounts"
+ORG_HOLIDAYS = "org_holidays"
 FOLLOWS = "follows"
 ENRICHMENTS = "enrichments"
 TOPICS = "topics"
@@ -80,11 +81,16 @@ SCHEMAS: dict[str, ibis.Schema] = {
             "claimed_activity": "string",
             # 'derived' (from a source's direction flag) or 'declared' (orgs.toml).
             "origin": "string",
+            # Business hours (migration 3): JSON weekday -> ["HH:MM-HH:MM", ...] in `timezone`.
+            "hours": "string",
+            # Public holidays of a country (ISO code, optionally "US-CA"), via `holidays`.
+            "holidays": "string",
         }
     ),
     ORG_ACCOUNTS: ibis.schema(
         {"org_id": "string", "platform": "string", "account_id": "string", "handle": "string"}
     ),
+    ORG_HOLIDAYS: ibis.schema({"org_id": "string", "day": "date", "name": "string"}),
     FOLLOWS: ibis.schema(
         {
             "platform": "string",

@@ -269,6 +269,7 @@ class SparkEngine:
         ~1 s, because every later plan starts from the stored rows.
         """
         name = f"socialaudit_cached_{next(_view_ids)}"
+        self.con._run_pre_execute_hooks(expr)  # memtables (peer groups, calendars) first
         df = self.session.sql(self.con.compile(expr)).localCheckpoint(eager=True)
         df.createOrReplaceTempView(name)
         self._views.append((name, df))

@@ -84,7 +84,7 @@ class Store:
             ) from None
         if not read_only:
             self.migrate()
-        elif self.schema_version() < len(MIGRATIONS):
+        elif self.pending_migrations():
             raise MigrationError(
                 f"Store {self.path} is at schema version {self.schema_version()}; "
                 "open it once without read-only to migrate it."
@@ -105,6 +105,18 @@ class Store:
             ).fetchall()[0][0]
         )
 
+    def pending_migrations(self) -> list[int]:
+        """Versions this socialaudit has that the store has not applied yet, in order."""
+        exists = self.raw.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
+            [MIGRATIONS_TABLE],
+        ).fetchall()[0][0]
+        applied: set[int] = set()
+        if exists:
+            rows = self.raw.execute(f"SELECT version FROM {MIGRATIONS_TABLE}").fetchall()
+            applied = {int(v) for (v,) in rows}
+        return [version for version, _ in MIGRATIONS if version not in applied]
+
     def migrate(self) -> int:
         """Apply pending migrations, each in its own transaction; return how many ran."""
         self.raw.execute(
@@ -119,8 +131,11 @@ class Store:
                 f"({latest}). Upgrade socialaudit."
             )
         ran = 0
+        # By the set of versions applied, not the highest one: numbers are reserved per
+        # issue, so a migration can land after a higher-numbered one already in stores.
+        pending = set(self.pending_migrations())
         for version, module in MIGRATIONS:
-            if version <= current:
+            if version not in pending:
                 continue
             try:
                 with self.transaction():
@@ -177,7 +192,17 @@ class Store:
         self.raw.execute("COMMIT")
 
     def close(self) -> None:
-        """Close the connection (checkpointing the write-ahead log)."""
+        """Close the connection (checkpointing the write-ahead log).
+
+        Cached intermediate tables are temporary and vanish with the connection; their
+        finalizers are detached first, or they would try to drop them through the closed
+        connection when garbage-collected later (a traceback printed at exit).
+        """
+        entries = getattr(self.con, "_cache_name_to_entry", {})
+        for entry in list(entries.values()):
+            entry.finalizer.detach()
+        entries.clear()
+        getattr(self.con, "_cache_op_to_entry", {}).clear()
         with contextlib.suppress(Exception):
             self.con.disconnect()
 

@@ -657,13 +657,31 @@ def _planted(m: _Market) -> dict[str, int]:
     }
 
 
+#: Business hours of some orgs, so the demo shows business-hours FRT next to the 24/7 one:
+#: a split shift with US public holidays, and a plain weekday shift with UK ones.
+_CALENDARS = {
+    "AcmeHelp": (
+        'holidays = "US"\n[org.hours]\n'
+        + "".join(
+            f'{d} = ["08:00-12:00", "13:00-20:00"]\n' for d in ("mon", "tue", "wed", "thu", "fri")
+        )
+        + 'sat = ["10:00-16:00"]\n'
+    ),
+    "VireoSupport": (
+        'holidays = "GB"\n[org.hours]\n'
+        + "".join(f'{d} = ["09:00-17:30"]\n' for d in ("mon", "tue", "wed", "thu", "fri"))
+    ),
+}
+
+
 def _orgs_toml() -> str:
     parts = []
     for p in PROFILES:
         parts.append(
             f'[[org]]\nid = "{p.handle}"\nname = "{p.name}"\npeer_group = "{p.peer_group}"\n'
             f'sla_minutes = {p.sla_minutes}\nclaimed_activity = "very active"\n'
-            f'timezone = "{p.timezone}"\n[org.accounts]\ntwitter = ["{p.handle}"]\n'
+            f'timezone = "{p.timezone}"\n{_CALENDARS.get(p.handle, "")}'
+            f'[org.accounts]\ntwitter = ["{p.handle}"]\n'
         )
     return "\n".join(parts)
 

@@ -7,10 +7,16 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from socialaudit.store.migrations import m0001_initial, m0002_enrichments, m0004_sources
+from socialaudit.store.migrations import (
+    m0001_initial,
+    m0002_enrichments,
+    m0003_org_calendars,
+    m0004_sources,
+)
 
 MIGRATIONS: list[tuple[int, ModuleType]] = [
     (1, m0001_initial),
     (2, m0002_enrichments),
+    (3, m0003_org_calendars),
     (4, m0004_sources),
 ]

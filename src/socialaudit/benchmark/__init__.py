@@ -1,0 +1,1 @@
+"""Benchmark stage (SPEC section 3): maturity tiers, peer percentiles, the social divide."""

@@ -1,0 +1,194 @@
+"""Peer groups, per-metric percentiles within them, the social divide and claimed vs measured.
+
+Percentiles and the divide are Ibis expressions over small per-org and per-turn tables, so
+they run wherever the turns do; the claimed-vs-measured sentence is arithmetic over the tier
+results.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import ibis
+import pandas as pd
+
+from socialaudit.errors import ConfigError
+
+NO_GROUP = "unassigned"
+#: (metric column, higher is better) pairs the benchmark ranks orgs on.
+PERCENTILE_METRICS: tuple[tuple[str, bool], ...] = (
+    ("response_rate", True),
+    ("frt_median_s", False),
+    ("sla_attainment", True),
+    ("km_median_s", False),
+    ("posts_per_week", True),
+    ("conversation_share", True),
+    ("share_of_voice", True),
+)
+#: Top quartile of the response-rate percentile within the group: the leaders of the divide.
+LEADER_PERCENTILE = 75.0
+
+
+def load_sectors(path: str | os.PathLike[str] | None = None) -> dict[str, str]:
+    """Org id (lower-cased) -> sector, from the shipped TWCS mapping or the user's file."""
+    if path is None:
+        text = resources.files("socialaudit.benchmark").joinpath("twcs_sectors.toml")
+        text_s, where = text.read_text("utf-8"), "built-in twcs_sectors.toml"
+    else:
+        p = Path(path)
+        try:
+            text_s, where = p.read_text(encoding="utf-8"), str(p)
+        except FileNotFoundError:
+            raise ConfigError(f"No sectors file at {p}. Check the --sectors path.") from None
+    try:
+        data = tomllib.loads(text_s)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{where} is not valid TOML ({exc}). Fix the line it names.") from None
+    out: dict[str, str] = {}
+    for sector, orgs in data.items():
+        if not isinstance(orgs, list) or not all(isinstance(o, str) for o in orgs):
+            raise ConfigError(f'{where}: {sector} must list org ids, e.g. {sector} = ["Acme"].')
+        for org in orgs:
+            out[org.lower()] = sector
+    return out
+
+
+def peer_groups(orgs: ibis.Table, sectors: dict[str, str], /) -> ibis.Table:
+    """``org_id, peer_group``: the declared group, else the sector mapping, else unassigned."""
+    mapping = ibis.memtable(
+        pd.DataFrame(
+            {"org_l": list(sectors), "sector": list(sectors.values())}, columns=["org_l", "sector"]
+        ),
+        schema=ibis.schema({"org_l": "string", "sector": "string"}),
+    )
+    o = orgs.select("org_id", "peer_group", org_l=orgs.org_id.lower())
+    j = o.left_join(mapping, "org_l")
+    return j.select(
+        "org_id", peer_group=ibis.coalesce(j.peer_group, j.sector, ibis.literal(NO_GROUP))
+    )
+
+
+def peer_percentiles(
+    metrics: ibis.Table, /, *, columns: Sequence[tuple[str, bool]] = PERCENTILE_METRICS
+) -> ibis.Table:
+    """Each org's percentile (0-100, 100 = best) on every metric, within its peer group.
+
+    The percentile is the percent rank among the group's orgs that have the metric
+    ((rank - 1) / (n - 1), ties sharing the lower rank); orgs without the metric, and groups
+    of one, get null: there is nobody to compare with.
+    """
+    out = metrics
+    for col, higher_better in columns:
+        if col not in metrics.columns:
+            continue
+        has = metrics.filter(metrics[col].notnull())
+        order = has[col] if higher_better else has[col].desc()
+        w = ibis.window(group_by=has.peer_group, order_by=order)
+        n = has.count().over(ibis.window(group_by=has.peer_group))
+        ranked = has.select(
+            _k=has.org_id,
+            **{
+                f"{col}_pct": ibis.ifelse(
+                    n > 1, 100 * ibis.percent_rank().over(w), ibis.null()
+                ).cast("float64")
+            },
+        )
+        out = out.left_join(ranked, out.org_id == ranked._k).drop("_k")
+    return out.order_by(["peer_group", "org_id"])
+
+
+def social_divide(turns: ibis.Table, groups: ibis.Table, leaders: ibis.Table, /) -> ibis.Table:
+    """Weekly response rate of the leaders vs the followers of each peer group, and the gap.
+
+    ``leaders`` has ``org_id, is_leader``. Rates pool the turns opened that week (answered /
+    opened); ``gap`` = leaders' rate - followers' rate, null for a week where either side
+    opened no turn.
+    """
+    t = turns.join(groups, "org_id").left_join(leaders, "org_id")
+    t = t.mutate(
+        week=t.opener_created_at.truncate("W").cast("date"),
+        side=ibis.ifelse(t.is_leader.fill_null(False), "leaders", "followers"),
+    )
+    agg = t.group_by(["peer_group", "week"]).agg(
+        leaders_turns=(t.side == "leaders").cast("int64").sum(),
+        leaders_answered=((t.side == "leaders") & t.answered).cast("int64").sum(),
+        followers_turns=(t.side == "followers").cast("int64").sum(),
+        followers_answered=((t.side == "followers") & t.answered).cast("int64").sum(),
+    )
+    lr = agg.leaders_answered.cast("float64") / agg.leaders_turns.nullif(0).cast("float64")
+    fr = agg.followers_answered.cast("float64") / agg.followers_turns.nullif(0).cast("float64")
+    return agg.select(
+        "peer_group",
+        "week",
+        "leaders_turns",
+        "followers_turns",
+        leaders_rate=lr,
+        followers_rate=fr,
+        gap=lr - fr,
+    ).order_by(["peer_group", "week"])
+
+
+_CLAIM = re.compile(r"\b(very |highly )?(active|responsive|engaged|engaging)\b", re.I)
+_NEGATED = re.compile(r"\b(not|in-?active|un-?responsive|rarely|never)\b", re.I)
+
+
+def claims_active(claim: Any) -> bool:
+    """Whether a ``claimed_activity`` text says the org is active or responsive."""
+    if not isinstance(claim, str):
+        return False
+    return bool(_CLAIM.search(claim)) and not _NEGATED.search(claim)
+
+
+@dataclass(frozen=True)
+class ClaimedVsMeasured:
+    """Orgs that say they are active, and how many of those the tiers find rudimentary."""
+
+    declared: int
+    claiming: int
+    measured: int
+    rudimentary: int
+    insufficient: int
+    orgs: tuple[str, ...]
+
+    @property
+    def sentence(self) -> str:
+        """The finding, phrased as the classic study phrases it."""
+        if self.declared == 0:
+            return "No organization declares what it claims (claimed_activity in orgs.toml)."
+        share = 100 * self.claiming / self.declared
+        text = f"{share:.0f}% say they are active ({self.claiming:,} of {self.declared:,})"
+        if self.measured == 0:
+            return text + "; none of those has enough data for a tier."
+        rud = 100 * self.rudimentary / self.measured
+        text += (
+            f"; {rud:.0f}% of those are at most rudimentary (tier 2 or below: "
+            f"{self.rudimentary:,} of {self.measured:,} with a tier)"
+        )
+        if self.insufficient:
+            text += f"; {self.insufficient:,} more have insufficient data"
+        return text + "."
+
+
+def claimed_vs_measured(
+    claims: dict[str, Any], tiers: dict[str, int | None], /
+) -> ClaimedVsMeasured:
+    """Compare what orgs claim (org -> claimed_activity) with their tiers (org -> tier)."""
+    declared = [o for o, c in claims.items() if isinstance(c, str) and c.strip()]
+    claiming = [o for o in declared if claims_active(claims[o])]
+    measured = [o for o in claiming if tiers.get(o) is not None]
+    rud = sorted(o for o in measured if (tiers[o] or 0) <= 2)
+    return ClaimedVsMeasured(
+        declared=len(declared),
+        claiming=len(claiming),
+        measured=len(measured),
+        rudimentary=len(rud),
+        insufficient=len(claiming) - len(measured),
+        orgs=tuple(rud),
+    )

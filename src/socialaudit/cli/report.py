@@ -1,0 +1,177 @@
+"""``socialaudit benchmark`` and ``socialaudit report``: tiers, peers and the executive report."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.text import Text
+
+import socialaudit as sa
+from socialaudit.cli import app, guarded, state
+from socialaudit.cli.options import CsvFlag, JsonFlag, parse_duration, pick_format
+from socialaudit.cli.output import console, duration, emit, err_console, percent, records
+from socialaudit.errors import ConfigError
+
+TiersOpt = Annotated[
+    Path | None,
+    typer.Option("--tiers", help="A tiers.toml overriding the shipped tier thresholds."),
+]
+SectorsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--sectors", help="A sectors TOML (sector = [org ids]) for orgs without a peer_group."
+    ),
+]
+WindowOpt = Annotated[
+    str, typer.Option("--window", help="How far back from the reference time to look (e.g. 30d).")
+]
+
+
+def _options(tiers: Path | None, sectors: Path | None, window: str) -> dict[str, Any]:
+    from socialaudit.benchmark.peers import load_sectors
+    from socialaudit.benchmark.tiers import load_thresholds
+
+    days = max(1, parse_duration(window) // 86_400)
+    return {
+        "thresholds": load_thresholds(tiers),
+        "sectors": load_sectors(sectors),
+        "window_days": days,
+        "sla_minutes": state.sla_minutes,
+    }
+
+
+def _tier(value: Any) -> str:
+    return "–" if value is None or value != value else str(int(value))
+
+
+@app.command()
+@guarded
+def benchmark(
+    tiers: TiersOpt = None,
+    sectors: SectorsOpt = None,
+    window: WindowOpt = "90d",
+    people: Annotated[
+        bool, typer.Option("--people", help="Show each account's score against its peers.")
+    ] = False,
+    account: Annotated[
+        str | None,
+        typer.Option("--account", help="With --people: only this handle (case-insensitive)."),
+    ] = None,
+    json_: JsonFlag = False,
+    csv_: CsvFlag = False,
+) -> None:
+    """Tier every organization (0-4, with evidence) and rank it within its peer group.
+
+    Example: socialaudit benchmark --tiers my_tiers.toml --json
+    """
+    from socialaudit.benchmark.run import run_benchmark, tier_json
+
+    fmt = pick_format(json_, csv_)
+    with sa.open(state.db, read_only=True) as store:
+        bm = run_benchmark(store, **_options(tiers, sectors, window))
+    if people or account is not None:
+        rows = records(bm.accounts)
+        if account is not None:
+            rows = [r for r in rows if str(r["handle"]).lower() == account.lstrip("@").lower()]
+            if not rows:
+                raise ConfigError(
+                    f"No organization account {account!r} in the store. "
+                    "Run `socialaudit benchmark --people` to list them."
+                )
+        emit(
+            fmt,
+            rows,
+            [
+                ("handle", "account"),
+                ("peer_group", "group"),
+                ("presence_score", "score"),
+                ("posts_per_week", "posts/wk"),
+                ("posts_per_week_peer_avg", "peer avg"),
+                ("conversation_share", "conv share"),
+                ("conversation_share_peer_avg", "peer avg"),
+                ("replies_received", "replies recv"),
+                ("replies_received_peer_avg", "peer avg"),
+                ("below_average", "below average on"),
+            ],
+            title="Presence score against the peer-group average (100 = average)",
+            untrusted=("handle", "peer_group"),
+        )
+        return
+    rows = records(bm.tables["benchmark"])
+    emit(
+        fmt,
+        rows,
+        [
+            ("org_id", "org"),
+            ("peer_group", "group"),
+            ("tier", "tier"),
+            ("tier_label", "label"),
+            ("turns", "turns"),
+            ("response_rate", "rate"),
+            ("frt_median_s", "FRT median"),
+            ("km_median_s", "KM median"),
+            ("bh_frt_median_s", "FRT biz h"),
+            ("backlog_7d", ">7d"),
+            ("posts_per_week", "posts/wk"),
+            ("response_rate_pct", "rate pct"),
+        ],
+        title=f"Benchmark as of {bm.reference_time} (window {bm.window_days} d). "
+        f"{bm.claimed.sentence}",
+        formatters={
+            "tier": _tier,
+            "response_rate": percent,
+            "frt_median_s": duration,
+            "km_median_s": duration,
+            "bh_frt_median_s": duration,
+        },
+        untrusted=("org_id", "peer_group"),
+        json_data=tier_json(bm),
+    )
+
+
+@app.command()
+@guarded
+def report(
+    files: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Exports to import into the store first (optional)."),
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="The HTML file to write.")] = Path(
+        "report.html"
+    ),
+    orgs: Annotated[
+        Path | None, typer.Option("--orgs", help="Declare organizations from an orgs.toml first.")
+    ] = None,
+    tiers: TiersOpt = None,
+    sectors: SectorsOpt = None,
+    window: WindowOpt = "90d",
+    title: Annotated[str, typer.Option("--title", help="The report's title.")] = (
+        "Social engagement audit"
+    ),
+) -> None:
+    """Write the executive report: one self-contained HTML file, plus CSV/Parquet/JSON tables.
+
+    Example: socialaudit --db audit.duckdb report twcs.csv --out report.html
+    """
+    from socialaudit.report import build_report
+
+    started = time.perf_counter()
+    opts = _options(tiers, sectors, window)
+    with sa.open(state.db) as store:
+        for path in files or []:
+            err_console.print(Text(sa.import_file(path, store=store).summary()), soft_wrap=True)
+        if orgs is not None:
+            n = sa.load_orgs(orgs, store=store)
+            err_console.print(Text(f"Declared {n:,} organizations from {orgs}."))
+        written = build_report(store, out, title=title, **opts)
+    console.print(
+        Text(
+            f"Wrote {written.html} ({written.html_bytes / 1e6:.2f} MB) and "
+            f"{len(written.tables)} tables as CSV, Parquet and JSON in {written.exports}/ "
+            f"in {time.perf_counter() - started:.1f} s."
+        ),
+        soft_wrap=True,
+    )

@@ -1,0 +1,285 @@
+"""Presence (SPEC section 5): how active and how conversational an org (or one account) is.
+
+Every function returns an unexecuted Ibis table over the store's posts, accounts and org
+accounts, restricted to a window ``[start_s, end_s]`` in epoch seconds (the end is the audit's
+reference time). Each figure comes with the ids of the posts it rests on (``*_post_id``
+columns and :func:`presence_evidence`), so a report can link to them.
+"""
+
+from __future__ import annotations
+
+import ibis
+
+from socialaudit.metrics.base import MetricFamily, epoch_s, register
+
+WEEK = 604_800
+DAY = 86_400
+ENGAGEMENT_COLUMNS = ("like_count", "repost_count", "reply_count", "quote_count")
+
+
+def org_posts(
+    posts: ibis.Table, org_accounts: ibis.Table, /, *, start_s: int, end_s: int
+) -> ibis.Table:
+    """Posts by an org's accounts inside the window, with the org and epoch seconds."""
+    oa = org_accounts.select("org_id", "platform", author_id=org_accounts.account_id)
+    p = posts.mutate(ts_s=epoch_s(posts.created_at))
+    p = p.filter((p.ts_s >= start_s) & (p.ts_s <= end_s))
+    j = p.join(oa, ["platform", "author_id"])
+    return j.select(
+        j.org_id,
+        j.platform,
+        j.post_id,
+        j.author_id,
+        j.created_at,
+        j.ts_s,
+        j.parent_id,
+        is_reply=j.parent_id.notnull(),
+        views=j.view_count,
+        interactions=sum(j[c].fill_null(0) for c in ENGAGEMENT_COLUMNS),
+        has_counts=ibis.coalesce(*[j[c] for c in ENGAGEMENT_COLUMNS]).notnull(),
+    )
+
+
+def _silences(op: ibis.Table, keys: list[str], end_s: int) -> ibis.Table:
+    """The longest gap between consecutive posts (or the last post and the window's end)."""
+    w = ibis.window(group_by=keys, order_by=["ts_s", "post_id"])
+    g = op.mutate(next_s=op.ts_s.lead().over(w), next_id=op.post_id.lead().over(w))
+    g = g.mutate(gap_s=g.next_s.fill_null(end_s) - g.ts_s)
+    ranked = g.mutate(
+        r=ibis.row_number().over(group_by=keys, order_by=[ibis.desc("gap_s"), "ts_s", "post_id"])
+    )
+    top = ranked.filter(ranked.r == 0)
+    return top.select(
+        *keys,
+        longest_silence_s=top.gap_s,
+        silence_from_post_id=top.post_id,
+        silence_to_post_id=top.next_id,
+    )
+
+
+def _mentions_of(posts: ibis.Table, org_accounts: ibis.Table, start_s: int, end_s: int):
+    """Posts not by O that mention one of O's handles or reply to one of O's posts."""
+    oa = org_accounts.select(
+        "org_id", "platform", "account_id", handle_l=org_accounts.handle.lower()
+    )
+    p = posts.mutate(ts_s=epoch_s(posts.created_at))
+    p = p.filter((p.ts_s >= start_s) & (p.ts_s <= end_s))
+    m = p.select("platform", "post_id", "author_id", handle=p.mentions.unnest())
+    by_mention = (
+        m.select("platform", "post_id", "author_id", handle_l=m.handle.lower())
+        .join(oa.select("org_id", "platform", "handle_l"), ["platform", "handle_l"])
+        .select("org_id", "platform", "post_id", "author_id")
+    )
+    parents = posts.select("platform", parent_id=posts.post_id, parent_author=posts.author_id)
+    r = p.select("platform", "post_id", "author_id", "parent_id").join(
+        parents, ["platform", "parent_id"]
+    )
+    by_reply = r.join(
+        oa.select("org_id", "platform", parent_author=oa.account_id),
+        ["platform", "parent_author"],
+    ).select("org_id", "platform", "post_id", "author_id")
+    addressed = ibis.union(by_mention, by_reply, distinct=True)
+    own = oa.select("org_id", "platform", author_id=oa.account_id)
+    return addressed.anti_join(own, ["org_id", "platform", "author_id"])
+
+
+PRESENCE = MetricFamily(
+    name="presence",
+    title="Presence",
+    description=(
+        "Posts per week, conversation share (replies vs broadcasts), active days, longest "
+        "silence, engagement rate by follower, potential reach and share of voice."
+    ),
+    requires=("posts", "org_accounts", "accounts", "orgs"),
+    params={"start_s": "window start (epoch s)", "end_s": "window end = reference time"},
+)
+
+
+@register(PRESENCE)
+def presence(
+    posts: ibis.Table,
+    org_accounts: ibis.Table,
+    accounts: ibis.Table,
+    peer_groups: ibis.Table,
+    /,
+    *,
+    start_s: int,
+    end_s: int,
+    by_account: bool = False,
+) -> ibis.Table:
+    """Presence per org (or per org account with ``by_account``) in the window.
+
+    ``peer_groups`` maps ``org_id`` to ``peer_group``; share of voice is an org's mentions
+    over the mentions of every org in its group. Engagement rate by follower is the mean over
+    original posts of interactions / the author's followers, null when the data carries no
+    counts or followers (TWCS carries neither). Potential reach is the sum of followers of the
+    distinct posting accounts: an upper bound on who could have seen the posts. Impressions
+    are summed only where the platform reports views (null otherwise).
+    """
+    keys = ["org_id", "platform", "account_id"] if by_account else ["org_id"]
+    weeks = max(end_s - start_s, DAY) / WEEK
+    op = org_posts(posts, org_accounts, start_s=start_s, end_s=end_s)
+    op = op.mutate(account_id=op.author_id)
+    followers = accounts.select(
+        "platform", author_id=accounts.account_id, f=accounts.followers_count
+    )
+    ef = op.left_join(followers, ["platform", "author_id"])
+    rate = (ef.interactions.cast("float64") / ef.f.nullif(0).cast("float64")).nullif(float("nan"))
+    original = ~ef.is_reply & ef.has_counts & ef.f.notnull()
+    agg = ef.group_by(keys).agg(
+        posts=ef.count(),
+        replies=ef.is_reply.cast("int64").sum(),
+        active_days=ef.created_at.date().nunique(),
+        first_post_at=ef.created_at.min(),
+        last_post_at=ef.created_at.max(),
+        engagement_rate=rate.mean(where=original),
+        rated_posts=original.cast("int64").sum(),
+        impressions=ef.views.sum(),
+    )
+    last = ef.mutate(
+        r=ibis.row_number().over(group_by=keys, order_by=[ibis.desc("ts_s"), ibis.desc("post_id")])
+    )
+    last = last.filter(last.r == 0).select(*keys, last_post_id=last.post_id)
+    reach_src = ef.select(*dict.fromkeys([*keys, "platform", "author_id", "f"])).distinct()
+    reach = reach_src.group_by(keys).agg(potential_reach=reach_src.f.sum())
+    sil = _silences(op, keys, end_s)
+
+    base = org_accounts.select(
+        "org_id", "platform", account_id=org_accounts.account_id, handle=org_accounts.handle
+    )
+    base = base if by_account else base.select("org_id").distinct()
+    pg = peer_groups.select("org_id", "peer_group")
+    j = (
+        base.left_join(pg, "org_id")
+        .left_join(agg, keys)
+        .left_join(last, keys)
+        .left_join(reach, keys)
+        .left_join(sil, keys)
+    )
+    n_posts = j.posts.fill_null(0)
+    replies = j.replies.fill_null(0)
+    cols = {
+        **{k: j[k] for k in keys},
+        **({"handle": j.handle} if by_account else {}),
+        "peer_group": j.peer_group,
+        "posts": n_posts,
+        "posts_per_week": n_posts.cast("float64") / weeks,
+        "replies": replies,
+        "broadcasts": n_posts - replies,
+        "conversation_share": replies.cast("float64") / n_posts.nullif(0).cast("float64"),
+        "active_days": j.active_days.fill_null(0),
+        "longest_silence_s": j.longest_silence_s,
+        "silence_from_post_id": j.silence_from_post_id,
+        "silence_to_post_id": j.silence_to_post_id,
+        "engagement_rate": j.engagement_rate,
+        "rated_posts": j.rated_posts.fill_null(0),
+        "potential_reach": j.potential_reach,
+        "impressions": j.impressions,
+        "first_post_at": j.first_post_at,
+        "last_post_at": j.last_post_at,
+        "last_post_id": j.last_post_id,
+    }
+    out = j.select(**cols)
+    if by_account:
+        received = replies_received(posts, org_accounts, start_s=start_s, end_s=end_s)
+        out = out.left_join(received, ["org_id", "platform", "account_id"])
+        out = out.select(
+            *[c for c in cols],
+            replies_received=out.replies_received.fill_null(0),
+        )
+        return out.order_by(["org_id", "platform", "account_id"])
+    mentions = _mentions_of(posts, org_accounts, start_s, end_s)
+    mcount = mentions.group_by("org_id").agg(mentions=mentions.count())
+    out = out.left_join(mcount, "org_id")
+    m = out.mentions.fill_null(0)
+    group_total = m.sum().over(group_by=out.peer_group)
+    out = out.select(
+        *[c for c in cols],
+        mentions=m,
+        share_of_voice=(m.cast("float64") / group_total.nullif(0).cast("float64")),
+    )
+    return out.order_by("org_id")
+
+
+def replies_received(
+    posts: ibis.Table, org_accounts: ibis.Table, /, *, start_s: int, end_s: int
+) -> ibis.Table:
+    """Replies by others to each org account's posts in the window."""
+    oa = org_accounts.select("org_id", "platform", account_id=org_accounts.account_id)
+    p = posts.mutate(ts_s=epoch_s(posts.created_at))
+    p = p.filter((p.ts_s >= start_s) & (p.ts_s <= end_s))
+    parents = posts.select("platform", parent_id=posts.post_id, account_id=posts.author_id)
+    r = p.select("platform", "author_id", "parent_id").join(parents, ["platform", "parent_id"])
+    r = r.filter(r.author_id != r.account_id).join(oa, ["platform", "account_id"])
+    return r.group_by(["org_id", "platform", "account_id"]).agg(replies_received=r.count())
+
+
+def presence_evidence(
+    posts: ibis.Table, org_accounts: ibis.Table, /, *, start_s: int, end_s: int, per_org: int = 5
+) -> ibis.Table:
+    """The latest ``per_org`` posts of each org in the window: what its activity figures show."""
+    op = org_posts(posts, org_accounts, start_s=start_s, end_s=end_s)
+    ranked = op.mutate(
+        r=ibis.row_number().over(
+            group_by="org_id", order_by=[ibis.desc("ts_s"), ibis.desc("post_id")]
+        )
+    )
+    top = ranked.filter(ranked.r < per_org)
+    return top.select("org_id", "platform", "post_id", "created_at", "is_reply").order_by(
+        ["org_id", ibis.desc("created_at"), "post_id"]
+    )
+
+
+PERSON_METRICS = ("posts_per_week", "conversation_share", "replies_received", "potential_reach")
+#: A single outstanding figure may not hide weak ones: each ratio to the peer average counts
+#: at most this much in the score.
+RATIO_CAP = 2.0
+
+
+def person_scores(account_presence: ibis.Table, /) -> ibis.Table:
+    """Each account's presence against the average of the other accounts of its peer group.
+
+    For every metric of :data:`PERSON_METRICS`, ``<metric>_peer_avg`` is the mean over the
+    group's other accounts and ``<metric>_ratio`` the account's value over it. The score is
+    100 x the mean of the available ratios (each capped at :data:`RATIO_CAP`): 100 is the peer
+    average, below 100 sits below it; ``below_average`` names the metrics under 1.
+    """
+    t = account_presence
+    group = t.peer_group.fill_null("(no peer group)")
+    t = t.mutate(_group=group)
+    cols: dict[str, ibis.Value] = {}
+    ratios = []
+    for m in PERSON_METRICS:
+        x = t[m].cast("float64")
+        total = x.sum().over(group_by=t._group)
+        n = x.count().over(group_by=t._group)
+        peer_avg = (total - x.fill_null(0)) / (n - x.notnull().cast("int64")).nullif(0)
+        ratio = x / peer_avg.nullif(0)
+        cols[f"{m}_peer_avg"] = peer_avg
+        cols[f"{m}_ratio"] = ratio
+        ratios.append(ratio)
+    t = t.mutate(**cols)
+    # LEAST skips NULLs on some engines (NULL, 2) -> 2: keep a missing ratio missing.
+    capped = [
+        ibis.ifelse(t[f"{m}_ratio"] > RATIO_CAP, RATIO_CAP, t[f"{m}_ratio"]) for m in PERSON_METRICS
+    ]
+    available = sum(c.notnull().cast("int64") for c in capped)
+    total = sum(c.fill_null(0) for c in capped)
+    below = [
+        ibis.ifelse(t[f"{m}_ratio"] < 1, ibis.literal(m + " "), ibis.literal("")).fill_null("")
+        for m in PERSON_METRICS
+    ]
+    below_text = below[0]
+    for b in below[1:]:
+        below_text = below_text + b
+    return t.select(
+        "org_id",
+        "platform",
+        "account_id",
+        "handle",
+        "peer_group",
+        *PERSON_METRICS,
+        *cols,
+        presence_score=100 * total.cast("float64") / available.nullif(0).cast("float64"),
+        below_average=below_text.strip(),
+    ).order_by(["peer_group", "org_id", "account_id"])
