@@ -11,6 +11,7 @@ from rich.text import Text
 
 import socialaudit as sa
 from socialaudit.cli import app, guarded, state
+from socialaudit.cli.listen import enrich_store, existing_store
 from socialaudit.cli.options import CsvFlag, JsonFlag, parse_duration, pick_format
 from socialaudit.cli.output import console, duration, emit, err_console, percent, records
 from socialaudit.errors import ConfigError
@@ -47,6 +48,14 @@ def _tier(value: Any) -> str:
     return "–" if value is None or value != value else str(int(value))
 
 
+NoEnrichOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-enrich", help="Do not label new posts first (tiers then fall back to all turns)."
+    ),
+]
+
+
 @app.command()
 @guarded
 def benchmark(
@@ -60,6 +69,7 @@ def benchmark(
         str | None,
         typer.Option("--account", help="With --people: only this handle (case-insensitive)."),
     ] = None,
+    no_enrich: NoEnrichOpt = False,
     json_: JsonFlag = False,
     csv_: CsvFlag = False,
 ) -> None:
@@ -70,6 +80,9 @@ def benchmark(
     from socialaudit.benchmark.run import run_benchmark, tier_json
 
     fmt = pick_format(json_, csv_)
+    if not no_enrich:
+        with existing_store() as store:
+            enrich_store(store)
     with sa.open(state.db, read_only=True) as store:
         bm = run_benchmark(store, **_options(tiers, sectors, window))
     if people or account is not None:
@@ -151,6 +164,7 @@ def report(
     title: Annotated[str, typer.Option("--title", help="The report's title.")] = (
         "Social engagement audit"
     ),
+    no_enrich: NoEnrichOpt = False,
 ) -> None:
     """Write the executive report: one self-contained HTML file, plus CSV/Parquet/JSON tables.
 
@@ -166,6 +180,8 @@ def report(
         if orgs is not None:
             n = sa.load_orgs(orgs, store=store)
             err_console.print(Text(f"Declared {n:,} organizations from {orgs}."))
+        if not no_enrich:
+            enrich_store(store)
         written = build_report(store, out, title=title, **opts)
     console.print(
         Text(
