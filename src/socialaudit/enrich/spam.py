@@ -1,0 +1,329 @@
+"""Spam and noise: transparent rules, each named in ``spam_reason`` (issue 4, item 6).
+
+Every rule is a compiled pattern or a batch-level check with a fixed weight; a post's
+``spam_score`` is the noisy-or of the weights of the rules that fired, and it is spam at 0.5 or
+more. No rule alone on a link decides: customer care is full of links (customers paste order pages,
+brands link help articles, Twitter wraps every attachment in ``t.co``), so a plain link weighs
+below the threshold and needs a second cue (a promotion pattern, a promotional host, a post that
+is nothing but the link). Brand replies (``is_org``) are templated by design and never count as
+near-duplicates or injected promotion.
+
+Near-duplicates are the one batch-dependent rule: the same text (up to a few words) posted by
+different authors within the batch passed to ``run``. Without author ids (``classify`` input)
+the rule cannot tell a campaign from one author repeating themself, so it does not fire.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+from socialaudit.enrich.base import Labels, register, texts
+
+THRESHOLD = 0.5
+
+_URL = re.compile(
+    r"https?://\S+|\bwww\.\S+|\b[\w-]+(?:\.[\w-]+)*\.(?:com|net|org|ly|tv|me|co|ru)\b\S*"
+    r"|\b\w+\s{1,2}\.\s{0,2}com\b|\bwatch\?v=\S+",
+    re.IGNORECASE,
+)
+# Links that say nothing about promotion: Twitter wraps every link and attached picture in t.co;
+# YouTube time-stamp anchors (``&t=2m19s``) point into the video being discussed; customers paste
+# order, tracking and account pages, and brands link help and support pages.
+_NEUTRAL_URL = re.compile(
+    r"^https?://t\.co/|[?&;]t=\d+m?\d*s?\b"
+    r"|^(?:https?://)?(?:help|support|status|care|customer\w*|faq|service)\."
+    r"|/(?:help|support|faq|faqs|contact|contact-us|customer-?service|orders?|order-details|"
+    r"account|your-account|my-account|track|tracking|returns?|status|community)(?:[/?#.]|$)",
+    re.IGNORECASE,
+)
+_VIDEO_URL = re.compile(r"youtube\.com|youtu\.be|^watch\?v=", re.IGNORECASE)
+# Hosts that exist to promote: social profiles, stores, crowdfunding, link shorteners, referrals.
+_PROMO_HOST = re.compile(
+    r"facebook\.com|fb\.com|twitter\.com|instagram\.com|twitch\.tv|soundcloud\.com|"
+    r"plus\.google\.com|play\.google\.com/store|gofundme\.com|kickstarter\.com|indiegogo\.com|"
+    r"teespring\.com|change\.org|paypal\.me|bit\.ly|goo\.gl|adf\.ly|linkbucks\.com|"
+    r"tinyurl\.com|hyperurl\.co|ow\.ly|linktr\.ee|[?&](?:ref|referral|aff|affiliate|invite)=",
+    re.IGNORECASE,
+)
+_HANDLE = re.compile(r"@\w+")
+_WORD = re.compile(r"[^\W\d_]{2,}", re.UNICODE)
+
+# name -> (weight, pattern). Patterns are case-insensitive and compiled once, at import.
+_SUB = r"(?:subscribe|suscribe|subcribe|sucscribe|subscibe|subscrib|subs?)"
+_CONTENT = (
+    r"(?:channel|chanel|channels|chhanel|video|videos|vid|vids|vidios|clip|clips|music|songs?|"
+    r"remix|remixes|beats?|mixtape|cover|covers|album|stream|blog|website|art|book|rap|raps|"
+    r"track|tracks|podcast|vlog|vlogs)"
+)
+# name -> (weight, pattern). Patterns are case-insensitive and compiled once, at import. Each
+# targets the creator's or seller's own call to action ("my channel", "subscribe to me"), never
+# the second person a support agent uses ("please follow us and DM", "check our website").
+_PATTERNS: dict[str, tuple[float, str]] = {
+    # "check out my channel", "subscribe to me", "sub 4 sub", "check me out"
+    "self_promotion": (
+        0.9,
+        r"\b(?:check|checking|chack|chek|look|go|come|visit|watch|see|view|listen|support|"
+        r"promote|hear)\b[\w\s',!.]{0,30}?\bmy\s+(?:\w+\s+){0,3}?" + _CONTENT + r"\b"
+        r"|\b(?:check|checkout|listen\s+to|watch)\s+(?:out\s+)?(?:my|our)\s+(?:new\s+|newest\s+|"
+        r"latest\s+)?(?:song|single|mixtape|album|music\s+video|ep|track|sound)\b"
+        r"|\bcheck\s+(?:me|us)\s+out\b|\bcheck\s+out\s+(?:me|us)\b"
+        r"|\b" + _SUB + r"\s+(?:to\s+|2\s+)?(?:me|my|us|our)\b"
+        r"|\b(?:please|pls|plz|plzz|plse|pleas|plizz)\s+(?:\w+\s+){0,2}?" + _SUB + r"\b"
+        r"|\b" + _SUB + r"\s*(?:please|pls|plz)\b"
+        r"|\b" + _SUB + r"\s+(?:and|&|n)\s+(?:like|comment|share)\b"
+        r"|\blike\s+(?:and|&|n)\s+" + _SUB + r"\b"
+        r"|\b(?:sub|subscribe|follow|like)\s*(?:4|for)\s*(?:sub|subscribe|follow|like)\b"
+        r"|\b(?:sub4sub|f4f|l4l|s4s)\b|\b(?:i|ill|i'll|will)\s+(?:sub|subscribe|follow)\s+back\b"
+        r"|\b(?:please|pls|plz)\s+follow\s+me\b|\bfollow\s+me\s+(?:on|at|@)\s*(?!twitter\b)\w"
+        r"|\bfollow\s+me\s+on\s+\w+\s*(?:@|&|and\b|:)"
+        r"|\bfollow\s+my\s+(?:\w+\s+)?(?:channel|page|instagram|twitch|account|blog)\b"
+        r"|\badd\s+me\s+(?:on|at|here)\b|\bjoin\s+me\s+on\b"
+        r"|\bmy\s+(?:new\s+|first\s+|own\s+)?(?:youtube|yt|gaming|music)\s+" + _CONTENT + r"\b"
+        r"|\b(?:new|started)\s+(?:\w+\s+){0,2}?(?:youtube|yt)\s+(?:channel|chanel|chhanel)\b"
+        r"|\b(?:appreciate|grateful)\s+if\s+(?:\w+\s+){0,5}?(?:check|sub|subscribe|watch|like)"
+        r"|\b(?:i|we)\s+(?:make|made|upload|post|do)\s+(?:\w+\s+){0,4}?" + _CONTENT + r"\b",
+    ),
+    # Weaker on their own, decisive together: "check this out", "my channel", "subscribe",
+    # "my videos" (customers have TV channels, subscriptions and music on their phones too).
+    "look_here": (
+        0.45,
+        r"\bcheck\s+(?:this|it|them|em)\s+out\b|\bcheck\s+out\s+(?:this|the)\s+(?:link|site)\b",
+    ),
+    "my_channel": (0.45, r"\bmy\s+(?:channel|chanel|chhanel)\b"),
+    "subscribe_word": (0.45, r"\b(?:subscribe|suscribe|subcribe)\b(?!d)"),
+    "own_content": (0.45, r"\bmy\s+(?:new\s+|newest\s+|latest\s+)?(?:videos|vids|vidios|songs|music)\b"),
+    # YouTube's share-button text ("Check out this video on YouTube:"), pasted as a comment.
+    "share_template": (0.6, r"\bcheck\s+out\s+this\s+(?:video|playlist|channel)\b"),
+    # "like this comment so everyone sees it", "share this video", "help me reach 1000 subs"
+    "engagement_bait": (
+        0.8,
+        r"\b(?:please|pls|plz)\s+(?:\w+\s+){0,2}?(?:like|vote\s+for)\b(?!\s+(?:to|this\s+one))"
+        r"|\blike\s+this\s+comment\b|\bshare\s+this\s+(?:video|comment|post)\b"
+        r"|\bspread\s+the\s+word\b|\bhelp\s+me\s+(?:get|reach|to\s+get|hit)\b"
+        r"|\b\d+\s*k?\s+(?:subs|subscribers)\b",
+    ),
+    # "win a free iPhone", "claim your prize", "you won"
+    "giveaway": (
+        0.9,
+        r"\bchance\s+to\s+win\s+(?:a|an|free|\$)|\bwin\s+(?:a\s+)?free\b|\bclaim\s+your\b"
+        r"|\bfree\s+(?:iphone|ipad|gift\s*cards?|robux|v-?bucks|followers|subscribers|"
+        r"views|likes|money|cash|coins|gems)\b|\byou(?:'ve|\s+have)?\s+won\b(?!['’])",
+    ),
+    # "make money from home", "earn $500 a day", "passive income"
+    "money": (
+        0.9,
+        r"\b(?:make|earn|making|earning)\s+(?:money|cash|\$)\s*(?:\d|online|from|at\s+home|fast|"
+        r"easy|easily|with|by|while)|\bearn\s+(?:extra\s+)?(?:money|cash|income)\b"
+        r"|\bwork(?:ing)?\s+(?:from|at)\s+home\b|\bpassive\s+income\b|\bget\s+rich\b"
+        r"|\bonline\s+(?:job|income|business)\b|\bauto\s*pilot\b|\bfree\s+leads\b"
+        r"|\b(?:bitcoin|crypto|forex)\s+(?:profit|signals|investment|trading)\b",
+    ),
+    # A reply that sells: "use my code", "link in bio", "DM me for prices", "buy cheap"
+    "injected_promotion": (
+        0.7,
+        r"\buse\s+my\s+(?:promo\s+|referral\s+|discount\s+)?code\b|\blink\s+in\s+(?:my\s+)?bio\b"
+        r"|\b(?:dm|message|text|whatsapp|inbox)\s+me\s+(?:for|to)\s+(?:buy|order|prices?|deals|"
+        r"business|orders)\b|\bbuy\s+(?:now|cheap)\b|\bcheap\s+(?:\w+\s+)?(?:followers|likes)\b",
+    ),
+    # Contest talk: a customer asking about a brand's giveaway is not spam on its own.
+    "giveaway_word": (0.45, r"\bgive\s?away\b|\bsweepstakes?\b"),
+}
+_RULES: tuple[tuple[str, float, re.Pattern[str]], ...] = tuple(
+    (name, weight, re.compile(pattern, re.IGNORECASE)) for name, (weight, pattern) in _PATTERNS.items()
+)
+
+# Link weights: a link to a promotional host decides alone; an unexplained external link
+# decides alone in a top-level comment, not in a reply (customers link things to brands); a link
+# to another video needs one more cue.
+_PROMO_LINK_WEIGHT = 0.7
+_LINK_WEIGHT = 0.5
+_REPLY_LINK_WEIGHT = 0.4
+_VIDEO_LINK_WEIGHT = 0.3
+_NEAR_DUPLICATE_WEIGHT = 0.5
+# Near-duplicate detection: MinHash over character 5-gram shingles with LSH banding (8 bands of
+# 8 rows: pairs above ~0.75 Jaccard become candidates), each candidate checked exactly.
+_SHINGLE = 5
+_BANDS, _ROWS = 8, 8
+_MIN_DUP_WORDS = 8  # short phrases ("thank you so much") repeat by chance, not by campaign
+_DUP_JACCARD = 0.7
+_PRIME = (1 << 61) - 1
+_RNG = np.random.default_rng(20170101)
+_A = _RNG.integers(1, _PRIME, size=_BANDS * _ROWS, dtype=np.uint64)
+_B = _RNG.integers(0, _PRIME, size=_BANDS * _ROWS, dtype=np.uint64)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The spam decision for one text: score, and the rules that fired, in rule order."""
+
+    score: float
+    reasons: tuple[str, ...]
+
+    @property
+    def is_spam(self) -> bool:
+        """Spam when the combined evidence reaches the threshold."""
+        return self.score >= THRESHOLD
+
+
+def _combine(weights: Sequence[float]) -> float:
+    """Noisy-or: independent cues each leave the post less likely to be honest."""
+    honest = 1.0
+    for w in weights:
+        honest *= 1.0 - w
+    return round(1.0 - honest, 6)
+
+
+def text_rules(text: str, *, org: bool = False) -> list[tuple[str, float]]:
+    """The per-text rules that fire on ``text``, with their weights.
+
+    ``org`` (a post by an audited brand account) fires nothing: a brand announcing its own
+    contest, channel, offer or help page is its conversation, not noise injected into it.
+    """
+    if org:
+        return []
+    fired = [(name, weight) for name, weight, pattern in _RULES if pattern.search(text)]
+    urls = [u for u in _URL.findall(text) if not _NEUTRAL_URL.search(u)]
+    if any(_PROMO_HOST.search(u) for u in urls):
+        fired.append(("promo_link", _PROMO_LINK_WEIGHT))
+    elif any(not _VIDEO_URL.search(u) for u in urls):
+        reply = text.lstrip().startswith("@")
+        fired.append(("link", _REPLY_LINK_WEIGHT if reply else _LINK_WEIGHT))
+    elif urls:
+        fired.append(("video_link", _VIDEO_LINK_WEIGHT))
+    return fired
+
+
+def _normalise(text: str) -> str:
+    """Lowercase words only: handles and punctuation differ between copies of one message."""
+    return " ".join(_WORD.findall(_HANDLE.sub(" ", text).lower()))
+
+
+def _shingles(norm: str) -> set[str]:
+    return {norm[i : i + _SHINGLE] for i in range(max(1, len(norm) - _SHINGLE + 1))}
+
+
+def _signatures(shingle_sets: Sequence[set[str]]) -> np.ndarray:
+    """MinHash signatures, one row per set, computed for all sets at once.
+
+    Shingles hash with crc32, which is stable across processes (Python's ``hash`` is salted).
+    """
+    sizes = np.fromiter((len(s) for s in shingle_sets), dtype=np.int64, count=len(shingle_sets))
+    hashes = np.fromiter(
+        (zlib.crc32(g.encode()) for s in shingle_sets for g in s), dtype=np.uint64, count=sizes.sum()
+    )
+    # (a * h + b) mod p: a is cut to 29 bits so that a * h (h < 2**32) + b fits in uint64.
+    products = ((_A[:, None] % (1 << 29)) * hashes[None, :] + _B[:, None]) % _PRIME
+    starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+    return np.minimum.reduceat(products, starts, axis=1).T
+
+
+def near_duplicates(posts: Sequence[str], authors: Sequence[str | None]) -> list[bool]:
+    """Whether each post nearly repeats a post by a DIFFERENT (known) author in the same list.
+
+    Posts with no author, or under ``_MIN_DUP_WORDS`` words, never count.
+    """
+    flags = [False] * len(posts)
+    # Group identical normalised texts first: most duplicates are exact copies.
+    groups: dict[str, list[int]] = defaultdict(list)
+    for i, (text, author) in enumerate(zip(posts, authors, strict=True)):
+        if author is None:
+            continue
+        norm = _normalise(text)
+        if norm.count(" ") + 1 >= _MIN_DUP_WORDS:
+            groups[norm].append(i)
+    if not groups:
+        return flags
+    norms = list(groups)
+    group_authors = [{authors[i] for i in groups[n]} for n in norms]
+    duplicated = [len(a) > 1 for a in group_authors]
+    shingles = [_shingles(n) for n in norms]
+    sigs = _signatures(shingles)
+    buckets: dict[bytes, list[int]] = defaultdict(list)
+    for band in range(_BANDS):
+        keys = sigs[:, band * _ROWS : (band + 1) * _ROWS]
+        for g in range(len(norms)):
+            buckets[band.to_bytes(1, "little") + keys[g].tobytes()].append(g)
+    checked: set[tuple[int, int]] = set()
+    for members in buckets.values():
+        for x in range(len(members)):
+            for y in range(x + 1, len(members)):
+                g, h = members[x], members[y]
+                if (g, h) in checked or (duplicated[g] and duplicated[h]):
+                    continue
+                checked.add((g, h))
+                if len(group_authors[g] | group_authors[h]) < 2:
+                    continue  # one author repeating themself
+                a, b = shingles[g], shingles[h]
+                if len(a & b) >= _DUP_JACCARD * len(a | b):
+                    duplicated[g] = duplicated[h] = True
+    for g, norm in enumerate(norms):
+        if duplicated[g]:
+            for i in groups[norm]:
+                flags[i] = True
+    return flags
+
+
+def judge(
+    posts: Sequence[str],
+    authors: Sequence[str | None] | None = None,
+    is_org: Sequence[bool | None] | None = None,
+) -> list[Verdict]:
+    """Spam verdicts for a batch: per-text rules (each distinct text once) plus near-duplicates."""
+    n = len(posts)
+    authors = authors if authors is not None else [None] * n
+    orgs = [bool(o) for o in is_org] if is_org is not None else [False] * n
+    cache: dict[tuple[str, bool], list[tuple[str, float]]] = {}
+    # Brand replies are templated by design: repeating them is not a campaign.
+    dup = near_duplicates(posts, [None if o else a for a, o in zip(authors, orgs, strict=True)])
+    verdicts = []
+    for text, org, is_dup in zip(posts, orgs, dup, strict=True):
+        key = (text, org)
+        if key not in cache:
+            cache[key] = text_rules(text, org=org)
+        fired = cache[key] + ([("near_duplicate", _NEAR_DUPLICATE_WEIGHT)] if is_dup else [])
+        verdicts.append(
+            Verdict(_combine([w for _, w in fired]), tuple(name for name, _ in fired))
+        )
+    return verdicts
+
+
+def _column(batch: pa.Table, name: str) -> list | None:
+    return batch.column(name).to_pylist() if name in batch.column_names else None
+
+
+class SpamEnricher:
+    """Flags promotion, giveaways, money schemes and cross-author copy-paste as spam."""
+
+    name = "spam"
+    title = "Spam and noise"
+    description = "Rule-based spam flag; spam_reason names the rules that fired."
+    version = "rules-1"
+    target = "all"
+    columns = {"is_spam": "boolean", "spam_score": "float64", "spam_reason": "string"}
+
+    def run(self, batch: pa.Table) -> Labels:
+        """Judge a batch; near-duplicates are looked for within this batch only."""
+        verdicts = judge(texts(batch), _column(batch, "author_id"), _column(batch, "is_org"))
+        reasons = [";".join(v.reasons) if v.is_spam else None for v in verdicts]
+        return Labels(
+            label=["spam" if v.is_spam else "not_spam" for v in verdicts],
+            score=[v.score for v in verdicts],
+            columns={
+                "is_spam": [v.is_spam for v in verdicts],
+                "spam_score": [v.score for v in verdicts],
+                "spam_reason": reasons,
+            },
+        )
+
+
+@register("spam")
+def spam() -> SpamEnricher:
+    """Factory for the registry."""
+    return SpamEnricher()
