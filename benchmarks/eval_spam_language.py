@@ -78,7 +78,7 @@ def candidates() -> dict[str, Callable[[Sequence[str]], list[str]]]:
     try:
         from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-        ident = LanguageIdentifier.from_pickled_model(MODEL_FILE, norm_probs=True)
+        ident = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
         found["py3langid"] = _gated(lambda t: ident.classify(t)[0])
     except ImportError:
         print("  (py3langid not installed: skipped)")

@@ -89,11 +89,13 @@ def detect(posts: Sequence[str]) -> tuple[list[str], list[float]]:
         else:
             unique[text] = (UNDETERMINED, 0.0)
     if pending:
-        # fastText reads one line per input: newlines inside a post would end it early.
-        labels, probs = _model().predict([clean(t).replace("\n", " ") for t in pending], k=1)
-        for text, label, prob in zip(pending, labels, probs, strict=True):
-            code = label[0].removeprefix("__label__") if len(label) else UNDETERMINED
-            unique[text] = (code, min(1.0, float(prob[0])) if len(prob) else 0.0)
+        model = _model()
+        for text in pending:
+            # fastText reads one line per input: a newline inside a post would end it early.
+            # (The list form of ``predict`` returns no probabilities in fasttext-predict 0.9.2.)
+            labels, probs = model.predict(clean(text).replace("\n", " "), k=1)
+            code = labels[0].removeprefix("__label__") if labels else UNDETERMINED
+            unique[text] = (code, min(1.0, float(probs[0])) if labels else 0.0)
     langs = [unique[t][0] for t in posts]
     scores = [unique[t][1] for t in posts]
     return langs, scores

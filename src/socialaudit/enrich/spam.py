@@ -147,16 +147,16 @@ _LINK_WEIGHT = 0.5
 _REPLY_LINK_WEIGHT = 0.4
 _VIDEO_LINK_WEIGHT = 0.3
 _NEAR_DUPLICATE_WEIGHT = 0.5
-# Near-duplicate detection: MinHash over character 5-gram shingles with LSH banding (8 bands of
-# 8 rows: pairs above ~0.75 Jaccard become candidates), each candidate checked exactly.
+# Near-duplicate detection: MinHash over character 5-gram shingles with LSH banding (20 bands of
+# 5 rows: a pair at 0.7 Jaccard becomes a candidate with p = 0.97, at 0.3 with p = 0.05),
+# each candidate then checked exactly.
 _SHINGLE = 5
-_BANDS, _ROWS = 8, 8
+_BANDS, _ROWS = 20, 5
 _MIN_DUP_WORDS = 8  # short phrases ("thank you so much") repeat by chance, not by campaign
 _DUP_JACCARD = 0.7
-_PRIME = (1 << 61) - 1
 _RNG = np.random.default_rng(20170101)
-_A = _RNG.integers(1, _PRIME, size=_BANDS * _ROWS, dtype=np.uint64)
-_B = _RNG.integers(0, _PRIME, size=_BANDS * _ROWS, dtype=np.uint64)
+_A = _RNG.integers(0, 2**64 - 1, size=_BANDS * _ROWS, dtype=np.uint64, endpoint=True) | np.uint64(1)
+_B = _RNG.integers(0, 2**64 - 1, size=_BANDS * _ROWS, dtype=np.uint64, endpoint=True)
 
 
 @dataclass(frozen=True)
@@ -218,10 +218,14 @@ def _signatures(shingle_sets: Sequence[set[str]]) -> np.ndarray:
     hashes = np.fromiter(
         (zlib.crc32(g.encode()) for s in shingle_sets for g in s), dtype=np.uint64, count=sizes.sum()
     )
-    # (a * h + b) mod p: a is cut to 29 bits so that a * h (h < 2**32) + b fits in uint64.
-    products = ((_A[:, None] % (1 << 29)) * hashes[None, :] + _B[:, None]) % _PRIME
     starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
-    return np.minimum.reduceat(products, starts, axis=1).T
+    sigs = np.empty((len(shingle_sets), _BANDS * _ROWS), dtype=np.uint64)
+    shift = np.uint64(32)
+    # Multiply-shift hashing: (a * h + b) mod 2**64 (uint64 wraps), high 32 bits; a is odd.
+    # One permutation at a time keeps the temporaries small enough to stay in cache.
+    for j in range(_BANDS * _ROWS):
+        sigs[:, j] = np.minimum.reduceat((_A[j] * hashes + _B[j]) >> shift, starts)
+    return sigs
 
 
 def near_duplicates(posts: Sequence[str], authors: Sequence[str | None]) -> list[bool]:
