@@ -183,7 +183,7 @@ def eval_spam(show_errors: bool) -> None:
     else:
         print("\nSpam (YouTube Spam Collection; nothing fitted on any file; rules read Youtube01)")
         head = f"{'file':<26}{'rows':>5}  {'floor F1':>8} {'P':>6} {'R':>6}  "
-        print(head + f"{'ours F1':>8} {'P':>6} {'R':>6}  {'ours posts/s':>12}")
+        print(head + f"{'ours F1':>8} {'P':>6} {'R':>6}  {'ours posts/s':>12}  {'care F1':>10}")
     for path in YOUTUBE:
         # One file has a blank line before its header; pandas skips blank lines.
         df = pd.read_csv(path, dtype=str)
@@ -191,12 +191,18 @@ def eval_spam(show_errors: bool) -> None:
         authors = df["AUTHOR"].tolist()
         gold = [c == "1" for c in df["CLASS"]]
         floor = _prf([floor_rule(t) for t in posts], gold)
-        verdicts = spam_mod.judge(posts, authors)
+        platforms = ["youtube"] * len(posts)
+        verdicts = spam_mod.judge(posts, authors, None, platforms)
         ours = _prf([v.is_spam for v in verdicts], gold)
-        rate = median_rate(lambda p=posts, a=authors: spam_mod.judge(p, a), len(posts), runs=5)
+        plain = _prf([v.is_spam for v in spam_mod.judge(posts, authors)], gold)
+        rate = median_rate(
+            lambda p=posts, a=authors, pl=platforms: spam_mod.judge(p, a, None, pl),
+            len(posts),
+            runs=5,
+        )
         print(
             f"{path.name:<26}{len(posts):>5}  {floor[0]:>8.3f} {floor[1]:>6.3f} {floor[2]:>6.3f}  "
-            f"{ours[0]:>8.3f} {ours[1]:>6.3f} {ours[2]:>6.3f}  {rate:>12,.0f}"
+            f"{ours[0]:>8.3f} {ours[1]:>6.3f} {ours[2]:>6.3f}  {rate:>12,.0f}  {plain[0]:>10.3f}"
         )
         if show_errors:
             for t, v, g in zip(posts, verdicts, gold, strict=True):

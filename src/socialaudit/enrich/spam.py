@@ -147,6 +147,16 @@ _LINK_WEIGHT = 0.5
 _REPLY_LINK_WEIGHT = 0.4
 _VIDEO_LINK_WEIGHT = 0.3
 _NEAR_DUPLICATE_WEIGHT = 0.5
+
+# Video platforms' comment sections, where the audience of someone else's video is the prize:
+# there the weak cues above (channel, subscribe, check out, my music) decide alone.
+COMMENT_PLATFORMS = frozenset({"youtube", "tiktok", "twitch"})
+_COMMENT_PROMO_WEIGHT = 0.6
+_COMMENT_PROMO = re.compile(
+    r"\b(?:channel|chanel|chhanel|subscribe\w*|suscribe|subcribe|subs?|check\s*out|checkout|"
+    r"chacking\s+out|check\s+\w+\s+out|my\s+(?:music|videos?|vids|rap|songs?|beats|covers?))\b",
+    re.IGNORECASE,
+)
 # Near-duplicate detection: MinHash over character 5-gram shingles with LSH banding (20 bands of
 # 5 rows: a pair at 0.7 Jaccard becomes a candidate with p = 0.97, at 0.3 with p = 0.05),
 # each candidate then checked exactly.
@@ -180,20 +190,27 @@ def _combine(weights: Sequence[float]) -> float:
     return round(1.0 - honest, 6)
 
 
-def text_rules(text: str, *, org: bool = False) -> list[tuple[str, float]]:
+def text_rules(
+    text: str, *, org: bool = False, comment_section: bool = False
+) -> list[tuple[str, float]]:
     """The per-text rules that fire on ``text``, with their weights.
 
     ``org`` (a post by an audited brand account) fires nothing: a brand announcing its own
     contest, channel, offer or help page is its conversation, not noise injected into it.
+    ``comment_section`` (a video platform's comments, see ``COMMENT_PLATFORMS``) adds
+    ``comment_promo``: there, any talk of channels, subscribing or checking something out, and
+    any external link, is a creator advertising under someone else's video.
     """
     if org:
         return []
     fired = [(name, weight) for name, weight, pattern in _RULES if pattern.search(text)]
+    if comment_section and _COMMENT_PROMO.search(text):
+        fired.append(("comment_promo", _COMMENT_PROMO_WEIGHT))
     urls = [u for u in _URL.findall(text) if not _NEUTRAL_URL.search(u)]
     if any(_PROMO_HOST.search(u) for u in urls):
         fired.append(("promo_link", _PROMO_LINK_WEIGHT))
     elif any(not _VIDEO_URL.search(u) for u in urls):
-        reply = text.lstrip().startswith("@")
+        reply = text.lstrip().startswith("@") and not comment_section
         fired.append(("link", _REPLY_LINK_WEIGHT if reply else _LINK_WEIGHT))
     elif urls:
         fired.append(("video_link", _VIDEO_LINK_WEIGHT))
@@ -278,19 +295,25 @@ def judge(
     posts: Sequence[str],
     authors: Sequence[str | None] | None = None,
     is_org: Sequence[bool | None] | None = None,
+    platforms: Sequence[str | None] | None = None,
 ) -> list[Verdict]:
-    """Spam verdicts for a batch: per-text rules (each distinct text once) plus near-duplicates."""
+    """Spam verdicts for a batch: per-text rules (each distinct text once) plus near-duplicates.
+
+    ``platforms`` (the posts' platform names) switches on the comment-section rule for
+    ``COMMENT_PLATFORMS``; without it every post is judged as customer care.
+    """
     n = len(posts)
     authors = authors if authors is not None else [None] * n
     orgs = [bool(o) for o in is_org] if is_org is not None else [False] * n
-    cache: dict[tuple[str, bool], list[tuple[str, float]]] = {}
+    comments = [(p or "").lower() in COMMENT_PLATFORMS for p in platforms or [None] * n]
+    cache: dict[tuple[str, bool, bool], list[tuple[str, float]]] = {}
     # Brand replies are templated by design: repeating them is not a campaign.
     dup = near_duplicates(posts, [None if o else a for a, o in zip(authors, orgs, strict=True)])
     verdicts = []
-    for text, org, is_dup in zip(posts, orgs, dup, strict=True):
-        key = (text, org)
+    for text, org, comment, is_dup in zip(posts, orgs, comments, dup, strict=True):
+        key = (text, org, comment)
         if key not in cache:
-            cache[key] = text_rules(text, org=org)
+            cache[key] = text_rules(text, org=org, comment_section=comment)
         fired = cache[key] + ([("near_duplicate", _NEAR_DUPLICATE_WEIGHT)] if is_dup else [])
         verdicts.append(
             Verdict(_combine([w for _, w in fired]), tuple(name for name, _ in fired))
@@ -314,7 +337,12 @@ class SpamEnricher:
 
     def run(self, batch: pa.Table) -> Labels:
         """Judge a batch; near-duplicates are looked for within this batch only."""
-        verdicts = judge(texts(batch), _column(batch, "author_id"), _column(batch, "is_org"))
+        verdicts = judge(
+            texts(batch),
+            _column(batch, "author_id"),
+            _column(batch, "is_org"),
+            _column(batch, "platform"),
+        )
         reasons = [";".join(v.reasons) if v.is_spam else None for v in verdicts]
         return Labels(
             label=["spam" if v.is_spam else "not_spam" for v in verdicts],
