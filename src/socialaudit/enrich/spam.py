@@ -30,15 +30,17 @@ THRESHOLD = 0.5
 
 _URL = re.compile(
     r"https?://\S+|\bwww\.\S+|\b[\w-]+(?:\.[\w-]+)*\.(?:com|net|org|ly|tv|me|co|ru)\b\S*"
-    r"|\b\w+\s{1,2}\.\s{0,2}com\b|\bwatch\?v=\S+",
+    r"|\b[\w-]+(?:\.[\w-]+)*\.[a-z]{2,6}/\S+|\b\w+\s{0,2}\.\s{1,2}com\b|\b\w+\s{1,2}\.\s{0,2}com\b"
+    r"|\bwatch\?v=\S+",
     re.IGNORECASE,
 )
 # Links that say nothing about promotion: Twitter wraps every link and attached picture in t.co;
-# YouTube time-stamp anchors (``&t=2m19s``) point into the video being discussed; customers paste
-# order, tracking and account pages, and brands link help and support pages.
-_NEUTRAL_URL = re.compile(
-    r"^https?://t\.co/|[?&;]t=\d+m?\d*s?\b"
-    r"|^(?:https?://)?(?:help|support|status|care|customer\w*|faq|service)\."
+# YouTube time-stamp anchors (``&t=2m19s``) point into the video being discussed.
+_NEUTRAL_URL = re.compile(r"^https?://t\.co/|[?&;]t=\d+m?\d*s?\b", re.IGNORECASE)
+# In customer care, customers paste order, tracking and account pages, and brands link help and
+# support pages (not in comment sections, where nobody has an order to show).
+_CARE_URL = re.compile(
+    r"^(?:https?://)?(?:help|support|status|care|customer\w*|faq|service)\."
     r"|/(?:help|support|faq|faqs|contact|contact-us|customer-?service|orders?|order-details|"
     r"account|your-account|my-account|track|tracking|returns?|status|community)(?:[/?#.]|$)",
     re.IGNORECASE,
@@ -81,14 +83,16 @@ _PATTERNS: dict[str, tuple[float, str]] = {
         r"|\blike\s+(?:and|&|n)\s+" + _SUB + r"\b"
         r"|\b(?:sub|subscribe|follow|like)\s*(?:4|for)\s*(?:sub|subscribe|follow|like)\b"
         r"|\b(?:sub4sub|f4f|l4l|s4s)\b|\b(?:i|ill|i'll|will)\s+(?:sub|subscribe|follow)\s+back\b"
-        r"|\b(?:please|pls|plz)\s+follow\s+me\b|\bfollow\s+me\s+(?:on|at|@)\s*(?!twitter\b)\w"
+        r"|\b(?:please|pls|plz)\s+follow\s+me\b|\bfollow\s+me\s+(?:on|at|@|\+)\s*(?!twitter\b)\w"
         r"|\bfollow\s+me\s+on\s+\w+\s*(?:@|&|and\b|:)"
         r"|\bfollow\s+my\s+(?:\w+\s+)?(?:channel|page|instagram|twitch|account|blog)\b"
         r"|\badd\s+me\s+(?:on|at|here)\b|\bjoin\s+me\s+on\b"
         r"|\bmy\s+(?:new\s+|first\s+|own\s+)?(?:youtube|yt|gaming|music)\s+" + _CONTENT + r"\b"
         r"|\b(?:new|started)\s+(?:\w+\s+){0,2}?(?:youtube|yt)\s+(?:channel|chanel|chhanel)\b"
         r"|\b(?:appreciate|grateful)\s+if\s+(?:\w+\s+){0,5}?(?:check|sub|subscribe|watch|like)"
-        r"|\b(?:i|we)\s+(?:make|made|upload|post|do)\s+(?:\w+\s+){0,4}?" + _CONTENT + r"\b",
+        r"|\b(?:i|we)\s+(?:make|made|upload|post|do|did)\s+(?:\w+\s+){0,4}?" + _CONTENT + r"\b"
+        r"|\bi'?m\s+(?:getting|becoming)\s+(?:\w+\s+)?(?:popular|known|famous)\b"
+        r"|\bnew\s+youtuber\b|\bwould\s+mean\s+(?:\w+\s+){0,3}?to\s+me\s+if\b",
     ),
     # Weaker on their own, decisive together: "check this out", "my channel", "subscribe",
     # "my videos" (customers have TV channels, subscriptions and music on their phones too).
@@ -107,7 +111,8 @@ _PATTERNS: dict[str, tuple[float, str]] = {
         r"\b(?:please|pls|plz)\s+(?:\w+\s+){0,2}?(?:like|vote\s+for)\b(?!\s+(?:to|this\s+one))"
         r"|\blike\s+this\s+comment\b|\bshare\s+this\s+(?:video|comment|post)\b"
         r"|\bspread\s+the\s+word\b|\bhelp\s+me\s+(?:get|reach|to\s+get|hit)\b"
-        r"|\b\d+\s*k?\s+(?:subs|subscribers)\b",
+        r"|\b(?:get|reach|hit|to|have|got)\s+\d[\d,.]*\s*k?\s+(?:subs|subscribers)\b"
+        r"|\b(?:please|pls|plz)\s+vote\b|\bvote\s+daily\b",
     ),
     # "win a free iPhone", "claim your prize", "you won"
     "giveaway": (
@@ -123,7 +128,8 @@ _PATTERNS: dict[str, tuple[float, str]] = {
         r"easy|easily|with|by|while)|\bearn\s+(?:extra\s+)?(?:money|cash|income)\b"
         r"|\bwork(?:ing)?\s+(?:from|at)\s+home\b|\bpassive\s+income\b|\bget\s+rich\b"
         r"|\bonline\s+(?:job|income|business)\b|\bauto\s*pilot\b|\bfree\s+leads\b"
-        r"|\b(?:bitcoin|crypto|forex)\s+(?:profit|signals|investment|trading)\b",
+        r"|\b(?:bitcoin|crypto|forex)\s+(?:profit|signals|investment|trading)\b"
+        r"|\bdonate\s+(?:\w+\s+)?(?:bitcoins?|btc|money)\b|\b[13][a-km-zA-HJ-NP-Z1-9]{25,34}\b",
     ),
     # A reply that sells: "use my code", "link in bio", "DM me for prices", "buy cheap"
     "injected_promotion": (
@@ -206,7 +212,11 @@ def text_rules(
     fired = [(name, weight) for name, weight, pattern in _RULES if pattern.search(text)]
     if comment_section and _COMMENT_PROMO.search(text):
         fired.append(("comment_promo", _COMMENT_PROMO_WEIGHT))
-    urls = [u for u in _URL.findall(text) if not _NEUTRAL_URL.search(u)]
+    urls = [
+        u
+        for u in _URL.findall(text)
+        if not _NEUTRAL_URL.search(u) and (comment_section or not _CARE_URL.search(u))
+    ]
     if any(_PROMO_HOST.search(u) for u in urls):
         fired.append(("promo_link", _PROMO_LINK_WEIGHT))
     elif any(not _VIDEO_URL.search(u) for u in urls):
