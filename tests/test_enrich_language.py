@@ -62,7 +62,11 @@ def test_enricher_contract_and_registry() -> None:
     assert enricher.columns == {"lang": "string", "lang_score": "float64"}
     batch = pa.table(
         {
-            "text": ["Thanks for the quick help, all sorted now!", None, "Merci beaucoup pour tout"],
+            "text": [
+                "Thanks for the quick help, all sorted now!",
+                None,
+                "Merci beaucoup pour tout",
+            ],
             "author_id": pa.array([None, None, None], pa.string()),
         }
     )

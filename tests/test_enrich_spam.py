@@ -58,10 +58,22 @@ def test_ordinary_comments_are_not_spam(text: str) -> None:
 # Customer care as it reads in TWCS: links to orders and help pages, "follow and DM us",
 # subscriptions, codes and prices. None of it is spam.
 TWCS_STYLE = [
-    ("115712", False, "@AmazonHelp my order never came https://www.amazon.com/gp/your-account/"
-     "order-details?orderID=112-555 please help"),
-    ("AmazonHelp", True, "@115712 Sorry! Please check https://www.amazon.com/gp/help/customer/"
-     "display.html?nodeId=201910 and follow us so we can DM you."),
+    (
+        "115712",
+        False,
+        (
+            "@AmazonHelp my order never came https://www.amazon.com/gp/your-account/"
+            "order-details?orderID=112-555 please help"
+        ),
+    ),
+    (
+        "AmazonHelp",
+        True,
+        (
+            "@115712 Sorry! Please check https://www.amazon.com/gp/help/customer/"
+            "display.html?nodeId=201910 and follow us so we can DM you."
+        ),
+    ),
     ("sprintcare", True, "@115713 Please follow and DM us your account number. ^HSB"),
     ("115714", False, "@hulu_support I was charged for a subscription and didn't sign up for it"),
     ("115715", False, "@Uber_Support used my promo code and still got charged $25, why?"),
@@ -72,7 +84,11 @@ TWCS_STYLE = [
     ("115720", False, "@SpotifyCares the buttons on my headphones don't pause my music anymore"),
     ("115721", False, "@AmericanAir check this out https://t.co/9fj3KkLl0q my seat is broken"),
     ("115722", False, "@Ask_Spectrum you won't DM me so I'm going to call instead"),
-    ("XboxSupport", True, "Don't miss the chance to win an Xbox One X! Follow and RT #XboxGiveaway"),
+    (
+        "XboxSupport",
+        True,
+        "Don't miss the chance to win an Xbox One X! Follow and RT #XboxGiveaway",
+    ),
     ("115723", False, "@British_Airways Changes so you can make money!! No loyalty at all"),
     ("AppleSupport", True, "@115724 Check out this video for the steps: https://t.co/abcDEF123"),
 ]
@@ -82,7 +98,9 @@ def test_customer_care_posts_are_not_spam() -> None:
     authors = [a for a, _, _ in TWCS_STYLE]
     orgs = [o for _, o, _ in TWCS_STYLE]
     verdicts = spam.judge([t for _, _, t in TWCS_STYLE], authors, orgs)
-    flagged = [(t, v.reasons) for (_, _, t), v in zip(TWCS_STYLE, verdicts, strict=True) if v.is_spam]
+    flagged = [
+        (t, v.reasons) for (_, _, t), v in zip(TWCS_STYLE, verdicts, strict=True) if v.is_spam
+    ]
     assert flagged == []
 
 

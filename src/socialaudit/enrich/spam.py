@@ -102,47 +102,59 @@ _PATTERNS: dict[str, tuple[float, str]] = {
     ),
     "my_channel": (0.45, r"\bmy\s+(?:channel|chanel|chhanel)\b"),
     "subscribe_word": (0.45, r"\b(?:subscribe|suscribe|subcribe)\b(?!d)"),
-    "own_content": (0.45, r"\bmy\s+(?:new\s+|newest\s+|latest\s+)?(?:videos|vids|vidios|songs|music)\b"),
+    "own_content": (
+        0.45,
+        r"\bmy\s+(?:new\s+|newest\s+|latest\s+)?(?:videos|vids|vidios|songs|music)\b",
+    ),
     # YouTube's share-button text ("Check out this video on YouTube:"), pasted as a comment.
     "share_template": (0.6, r"\bcheck\s+out\s+this\s+(?:video|playlist|channel)\b"),
     # "like this comment so everyone sees it", "share this video", "help me reach 1000 subs"
     "engagement_bait": (
         0.8,
-        r"\b(?:please|pls|plz)\s+(?:\w+\s+){0,2}?(?:like|vote\s+for)\b(?!\s+(?:to|this\s+one))"
-        r"|\blike\s+this\s+comment\b|\bshare\s+this\s+(?:video|comment|post)\b"
-        r"|\bspread\s+the\s+word\b|\bhelp\s+me\s+(?:get|reach|to\s+get|hit)\b"
-        r"|\b(?:get|reach|hit|to|have|got)\s+\d[\d,.]*\s*k?\s+(?:subs|subscribers)\b"
-        r"|\b(?:please|pls|plz)\s+vote\b|\bvote\s+daily\b",
+        (
+            r"\b(?:please|pls|plz)\s+(?:\w+\s+){0,2}?(?:like|vote\s+for)\b(?!\s+(?:to|this\s+one))"
+            r"|\blike\s+this\s+comment\b|\bshare\s+this\s+(?:video|comment|post)\b"
+            r"|\bspread\s+the\s+word\b|\bhelp\s+me\s+(?:get|reach|to\s+get|hit)\b"
+            r"|\b(?:get|reach|hit|to|have|got)\s+\d[\d,.]*\s*k?\s+(?:subs|subscribers)\b"
+            r"|\b(?:please|pls|plz)\s+vote\b|\bvote\s+daily\b"
+        ),
     ),
     # "win a free iPhone", "claim your prize", "you won"
     "giveaway": (
         0.9,
-        r"\bchance\s+to\s+win\s+(?:a|an|free|\$)|\bwin\s+(?:a\s+)?free\b|\bclaim\s+your\b"
-        r"|\bfree\s+(?:iphone|ipad|gift\s*cards?|robux|v-?bucks|followers|subscribers|"
-        r"views|likes|money|cash|coins|gems)\b|\byou(?:'ve|\s+have)?\s+won\b(?!['’])",
+        (
+            r"\bchance\s+to\s+win\s+(?:a|an|free|\$)|\bwin\s+(?:a\s+)?free\b|\bclaim\s+your\b"
+            r"|\bfree\s+(?:iphone|ipad|gift\s*cards?|robux|v-?bucks|followers|subscribers|"
+            r"views|likes|money|cash|coins|gems)\b|\byou(?:'ve|\s+have)?\s+won\b(?!['’])"
+        ),
     ),
     # "make money from home", "earn $500 a day", "passive income"
     "money": (
         0.9,
-        r"\b(?:make|earn|making|earning)\s+(?:money|cash|\$)\s*(?:\d|online|from|at\s+home|fast|"
-        r"easy|easily|with|by|while)|\bearn\s+(?:extra\s+)?(?:money|cash|income)\b"
-        r"|\bwork(?:ing)?\s+(?:from|at)\s+home\b|\bpassive\s+income\b|\bget\s+rich\b"
-        r"|\bonline\s+(?:job|income|business)\b|\bauto\s*pilot\b|\bfree\s+leads\b"
-        r"|\b(?:bitcoin|crypto|forex)\s+(?:profit|signals|investment|trading)\b"
-        r"|\bdonate\s+(?:\w+\s+)?(?:bitcoins?|btc|money)\b|\b[13][a-km-zA-HJ-NP-Z1-9]{25,34}\b",
+        (
+            r"\b(?:make|earn|making|earning)\s+(?:money|cash|\$)\s*(?:\d|online|from|at\s+home|fast|"
+            r"easy|easily|with|by|while)|\bearn\s+(?:extra\s+)?(?:money|cash|income)\b"
+            r"|\bwork(?:ing)?\s+(?:from|at)\s+home\b|\bpassive\s+income\b|\bget\s+rich\b"
+            r"|\bonline\s+(?:job|income|business)\b|\bauto\s*pilot\b|\bfree\s+leads\b"
+            r"|\b(?:bitcoin|crypto|forex)\s+(?:profit|signals|investment|trading)\b"
+            r"|\bdonate\s+(?:\w+\s+)?(?:bitcoins?|btc|money)\b|\b[13][a-km-zA-HJ-NP-Z1-9]{25,34}\b"
+        ),
     ),
     # A reply that sells: "use my code", "link in bio", "DM me for prices", "buy cheap"
     "injected_promotion": (
         0.7,
-        r"\buse\s+my\s+(?:promo\s+|referral\s+|discount\s+)?code\b|\blink\s+in\s+(?:my\s+)?bio\b"
-        r"|\b(?:dm|message|text|whatsapp|inbox)\s+me\s+(?:for|to)\s+(?:buy|order|prices?|deals|"
-        r"business|orders)\b|\bbuy\s+(?:now|cheap)\b|\bcheap\s+(?:\w+\s+)?(?:followers|likes)\b",
+        (
+            r"\buse\s+my\s+(?:promo\s+|referral\s+|discount\s+)?code\b|\blink\s+in\s+(?:my\s+)?bio\b"
+            r"|\b(?:dm|message|text|whatsapp|inbox)\s+me\s+(?:for|to)\s+(?:buy|order|prices?|deals|"
+            r"business|orders)\b|\bbuy\s+(?:now|cheap)\b|\bcheap\s+(?:\w+\s+)?(?:followers|likes)\b"
+        ),
     ),
     # Contest talk: a customer asking about a brand's giveaway is not spam on its own.
     "giveaway_word": (0.45, r"\bgive\s?away\b|\bsweepstakes?\b"),
 }
 _RULES: tuple[tuple[str, float, re.Pattern[str]], ...] = tuple(
-    (name, weight, re.compile(pattern, re.IGNORECASE)) for name, (weight, pattern) in _PATTERNS.items()
+    (name, weight, re.compile(pattern, re.IGNORECASE))
+    for name, (weight, pattern) in _PATTERNS.items()
 )
 
 # Link weights: a link to a promotional host decides alone; an unexplained external link
@@ -243,7 +255,9 @@ def _signatures(shingle_sets: Sequence[set[str]]) -> np.ndarray:
     """
     sizes = np.fromiter((len(s) for s in shingle_sets), dtype=np.int64, count=len(shingle_sets))
     hashes = np.fromiter(
-        (zlib.crc32(g.encode()) for s in shingle_sets for g in s), dtype=np.uint64, count=sizes.sum()
+        (zlib.crc32(g.encode()) for s in shingle_sets for g in s),
+        dtype=np.uint64,
+        count=sizes.sum(),
     )
     starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
     sigs = np.empty((len(shingle_sets), _BANDS * _ROWS), dtype=np.uint64)
@@ -325,9 +339,7 @@ def judge(
         if key not in cache:
             cache[key] = text_rules(text, org=org, comment_section=comment)
         fired = cache[key] + ([("near_duplicate", _NEAR_DUPLICATE_WEIGHT)] if is_dup else [])
-        verdicts.append(
-            Verdict(_combine([w for _, w in fired]), tuple(name for name, _ in fired))
-        )
+        verdicts.append(Verdict(_combine([w for _, w in fired]), tuple(name for name, _ in fired)))
     return verdicts
 
 
