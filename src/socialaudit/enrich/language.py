@@ -21,7 +21,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from socialaudit.enrich.base import Labels, register, texts
+from socialaudit.enrich.base import Labels, Target, register, texts
 from socialaudit.errors import EnrichError
 
 UNDETERMINED = "und"
@@ -106,8 +106,8 @@ class LanguageEnricher:
     title = "Language"
     description = "ISO 639-1 language of the post's words (handles, links, hashtags ignored)."
     version = "fasttext-lid176-1"
-    target = "all"
-    columns = {"lang": "string", "lang_score": "float64"}
+    target: Target = "all"
+    columns: dict[str, str] = {"lang": "string", "lang_score": "float64"}
 
     def run(self, batch: pa.Table) -> Labels:
         """Detect the language of each text in the batch (independent of batch boundaries)."""

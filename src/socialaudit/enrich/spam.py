@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from socialaudit.enrich.base import Labels, register, texts
+from socialaudit.enrich.base import Labels, Target, register, texts
 
 THRESHOLD = 0.5
 
@@ -354,8 +354,12 @@ class SpamEnricher:
     title = "Spam and noise"
     description = "Rule-based spam flag; spam_reason names the rules that fired."
     version = "rules-1"
-    target = "all"
-    columns = {"is_spam": "boolean", "spam_score": "float64", "spam_reason": "string"}
+    target: Target = "all"
+    columns: dict[str, str] = {
+        "is_spam": "boolean",
+        "spam_score": "float64",
+        "spam_reason": "string",
+    }
 
     def run(self, batch: pa.Table) -> Labels:
         """Judge a batch; near-duplicates are looked for within this batch only."""
@@ -365,7 +369,7 @@ class SpamEnricher:
             _column(batch, "is_org"),
             _column(batch, "platform"),
         )
-        reasons = [";".join(v.reasons) if v.is_spam else None for v in verdicts]
+        reasons: list[object] = [";".join(v.reasons) if v.is_spam else None for v in verdicts]
         return Labels(
             label=["spam" if v.is_spam else "not_spam" for v in verdicts],
             score=[v.score for v in verdicts],
