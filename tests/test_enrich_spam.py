@@ -176,3 +176,9 @@ def test_twcs_sample_false_positive_rate() -> None:
         df["text"].fillna("").tolist(), df["author_id"].tolist(), (~df["inbound"]).tolist()
     )
     assert sum(v.is_spam for v in verdicts) / len(verdicts) < 0.005
+
+
+def test_customers_talking_about_their_own_music_are_not_promoting() -> None:
+    text = "@AppleSupport I do not want to store music on my phone, why does it sync?"
+    assert reasons(text) == ()
+    assert "self_promotion" in reasons("I make chiptunes and 8bit music, give it a listen")

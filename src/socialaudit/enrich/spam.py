@@ -90,7 +90,9 @@ _PATTERNS: dict[str, tuple[float, str]] = {
         r"|\bmy\s+(?:new\s+|first\s+|own\s+)?(?:youtube|yt|gaming|music)\s+" + _CONTENT + r"\b"
         r"|\b(?:new|started)\s+(?:\w+\s+){0,2}?(?:youtube|yt)\s+(?:channel|chanel|chhanel)\b"
         r"|\b(?:appreciate|grateful)\s+if\s+(?:\w+\s+){0,5}?(?:check|sub|subscribe|watch|like)"
-        r"|\b(?:i|we)\s+(?:make|made|upload|post|do|did)\s+(?:\w+\s+){0,4}?" + _CONTENT + r"\b"
+        r"|\b(?:i|we)\s+(?:make|made|upload|post|do|did)\s+(?!not\b)(?:\w+\s+){0,4}?"
+        + _CONTENT
+        + r"\b"
         r"|\bi'?m\s+(?:getting|becoming)\s+(?:\w+\s+)?(?:popular|known|famous)\b"
         r"|\bnew\s+youtuber\b|\bwould\s+mean\s+(?:\w+\s+){0,3}?to\s+me\s+if\b",
     ),
