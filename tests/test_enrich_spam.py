@@ -182,3 +182,29 @@ def test_customers_talking_about_their_own_music_are_not_promoting() -> None:
     text = "@AppleSupport I do not want to store music on my phone, why does it sync?"
     assert reasons(text) == ()
     assert "self_promotion" in reasons("I make chiptunes and 8bit music, give it a listen")
+
+
+def test_comment_sections_make_weak_cues_decisive() -> None:
+    text = "there is one video on my channel about my brother"
+    (care,) = spam.judge([text])
+    (comment,) = spam.judge([text], platforms=["youtube"])
+    assert not care.is_spam
+    assert comment.is_spam and "comment_promo" in comment.reasons
+    # An ordinary comment stays clean in a comment section too.
+    (plain,) = spam.judge(
+        ["this song never gets old, 2:05 is the best part"], platforms=["YouTube"]
+    )
+    assert not plain.is_spam
+
+
+def test_enricher_reads_the_platform_column() -> None:
+    batch = pa.table(
+        {
+            "text": ["subscribe and check out my channel", "subscribe"],
+            "author_id": ["u1", "u2"],
+            "is_org": [False, False],
+            "platform": ["youtube", "twitter"],
+        }
+    )
+    out = REGISTRY["spam"]().run(batch)
+    assert out.columns["is_spam"] == [True, False]

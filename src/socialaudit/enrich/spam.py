@@ -16,7 +16,6 @@ the rule cannot tell a campaign from one author repeating themself, so it does n
 from __future__ import annotations
 
 import re
-import zlib
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -187,6 +186,8 @@ _DUP_JACCARD = 0.7
 _RNG = np.random.default_rng(20170101)
 _A = _RNG.integers(0, 2**64 - 1, size=_BANDS * _ROWS, dtype=np.uint64, endpoint=True) | np.uint64(1)
 _B = _RNG.integers(0, 2**64 - 1, size=_BANDS * _ROWS, dtype=np.uint64, endpoint=True)
+_POLY = np.uint64(1_000_003)
+_MIX = _RNG.integers(0, 2**64 - 1, size=_ROWS, dtype=np.uint64, endpoint=True) | np.uint64(1)
 
 
 @dataclass(frozen=True)
@@ -250,25 +251,52 @@ def _shingles(norm: str) -> set[str]:
     return {norm[i : i + _SHINGLE] for i in range(max(1, len(norm) - _SHINGLE + 1))}
 
 
-def _signatures(shingle_sets: Sequence[set[str]]) -> np.ndarray:
-    """MinHash signatures, one row per set, computed for all sets at once.
+def _signatures(norms: Sequence[str]) -> np.ndarray:
+    """MinHash signatures of the texts' character shingles, one row per text, all at once.
 
-    Shingles hash with crc32, which is stable across processes (Python's ``hash`` is salted).
+    Each shingle (``_SHINGLE`` code points) hashes as a polynomial over its code points, computed
+    for every window of the joined texts in one vectorised pass (stable across processes, unlike
+    Python's salted ``hash``). A shingle repeated within a text does not change a minimum, so no
+    set is built. Texts must be at least ``_SHINGLE`` characters long.
     """
-    sizes = np.fromiter((len(s) for s in shingle_sets), dtype=np.int64, count=len(shingle_sets))
-    hashes = np.fromiter(
-        (zlib.crc32(g.encode()) for s in shingle_sets for g in s),
-        dtype=np.uint64,
-        count=sizes.sum(),
-    )
-    starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
-    sigs = np.empty((len(shingle_sets), _BANDS * _ROWS), dtype=np.uint64)
+    lengths = np.fromiter((len(n) for n in norms), dtype=np.int64, count=len(norms))
+    codes = np.frombuffer("".join(norms).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    windows = len(codes) - _SHINGLE + 1
+    rolled = np.zeros(windows, dtype=np.uint64)
+    for k in range(_SHINGLE):
+        rolled = rolled * _POLY + codes[k : k + windows]
+    # Keep the windows that lie inside one text: text i owns offsets[i] .. + lengths[i] - K.
+    counts = lengths - _SHINGLE + 1
+    offsets = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    hashes = rolled[np.repeat(offsets - starts, counts) + np.arange(counts.sum())]
+    sigs = np.empty((len(norms), _BANDS * _ROWS), dtype=np.uint64)
     shift = np.uint64(32)
     # Multiply-shift hashing: (a * h + b) mod 2**64 (uint64 wraps), high 32 bits; a is odd.
     # One permutation at a time keeps the temporaries small enough to stay in cache.
     for j in range(_BANDS * _ROWS):
         sigs[:, j] = np.minimum.reduceat((_A[j] * hashes + _B[j]) >> shift, starts)
     return sigs
+
+
+def _buckets(sigs: np.ndarray) -> list[list[int]]:
+    """LSH: the groups of rows whose signatures agree on a whole band, bands of ``_ROWS``.
+
+    Each band's rows fold into one key (a stray key collision only adds a candidate, which the
+    exact check then rejects), and sorting finds the runs of equal keys without a Python loop
+    over every row.
+    """
+    out: list[list[int]] = []
+    for band in range(_BANDS):
+        keys = (sigs[:, band * _ROWS : (band + 1) * _ROWS] * _MIX).sum(axis=1)
+        order = np.argsort(keys, kind="stable")
+        same = keys[order][1:] == keys[order][:-1]
+        if not same.any():
+            continue
+        edges = np.flatnonzero(np.diff(np.concatenate(([0], same.astype(np.int8), [0]))))
+        for start, end in zip(edges[::2], edges[1::2], strict=True):
+            out.append(order[start : end + 1].tolist())
+    return out
 
 
 def near_duplicates(posts: Sequence[str], authors: Sequence[str | None]) -> list[bool]:
@@ -290,15 +318,10 @@ def near_duplicates(posts: Sequence[str], authors: Sequence[str | None]) -> list
     norms = list(groups)
     group_authors = [{authors[i] for i in groups[n]} for n in norms]
     duplicated = [len(a) > 1 for a in group_authors]
-    shingles = [_shingles(n) for n in norms]
-    sigs = _signatures(shingles)
-    buckets: dict[bytes, list[int]] = defaultdict(list)
-    for band in range(_BANDS):
-        keys = sigs[:, band * _ROWS : (band + 1) * _ROWS]
-        for g in range(len(norms)):
-            buckets[band.to_bytes(1, "little") + keys[g].tobytes()].append(g)
+    sigs = _signatures(norms)
+    shingles: dict[int, set[str]] = {}
     checked: set[tuple[int, int]] = set()
-    for members in buckets.values():
+    for members in _buckets(sigs):
         for x in range(len(members)):
             for y in range(x + 1, len(members)):
                 g, h = members[x], members[y]
@@ -307,6 +330,9 @@ def near_duplicates(posts: Sequence[str], authors: Sequence[str | None]) -> list
                 checked.add((g, h))
                 if len(group_authors[g] | group_authors[h]) < 2:
                     continue  # one author repeating themself
+                for k in (g, h):
+                    if k not in shingles:
+                        shingles[k] = _shingles(norms[k])
                 a, b = shingles[g], shingles[h]
                 if len(a & b) >= _DUP_JACCARD * len(a | b):
                     duplicated[g] = duplicated[h] = True
