@@ -1,16 +1,18 @@
 """Spam and noise: transparent rules, each named in ``spam_reason`` (issue 4, item 6).
 
-Every rule is a compiled pattern or a batch-level check with a fixed weight; a post's
-``spam_score`` is the noisy-or of the weights of the rules that fired, and it is spam at 0.5 or
-more. No rule alone on a link decides: customer care is full of links (customers paste order pages,
-brands link help articles, Twitter wraps every attachment in ``t.co``), so a plain link weighs
-below the threshold and needs a second cue (a promotion pattern, a promotional host, a post that
-is nothing but the link). Brand replies (``is_org``) are templated by design and never count as
-near-duplicates or injected promotion.
+Every rule is a compiled pattern or a batch-level check with a fixed, hand-set weight (nothing is
+fitted); a post's ``spam_score`` is the noisy-or of the weights of the rules that fired, and it is
+spam at 0.5 or more. Strong cues (self-promotion, giveaways, money schemes, promotional hosts)
+decide alone; weak ones ("my channel", "subscribe", "check this out") need a second cue, because
+customer care is full of them: customers have TV channels and subscriptions, paste order pages,
+and Twitter wraps every link and picture in ``t.co``. A link alone never decides in a reply.
+Posts by brand accounts (``is_org``) are never spam: a brand's own contest, offer or help link
+is its conversation. In video comment sections (``platform`` in ``COMMENT_PLATFORMS``) the weak
+cues decide alone, as they do there.
 
-Near-duplicates are the one batch-dependent rule: the same text (up to a few words) posted by
-different authors within the batch passed to ``run``. Without author ids (``classify`` input)
-the rule cannot tell a campaign from one author repeating themself, so it does not fire.
+Near-duplicates are the one batch-dependent rule: nearly the same text (at least eight words)
+posted by different authors within the batch passed to ``run``. Without author ids (``classify``
+input) the rule cannot tell a campaign from one author repeating themself, so it does not fire.
 """
 
 from __future__ import annotations
