@@ -31,7 +31,7 @@ UNDETERMINED = "und"
 # One pass removes every token that is not language: @handles, URLs (with or without a scheme),
 # #hashtags (often camel-cased brand slogans), HTML entities (&amp;) and digits.
 _NOISE = re.compile(
-    r"@\w+|https?://\S+|\bwww\.\S+|\b\S+\.(?:com|net|org|ly|co|io)(?:/\S*)?|#\w+|&\w+;|\d+",
+    r"@\w+|https?://\S+|\bwww\.\S+|\b\S+\.(?:com|net|org|ly|co|io)\b(?:/\S*)?|#\w+|&\w+;|\d+",
     re.UNICODE,
 )
 _SPACE = re.compile(r"\s+")
