@@ -113,10 +113,30 @@ def test_customer_care_without_author_or_org_columns_is_not_spam() -> None:
 CAMPAIGN = "Hey everyone I just found the best way to lose weight fast, it changed my life"
 
 
-def test_near_duplicate_across_different_authors() -> None:
-    posts = [CAMPAIGN, CAMPAIGN.upper() + "!!!", "@Delta " + CAMPAIGN.replace("fast", "quickly")]
-    verdicts = spam.judge(posts, ["a1", "a2", "a3"])
-    assert all(v.is_spam and "near_duplicate" in v.reasons for v in verdicts)
+def test_near_duplicate_campaign_across_many_authors() -> None:
+    # Five authors, copies differing in case, punctuation, a handle and one word: a campaign.
+    posts = [
+        CAMPAIGN,
+        CAMPAIGN.upper() + "!!!",
+        "@Delta " + CAMPAIGN.replace("fast", "quickly"),
+        CAMPAIGN.replace("Hey everyone", "Hi all"),
+        CAMPAIGN + " #blessed",
+    ]
+    verdicts = spam.judge(posts, ["a1", "a2", "a3", "a4", "a5"])
+    assert all(v.is_spam and v.reasons == ("near_duplicate",) for v in verdicts)
+    assert spam.near_duplicates(posts, ["a1", "a2", "a3", "a4", "a5"]) == [5] * 5
+
+
+def test_near_duplicate_by_a_few_authors_is_a_cue_not_a_verdict() -> None:
+    # Customers do send the same complaint in the same words: alone, that is not spam ...
+    complaint = "@AcmeHelp my order has not arrived and the tracking page has not moved in days"
+    verdicts = spam.judge([complaint, complaint, complaint], ["c1", "c2", "c3"])
+    assert not any(v.is_spam for v in verdicts)
+    assert all(v.reasons == ("near_duplicate",) for v in verdicts)
+    # ... but it tips a weak cue (a bare "check this out") over the threshold.
+    bait = "check this out guys, this is the best video I have seen all year long"
+    assert all(v.is_spam for v in spam.judge([bait, bait], ["u1", "u2"]))
+    assert not spam.judge([bait], ["u1"])[0].is_spam
 
 
 def test_near_duplicate_needs_different_authors() -> None:

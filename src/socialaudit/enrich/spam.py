@@ -167,7 +167,11 @@ _PROMO_LINK_WEIGHT = 0.7
 _LINK_WEIGHT = 0.5
 _REPLY_LINK_WEIGHT = 0.4
 _VIDEO_LINK_WEIGHT = 0.3
-_NEAR_DUPLICATE_WEIGHT = 0.5
+# Near-duplicates by a few different authors are a cue, not a verdict: customers do send the
+# same complaint in the same words. By many authors in one batch they are a campaign.
+_NEAR_DUPLICATE_WEIGHT = 0.45
+_CAMPAIGN_AUTHORS = 5
+_CAMPAIGN_WEIGHT = 0.6
 
 # Video platforms' comment sections, where the audience of someone else's video is the prize:
 # there the weak cues above (channel, subscribe, check out, my music) decide alone.
@@ -301,12 +305,13 @@ def _buckets(sigs: np.ndarray) -> list[list[int]]:
     return out
 
 
-def near_duplicates(posts: Sequence[str], authors: Sequence[str | None]) -> list[bool]:
-    """Whether each post nearly repeats a post by a DIFFERENT (known) author in the same list.
+def near_duplicates(posts: Sequence[str], authors: Sequence[str | None]) -> list[int]:
+    """Per post, how many distinct (known) authors posted it or nearly the same text in the list.
 
-    Posts with no author, or under ``_MIN_DUP_WORDS`` words, never count.
+    1 means no near-duplicate by anyone else. Posts with no author, or under ``_MIN_DUP_WORDS``
+    words, count as 1. Near-duplicates join transitively (A ~ B ~ C is one cluster).
     """
-    flags = [False] * len(posts)
+    counts = [1] * len(posts)
     # Group identical normalised texts first: most duplicates are exact copies.
     groups: dict[str, list[int]] = defaultdict(list)
     for i, (text, author) in enumerate(zip(posts, authors, strict=True)):
@@ -316,10 +321,17 @@ def near_duplicates(posts: Sequence[str], authors: Sequence[str | None]) -> list
         if norm.count(" ") + 1 >= _MIN_DUP_WORDS:
             groups[norm].append(i)
     if not groups:
-        return flags
+        return counts
     norms = list(groups)
     group_authors = [{authors[i] for i in groups[n]} for n in norms]
-    duplicated = [len(a) > 1 for a in group_authors]
+    parent = list(range(len(norms)))
+
+    def root(g: int) -> int:
+        while parent[g] != g:
+            parent[g] = parent[parent[g]]
+            g = parent[g]
+        return g
+
     sigs = _signatures(norms)
     shingles: dict[int, set[str]] = {}
     checked: set[tuple[int, int]] = set()
@@ -327,22 +339,23 @@ def near_duplicates(posts: Sequence[str], authors: Sequence[str | None]) -> list
         for x in range(len(members)):
             for y in range(x + 1, len(members)):
                 g, h = members[x], members[y]
-                if (g, h) in checked or (duplicated[g] and duplicated[h]):
+                if (g, h) in checked or root(g) == root(h):
                     continue
                 checked.add((g, h))
-                if len(group_authors[g] | group_authors[h]) < 2:
-                    continue  # one author repeating themself
                 for k in (g, h):
                     if k not in shingles:
                         shingles[k] = _shingles(norms[k])
                 a, b = shingles[g], shingles[h]
                 if len(a & b) >= _DUP_JACCARD * len(a | b):
-                    duplicated[g] = duplicated[h] = True
+                    parent[root(g)] = root(h)
+    cluster_authors: dict[int, set[str | None]] = defaultdict(set)
+    for g in range(len(norms)):
+        cluster_authors[root(g)] |= group_authors[g]
     for g, norm in enumerate(norms):
-        if duplicated[g]:
-            for i in groups[norm]:
-                flags[i] = True
-    return flags
+        n_authors = len(cluster_authors[root(g)])
+        for i in groups[norm]:
+            counts[i] = n_authors
+    return counts
 
 
 def judge(
@@ -364,11 +377,15 @@ def judge(
     # Brand replies are templated by design: repeating them is not a campaign.
     dup = near_duplicates(posts, [None if o else a for a, o in zip(authors, orgs, strict=True)])
     verdicts = []
-    for text, org, comment, is_dup in zip(posts, orgs, comments, dup, strict=True):
+    for text, org, comment, n_authors in zip(posts, orgs, comments, dup, strict=True):
         key = (text, org, comment)
         if key not in cache:
             cache[key] = text_rules(text, org=org, comment_section=comment)
-        fired = cache[key] + ([("near_duplicate", _NEAR_DUPLICATE_WEIGHT)] if is_dup else [])
+        fired = cache[key]
+        if n_authors >= _CAMPAIGN_AUTHORS:
+            fired = [*fired, ("near_duplicate", _CAMPAIGN_WEIGHT)]
+        elif n_authors > 1:
+            fired = [*fired, ("near_duplicate", _NEAR_DUPLICATE_WEIGHT)]
         verdicts.append(Verdict(_combine([w for _, w in fired]), tuple(name for name, _ in fired)))
     return verdicts
 
