@@ -228,3 +228,27 @@ def test_enricher_reads_the_platform_column() -> None:
     )
     out = REGISTRY["spam"]().run(batch)
     assert out.columns["is_spam"] == [True, False]
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("check this out", "look_here"),
+        ("my channel keeps freezing", "my_channel"),
+        ("how do I subscribe to the premium plan?", "subscribe_word"),
+        ("my songs disappeared from the library", "own_content"),
+        ("who else is here for the giveaway", "giveaway_word"),
+        ("@Delta look what happened http://www.news-site.example/story", "link"),
+        ("the live version https://youtu.be/abc123 is better", "video_link"),
+    ],
+)
+def test_weak_cues_fire_but_do_not_decide_alone(text: str, rule: str) -> None:
+    (verdict,) = spam.judge([text])
+    assert rule in verdict.reasons
+    assert not verdict.is_spam
+
+
+def test_two_weak_cues_decide() -> None:
+    (verdict,) = spam.judge(["subscribe to the best gaming on my channel"])
+    assert verdict.is_spam
+    assert {"subscribe_word", "my_channel"} <= set(verdict.reasons)
