@@ -75,3 +75,9 @@ def test_enricher_contract_and_registry() -> None:
     assert out.columns["lang"] == out.label
     assert out.columns["lang_score"] == out.score
     assert out.score[1] == 0.0 and all(s > 0.5 for s in (out.score[0], out.score[2]))
+
+
+def test_punctuation_does_not_change_the_word() -> None:
+    # fastText splits on whitespace only: unstripped, "hello?" reads as Italian.
+    assert language.clean("@AcmeHelp hello?!") == "hello"
+    assert language.detect(["@AcmeHelp hello?"])[0] == ["en"]

@@ -114,17 +114,28 @@ CAMPAIGN = "Hey everyone I just found the best way to lose weight fast, it chang
 
 
 def test_near_duplicate_campaign_across_many_authors() -> None:
-    # Five authors, copies differing in case, punctuation, a handle and one word: a campaign.
+    # Five authors paste one text with a link, copies differing in case, punctuation, a handle
+    # and a word: a campaign.
+    text = CAMPAIGN + " https://t.co/AbCdEf1234"
     posts = [
-        CAMPAIGN,
-        CAMPAIGN.upper() + "!!!",
-        "@Delta " + CAMPAIGN.replace("fast", "quickly"),
-        CAMPAIGN.replace("Hey everyone", "Hi all"),
-        CAMPAIGN + " #blessed",
+        text,
+        text.upper() + "!!!",
+        "@Delta " + text.replace("fast", "quickly"),
+        text.replace("Hey everyone", "Hi all"),
+        text + " #blessed",
     ]
-    verdicts = spam.judge(posts, ["a1", "a2", "a3", "a4", "a5"])
+    authors = ["a1", "a2", "a3", "a4", "a5"]
+    verdicts = spam.judge(posts, authors)
     assert all(v.is_spam and v.reasons == ("near_duplicate",) for v in verdicts)
-    assert spam.near_duplicates(posts, ["a1", "a2", "a3", "a4", "a5"]) == [5] * 5
+    assert spam.near_duplicates(posts, authors) == [5] * 5
+
+
+def test_an_outage_is_not_a_campaign() -> None:
+    # Many customers, one complaint, no link: the near-duplicate is noted, the posts are kept.
+    posts = [f"@AcmeHelp my internet has been down since this morning {e}" for e in "!?.😡🙄😤"]
+    verdicts = spam.judge(posts, [f"c{i}" for i in range(len(posts))])
+    assert not any(v.is_spam for v in verdicts)
+    assert all(v.reasons == ("near_duplicate",) for v in verdicts)
 
 
 def test_near_duplicate_by_a_few_authors_is_a_cue_not_a_verdict() -> None:

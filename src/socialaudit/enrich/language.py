@@ -8,9 +8,9 @@ the detectors tried (0.980; lingua 0.972, py3langid 0.966, langdetect 0.921, cld
 fastest (about 10,000 posts/s on 2 cores; lingua's accurate mode about 150), which matters on
 millions of posts.
 
-Handles, URLs, hashtags, HTML entities and digits carry no language signal (a Spanish tweet to
-``@AmericanAir`` is still Spanish), so they are stripped before detection; a text with fewer than
-two letters left is ``und`` (undetermined) with score 0.
+Handles, URLs, hashtags, HTML entities, digits and punctuation carry no language signal (a
+Spanish tweet to ``@AmericanAir`` is still Spanish), so they are stripped before detection; a
+text with fewer than two letters left is ``und`` (undetermined) with score 0.
 """
 
 from __future__ import annotations
@@ -34,13 +34,16 @@ _NOISE = re.compile(
     r"@\w+|https?://\S+|\bwww\.\S+|\b\S+\.(?:com|net|org|ly|co|io)\b(?:/\S*)?|#\w+|&\w+;|\d+",
     re.UNICODE,
 )
+# fastText splits words on whitespace only, so "hello?" is a different (rarer) word than
+# "hello": punctuation, emoji and other symbols go too (apostrophes and hyphens stay).
+_PUNCT = re.compile(r"[^\w\s'’-]|_", re.UNICODE)
 _SPACE = re.compile(r"\s+")
 _MIN_LETTERS = 2
 
 
 def clean(text: str) -> str:
-    """The part of a post that carries language: no handles, links, hashtags or digits."""
-    return _SPACE.sub(" ", _NOISE.sub(" ", text)).strip()
+    """The part of a post that carries language: no handles, links, hashtags, digits, symbols."""
+    return _SPACE.sub(" ", _PUNCT.sub(" ", _NOISE.sub(" ", text))).strip()
 
 
 def has_language(cleaned: str) -> bool:
@@ -107,7 +110,7 @@ class LanguageEnricher:
     name = "language"
     title = "Language"
     description = "ISO 639-1 language of the post's words (handles, links, hashtags ignored)."
-    version = "fasttext-lid176-1"
+    version = "fasttext-lid176-2"
     target: Target = "all"
     columns: dict[str, str] = {"lang": "string", "lang_score": "float64"}
 

@@ -11,8 +11,10 @@ is its conversation. In video comment sections (``platform`` in ``COMMENT_PLATFO
 cues decide alone, as they do there.
 
 Near-duplicates are the one batch-dependent rule: nearly the same text (at least eight words)
-posted by different authors within the batch passed to ``run``. Without author ids (``classify``
-input) the rule cannot tell a campaign from one author repeating themself, so it does not fire.
+posted by different authors within the batch passed to ``run``; a cue that tips weak ones over,
+and decisive alone only when five or more authors paste the same text with a link. Without
+author ids (``classify`` input) the rule cannot tell a campaign from one author repeating
+themself, so it does not fire.
 """
 
 from __future__ import annotations
@@ -167,11 +169,12 @@ _PROMO_LINK_WEIGHT = 0.7
 _LINK_WEIGHT = 0.5
 _REPLY_LINK_WEIGHT = 0.4
 _VIDEO_LINK_WEIGHT = 0.3
-# Near-duplicates by a few different authors are a cue, not a verdict: customers do send the
-# same complaint in the same words. By many authors in one batch they are a campaign.
+# Near-duplicates are a cue, not a verdict: customers send the same complaint in the same words
+# (during an outage, dozens of them). The same link pasted by many authors is a campaign.
 _NEAR_DUPLICATE_WEIGHT = 0.45
 _CAMPAIGN_AUTHORS = 5
 _CAMPAIGN_WEIGHT = 0.6
+_ANY_URL = re.compile(r"https?://|\bwww\.", re.IGNORECASE)
 
 # Video platforms' comment sections, where the audience of someone else's video is the prize:
 # there the weak cues above (channel, subscribe, check out, my music) decide alone.
@@ -382,7 +385,7 @@ def judge(
         if key not in cache:
             cache[key] = text_rules(text, org=org, comment_section=comment)
         fired = cache[key]
-        if n_authors >= _CAMPAIGN_AUTHORS:
+        if n_authors >= _CAMPAIGN_AUTHORS and _ANY_URL.search(text):
             fired = [*fired, ("near_duplicate", _CAMPAIGN_WEIGHT)]
         elif n_authors > 1:
             fired = [*fired, ("near_duplicate", _NEAR_DUPLICATE_WEIGHT)]
