@@ -13,6 +13,8 @@ from socialaudit.errors import ConfigError
 
 #: Every enricher with columns in ``enrichments`` (its ``<name>_version`` column included).
 ENRICHER_MODULES: dict[str, str] = {
+    "language": "socialaudit.enrich.language",
+    "spam": "socialaudit.enrich.spam",
     "intent": "socialaudit.enrich.intent",
     "deflection": "socialaudit.enrich.deflection",
     "resolution": "socialaudit.enrich.resolution",
