@@ -86,7 +86,7 @@ def run_benchmark(
     first_s = end_s if pd.isna(bounds["lo"]) else int(bounds["lo"])
     start_s = max(end_s - window_days * 86_400, first_s)
     turns = engine.cache(tt.turns.filter(epoch_s(tt.turns.opener_created_at) >= start_s))
-    windowed = rs.TurnTables(reference_time=ref, turns=turns)
+    windowed = rs.TurnTables(reference_time=ref, turns=turns, turn_posts=tt.turn_posts)
     audit = run_audit(engine, sla_minutes=sla_minutes, turns=windowed)
 
     orgs_t = engine.table("orgs")
