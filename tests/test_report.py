@@ -43,9 +43,9 @@ def market_db(tmp_path_factory) -> Path:
 
 
 def test_benchmark_json_tiers_on_market(market_db, runner, app) -> None:
-    res = runner.invoke(app, ["--db", str(market_db), "benchmark", "--json"])
+    res = runner.invoke(app, ["--db", str(market_db), "benchmark", "--no-enrich", "--json"])
     assert res.exit_code == 0, res.output
-    doc = json.loads(res.output)
+    doc = json.loads(res.stdout)
     tiers = {o["org"]: o["tier"] for o in doc["orgs"]}
     assert tiers == {
         "GhostMartCare": 0,
@@ -67,6 +67,14 @@ def test_benchmark_json_tiers_on_market(market_db, runner, app) -> None:
         "100% say they are active (8 of 8); 88% of those are at most rudimentary"
     )
     assert acme["figures"]["response_rate_pct"] == 100.0  # best of its telecom group
+    # Enriched (the default), the actionable turns and the measured deflection decide.
+    res = runner.invoke(app, ["--db", str(market_db), "benchmark", "--json"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    acme = next(o for o in doc["orgs"] if o["org"] == "AcmeHelp")
+    assert acme["tier"] == 4
+    notes = " ".join(e["note"] for e in acme["evidence"])
+    assert "withheld" not in notes and "all turns used" not in notes
 
 
 def test_benchmark_table_people_and_tiers_file(market_db, runner, app, tmp_path) -> None:
