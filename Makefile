@@ -14,7 +14,8 @@ $(VENV)/.core: pyproject.toml
 	touch $@
 
 $(VENV)/.dev: $(VENV)/.core
-	$(PIP) install -e '.[dev,spark]'
+	$(PIP) install torch==2.13.0
+	$(PIP) install -e '.[dev,spark,embeddings]'
 	touch $@
 
 demo: $(VENV)/.core

@@ -118,7 +118,8 @@ def trained(embeddings: str) -> None:
     start = time.perf_counter()
     cv = cross_validate(texts, gold, embeddings=embeddings, folds=5)
     cv_s = time.perf_counter() - start
-    print(f"5-fold CV macro-F1: {cv.macro_f1:.3f} (per fold {', '.join(f'{x:.3f}' for x in cv.folds)})")
+    per_fold = ", ".join(f"{x:.3f}" for x in cv.folds)
+    print(f"5-fold CV macro-F1: {cv.macro_f1:.3f} (per fold {per_fold})")
     print(f"CV time: {cv_s:.1f} s for {len(texts)} rows (target macro-F1 >= 0.78)")
     import tempfile
 

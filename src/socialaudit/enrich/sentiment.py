@@ -161,72 +161,94 @@ _PATTERN_SPECS: list[tuple[str, str, float]] = [
     # nobody answers
     (
         "no nobody noone never zero single",
-        r"\b(no|nobody|no one|noone|never|zero|not a single)\b[^.?!]{0,25}?\b(respon\w*|"
-        r"repl\w*|answer\w*|call(ed)? back|callback|update\w*|refund\w*|contact\w*|got back)",
+        (
+            r"\b(no|nobody|no one|noone|never|zero|not a single)\b[^.?!]{0,25}?\b(respon\w*|"
+            r"repl\w*|answer\w*|call(ed)? back|callback|update\w*|refund\w*|contact\w*|got back)"
+        ),
         -1.5,
     ),
     # waiting times and durations
     (
         "min mins minute minutes hr hrs hour hours day days week weeks month months",
-        r"\b(\d+|an?|one|two|three|four|five|six|several|many|multiple|few)\s*\+?\s*"
-        r"(mins?|minutes?|hrs?|hours?|days?|weeks?|months?)\b",
+        (
+            r"\b(\d+|an?|one|two|three|four|five|six|several|many|multiple|few)\s*\+?\s*"
+            r"(mins?|minutes?|hrs?|hours?|days?|weeks?|months?)\b"
+        ),
         -0.8,
     ),
     ("hold", r"\b(on|put on) hold\b|\bhold (time|music)\b", -1.3),
     (
         "still",
-        r"\bstill (no|not|waiting|haven'?t|hasn'?t|didn'?t|can'?t|cannot|don'?t|doesn'?t|"
-        r"won'?t|on hold|nothing|stuck|broken|down)\b",
+        (
+            r"\bstill (no|not|waiting|haven'?t|hasn'?t|didn'?t|can'?t|cannot|don'?t|doesn'?t|"
+            r"won'?t|on hold|nothing|stuck|broken|down)\b"
+        ),
         -1.2,
     ),
     # it does not work
     (
-        "work working works load loading open connect connecting arrive arrived receive received "
-        "show through let allow sync download turn charge charging delivered refunded fixed "
-        "resolved",
-        r"\b(doesn'?t|does not|don'?t|do not|isn'?t|is not|won'?t|will not|can'?t|cannot|"
-        r"couldn'?t|could not|didn'?t|did not|not|never|wasn'?t|aren'?t|unable to)\s+"
-        r"(\w+\s+)?(work|working|works|load|loading|open|connect|connecting|arrive|arrived|"
-        r"receive|received|show(ing)? up|get through|go through|let me|allow|sync|download|"
-        r"turn on|charge|charging|delivered|refunded|fixed|resolved)\b",
+        (
+            "work working works load loading open connect connecting arrive arrived receive "
+            "received show through let allow sync download turn charge charging delivered "
+            "refunded fixed resolved"
+        ),
+        (
+            r"\b(doesn'?t|does not|don'?t|do not|isn'?t|is not|won'?t|will not|can'?t|cannot|"
+            r"couldn'?t|could not|didn'?t|did not|not|never|wasn'?t|aren'?t|unable to)\s+"
+            r"(\w+\s+)?(work|working|works|load|loading|open|connect|connecting|arrive|arrived|"
+            r"receive|received|show(ing)? up|get through|go through|let me|allow|sync|download|"
+            r"turn on|charge|charging|delivered|refunded|fixed|resolved)\b"
+        ),
         -1.5,
     ),
     ("down offline", r"\b(is|are|was|went|keeps going|still|been)\s+(down|offline)\b", -1.3),
     ("hung hang", r"\b(hung|hang|hangs) up\b", -1.5),
     (
         "get reach find speak talk log sign book check",
-        r"\b(can'?t|cannot|couldn'?t|could not|unable to)\s+(get|reach|find|speak|talk|log|"
-        r"sign|book|check)\b",
+        (
+            r"\b(can'?t|cannot|couldn'?t|could not|unable to)\s+(get|reach|find|speak|talk|log|"
+            r"sign|book|check)\b"
+        ),
         -1.2,
     ),
     (
         "tarmac gate plane runway airport",
-        r"\b(sitting|sat|stuck|waiting|waited) (on|at|in) (the |a )?(tarmac|gate|plane|runway|"
-        r"airport)\b",
+        (
+            r"\b(sitting|sat|stuck|waiting|waited) (on|at|in) (the |a )?(tarmac|gate|plane|runway|"
+            r"airport)\b"
+        ),
         -1.2,
     ),
     ("missed", r"\bmissed (my |our |the )?(connection|connecting flight|flight)s?\b", -1.0),
     ("again", r"\bnever again\b", -2.0),
     (
-        "wifi power food water seat seats availability info information explanation "
-        "communication notice",
-        r"\b(no|zero)\s+(wifi|power|food|water|seats?|availability|info|information|"
-        r"explanation|communication|notice)\b",
+        (
+            "wifi power food water seat seats availability info information explanation "
+            "communication notice"
+        ),
+        (
+            r"\b(no|zero)\s+(wifi|power|food|water|seats?|availability|info|information|"
+            r"explanation|communication|notice)\b"
+        ),
         -1.2,
     ),
     ("day beyond", r"\b(made my day|above and beyond)\b", 2.0),
     # lost, damaged or wrong things
     (
         "bag bags baggage luggage package parcel order item items delivery suitcase flight",
-        r"\b(lost|missing|damaged|broken|delayed|stolen|wrong|late)\s+(my\s+|our\s+|the\s+)?"
-        r"(bags?|baggage|luggage|package|parcel|order|items?|delivery|suitcase|flight)\b",
+        (
+            r"\b(lost|missing|damaged|broken|delayed|stolen|wrong|late)\s+(my\s+|our\s+|the\s+)?"
+            r"(bags?|baggage|luggage|package|parcel|order|items?|delivery|suitcase|flight)\b"
+        ),
         -1.0,
     ),
     # repeated attempts
     (
         "times calls emails tweets attempts messages tries",
-        r"\b(\d+|two|three|four|five|several|multiple|many|countless)(th|rd|nd)?\s+"
-        r"(times|calls|emails|tweets|attempts|messages|tries)\b",
+        (
+            r"\b(\d+|two|three|four|five|several|multiple|many|countless)(th|rd|nd)?\s+"
+            r"(times|calls|emails|tweets|attempts|messages|tries)\b"
+        ),
         -1.0,
     ),
     (
@@ -239,7 +261,11 @@ _PATTERN_SPECS: list[tuple[str, str, float]] = [
     ("again", r"(?<!thanks )(?<!thank you )\bagain\b", -0.7),
     ("nothing", r"\bnothing (works|since|helped|happened|yet|changed|has|was done)\b", -1.2),
     ("luck", r"\bno luck\b", -1.2),
-    ("trying tried", r"\b(been|keep|kept|still|tried and) trying\b|\btried (everything|again)\b", -1.0),
+    (
+        "trying tried",
+        r"\b(been|keep|kept|still|tried and) trying\b|\btried (everything|again)\b",
+        -1.0,
+    ),
     ("keeps keep", r"\bkeeps? (\w+ing)\b", -0.6),
     ("messed screwed", r"\b(messed|screwed|mixed) (up|it up)\b", -1.5),
     (
@@ -382,7 +408,9 @@ def _score(text: str, lex: _Lexicon) -> float:
     total = 0.0
     if valences:
         if but_at >= 0:
-            total = sum(v * 0.5 for v in valences[:but_at]) + sum(v * 1.5 for v in valences[but_at:])
+            total = sum(v * 0.5 for v in valences[:but_at]) + sum(
+                v * 1.5 for v in valences[but_at:]
+            )
         else:
             total = sum(valences)
     present = set(lower)
@@ -416,7 +444,7 @@ def score_texts(items: Sequence[str]) -> list[float]:
 
 
 def label_of(score: float, band: float = NEUTRAL_BAND) -> str:
-    """negative / neutral / positive from a compound score."""
+    """Negative / neutral / positive from a compound score."""
     if score >= band:
         return "positive"
     if score <= -band:
