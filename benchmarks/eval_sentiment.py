@@ -13,7 +13,7 @@ Figures printed (all on this machine, in the same run):
 
 Usage::
 
-    python benchmarks/eval_sentiment.py [--runs 3] [--skip-train] [--embeddings static|none]
+    python benchmarks/eval_sentiment.py [--runs 3] [--skip-train] [--embeddings static,minilm]
 """
 
 from __future__ import annotations
@@ -116,7 +116,7 @@ def trained(embeddings: str) -> None:
     texts, gold = read_airline()
     print(f"## socialaudit train sentiment on the dev file (embeddings: {embeddings})\n")
     start = time.perf_counter()
-    cv = cross_validate(texts, gold, embeddings=embeddings, folds=5)
+    cv = cross_validate(texts, gold, embeddings=embeddings, folds=5, progress=print)
     cv_s = time.perf_counter() - start
     per_fold = ", ".join(f"{x:.3f}" for x in cv.folds)
     print(f"5-fold CV macro-F1: {cv.macro_f1:.3f} (per fold {per_fold})")
@@ -138,7 +138,11 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--skip-train", action="store_true")
-    ap.add_argument("--embeddings", default="static", choices=["static", "minilm", "none"])
+    ap.add_argument(
+        "--embeddings",
+        default="static",
+        help="Comma-separated embeddings backends for the trained model: static, minilm, none.",
+    )
     ap.add_argument("--only-design", action="store_true", help="Only the TWCS design check.")
     args = ap.parse_args()
     if not AIRLINE.exists() or not TWCS.exists():
@@ -149,7 +153,8 @@ def main() -> int:
         return 0
     airline(args.runs)
     if not args.skip_train:
-        trained(args.embeddings)
+        for backend in args.embeddings.split(","):
+            trained(backend.strip())
     return 0
 
 

@@ -45,7 +45,7 @@ def train_sentiment(
 ) -> None:
     """Fit embeddings + logistic regression on labelled posts; report k-fold CV macro-F1.
 
-    Use the model with: socialaudit enrich --sentiment-model DIR (or classify --model DIR).
+    The saved folder is what the enrich and classify commands take as a sentiment model.
     Example: socialaudit train sentiment my_labels.csv --text-column text --label-column label
     """
     from socialaudit.enrich.sentiment_model import train_from_file
@@ -62,14 +62,13 @@ def train_sentiment(
     if json_flag:
         emit_json(report)
         return
+    counts = ", ".join(f"{n} {c}" for c, n in report["class_counts"].items())
+    per_fold = ", ".join(f"{x:.3f}" for x in report["cv_folds"])
     console.print(
         Text(
-            f"Trained on {report['rows']} posts ({report['class_counts']}), embeddings: "
-            f"{report['embeddings']}.\n{folds}-fold cross-validated macro-F1: "
-            f"{report['cv_macro_f1']:.3f} (folds: "
-            f"{', '.join(f'{x:.3f}' for x in report['cv_folds'])}).\n"
-            f"Saved to {report['out']}; use it with: socialaudit enrich --sentiment-model "
-            f"{report['out']}"
+            f"Trained on {report['rows']} posts ({counts}), embeddings: {report['embeddings']}.\n"
+            f"{folds}-fold cross-validated macro-F1: {report['cv_macro_f1']:.3f} "
+            f"(folds: {per_fold}).\nSaved the model to {report['out']}."
         ),
         soft_wrap=True,
     )

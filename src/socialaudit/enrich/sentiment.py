@@ -33,7 +33,7 @@ from importlib import resources
 
 import pyarrow as pa
 
-from socialaudit.enrich.base import Labels, register, texts
+from socialaudit.enrich.base import Labels, Target, register, texts
 
 # |compound| below this is neutral. Candidates 0.05 (VADER's own), 0.25 and 0.4 were compared on
 # the hand-labelled TWCS sample only (benchmarks/eval_sentiment.py --choose-band prints it).
@@ -457,7 +457,7 @@ class CareSentiment:
 
     name = "sentiment"
     version = "care-lexicon-1"
-    target = "all"
+    target: Target = "all"
     columns = {"sentiment": "float64", "sentiment_label": "string"}
 
     def run(self, batch: pa.Table) -> Labels:
