@@ -95,6 +95,15 @@ def _embedding_backend(embeddings: str) -> str | None:
     return embeddings
 
 
+def _embeddings_version(backend: str | None) -> str | None:
+    """Which embedding model the features came from (a different one needs a retrain)."""
+    if backend is None:
+        return None
+    from socialaudit.enrich.embeddings import STATIC_VERSION
+
+    return STATIC_VERSION if backend == "static" else "all-minilm-l6-v2"
+
+
 class _Features:
     """Turns texts into the model's feature matrix; fitted on training rows only."""
 
@@ -192,6 +201,7 @@ def fit(items: Sequence[str], labels: Sequence[str], embeddings: str = "static")
     meta = {
         "kind": "sentiment",
         "embeddings": backend or "none",
+        "embeddings_version": _embeddings_version(backend),
         "rows": len(items),
         "classes": sorted(set(labels)),
     }
