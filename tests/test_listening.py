@@ -39,6 +39,24 @@ def test_intent_rules(text: str, labels: list[str]) -> None:
     assert intent.classify(text)[0] == labels
 
 
+def test_intent_embedding_layer_finds_complaints_without_complaint_words() -> None:
+    from socialaudit.enrich.embeddings import available
+
+    if not available("static"):
+        pytest.skip("the embeddings extra is not installed")
+    text = "@AmazonHelp tracking says delivered yesterday but there is no parcel at my door"
+    rules_only = intent.IntentEnricher(embeddings=False)
+    layered = intent.IntentEnricher(embeddings=True)
+    assert "complaint" not in rules_only.classify_many([text])[0][0]
+    labels, cues = layered.classify_many([text])[0]
+    assert "complaint" in labels and "complaint_embedding" in cues
+    assert layered.version != rules_only.version
+    # Praise stays praise.
+    assert layered.classify_many(["@AcmeHelp thank you, the crew was wonderful"])[0][0] == [
+        "praise"
+    ]
+
+
 def test_intent_names_the_rules_that_fired() -> None:
     labels, fired = intent.classify("@Delta lost my bag again! what now?")
     assert labels == ["question", "complaint"]
@@ -310,7 +328,7 @@ def test_classify_csv_keeps_rows_and_adds_label_and_score(runner, app, tmp_path)
 
     rows = list(csv.DictReader(out.open(newline="", encoding="utf-8")))
     assert [r["id"] for r in rows] == ["1", "2"]
-    assert rows[0]["label"] == "question"
+    assert rows[0]["label"].split(";")[0] == "question"
     assert rows[1]["body"] == "line one\rsecond line, thanks so much!"
     assert rows[1]["label"] == "praise"
     assert float(rows[0]["score"]) > 0

@@ -97,3 +97,35 @@ def test_missing_file_and_bad_model_dir(tmp_path: Path, runner, app) -> None:
     assert res.exit_code == 2 and "No such file" in res.output
     with pytest.raises(TrainError, match="not a trained sentiment model"):
         load_trained(tmp_path)
+
+
+def test_trained_model_in_enrich_and_classify(tmp_path: Path, runner, app, write_twcs) -> None:
+    model = tmp_path / "model"
+    res = runner.invoke(
+        app, ["train", "sentiment", str(FIXTURE), "--out", str(model), "--embeddings", "none"]
+    )
+    assert res.exit_code == 0, res.output
+    db = str(tmp_path / "s.duckdb")
+    rows = [
+        (1, "c1", True, 0, "@AcmeAir worst airline ever, lost my bag and nobody answers", None),
+        (2, "AcmeAir", False, 5, "@c1 sorry to hear that", 1),
+    ]
+    runner.invoke(app, ["--db", db, "import", str(write_twcs(rows))])
+    default = runner.invoke(app, ["--db", db, "enrich"])
+    assert default.exit_code == 0, default.output
+    # The trained model has another version: only sentiment runs again, on every post.
+    res = runner.invoke(app, ["--db", db, "enrich", "--sentiment-model", str(model)])
+    assert res.exit_code == 0, res.output
+    assert "sentiment 2" in res.output and "intent" not in res.output
+    import socialaudit
+
+    with socialaudit.open(db) as store:
+        versions = store.frame("SELECT DISTINCT sentiment_version AS v FROM enrichments")["v"]
+    assert versions.tolist() == [load_trained(model).version]
+    src = tmp_path / "in.csv"
+    src.write_text("text\n@AcmeHelp thank you so much, the crew was wonderful!\n", encoding="utf-8")
+    res = runner.invoke(app, ["classify", "sentiment", str(src), "--model", str(model)])
+    assert res.exit_code == 0, res.output
+    assert res.stdout.splitlines()[1].split(",")[-2] == "positive"
+    wrong = runner.invoke(app, ["classify", "intent", str(src), "--model", str(model)])
+    assert wrong.exit_code == 2 and "sentiment only" in wrong.output

@@ -21,7 +21,8 @@ from socialaudit.enrich.classify import classify_file
 from socialaudit.enrich.runner import EnrichResult
 from socialaudit.enrich.runner import Progress as ProgressFn
 from socialaudit.enrich.runner import enrich as run_enrich
-from socialaudit.errors import SourceError, StoreError
+from socialaudit.enrich.sentiment_model import load_trained
+from socialaudit.errors import ConfigError, SourceError, StoreError
 
 
 @contextlib.contextmanager
@@ -56,10 +57,15 @@ def existing_store() -> sa.Store:
     return sa.open(state.db)
 
 
-def enrich_store(store: sa.Store, names: list[str] | None = None) -> EnrichResult:
+def enrich_store(
+    store: sa.Store, names: list[str] | None = None, *, sentiment_model: Path | None = None
+) -> EnrichResult:
     """Run the enrichers with a progress bar and say on stderr what was done."""
+    chosen = catalog.with_sentiment_model(None if sentiment_model is None else str(sentiment_model))
+    if chosen is not None and names:
+        chosen = [e for e in chosen if e.name in names]
     with progress_bar() as update:
-        result = run_enrich(store, names, progress=update)
+        result = run_enrich(store, names, enrichers=chosen, progress=update)
     if result.total:
         done = ", ".join(f"{n} {rows:,}" for n, rows in result.rows.items() if rows)
         err_console.print(Text(f"Enriched posts: {done}."))
@@ -73,6 +79,12 @@ def enrich(
         list[str] | None,
         typer.Option("--only", help="Run only this enricher (repeat).", show_default=False),
     ] = None,
+    sentiment_model: Annotated[
+        Path | None,
+        typer.Option(
+            "--sentiment-model", help="A model folder from `socialaudit train sentiment`."
+        ),
+    ] = None,
 ) -> None:
     """Label posts with language, sentiment, intent, spam, deflection and resolution.
 
@@ -80,7 +92,7 @@ def enrich(
     nothing. Example: socialaudit enrich
     """
     with existing_store() as store:
-        result = enrich_store(store, only)
+        result = enrich_store(store, only, sentiment_model=sentiment_model)
     if not result.total:
         err_console.print(Text("Nothing to enrich: every post has current results."))
 
@@ -101,22 +113,30 @@ def classify(
     out: Annotated[
         Path | None, typer.Option("--out", help="Write the labelled CSV here [default: stdout].")
     ] = None,
+    model: Annotated[
+        Path | None,
+        typer.Option(
+            "--model", help="sentiment only: a folder from `socialaudit train sentiment`."
+        ),
+    ] = None,
 ) -> None:
     """Label any CSV/JSONL with one enricher: the rows plus `label` and `score` columns.
 
     Example: socialaudit classify sentiment tweets.csv --text-column text --out labelled.csv
     """
-    model = catalog.load(enricher)
+    if model is not None and enricher != "sentiment":
+        raise ConfigError("--model applies to sentiment only (a `train sentiment` folder).")
+    labeller = catalog.load(enricher) if model is None else load_trained(model)
     if out is not None and out.resolve() == file.resolve():
         raise SourceError("--out is the input file; write the labels to another file.")
     if out is None:
-        result = classify_file(file, model, text_column=text_column, out=sys.stdout)
+        result = classify_file(file, labeller, text_column=text_column, out=sys.stdout)
     else:
         # Write beside the target and rename, so a failure never leaves half a file.
         tmp = out.with_name(f".{out.name}.partial")
         try:
             with tmp.open("w", newline="", encoding="utf-8") as fh:
-                result = classify_file(file, model, text_column=text_column, out=fh)
+                result = classify_file(file, labeller, text_column=text_column, out=fh)
             tmp.replace(out)
         finally:
             tmp.unlink(missing_ok=True)

@@ -15,6 +15,7 @@ from socialaudit.errors import ConfigError
 ENRICHER_MODULES: dict[str, str] = {
     "language": "socialaudit.enrich.language",
     "spam": "socialaudit.enrich.spam",
+    "sentiment": "socialaudit.enrich.sentiment",
     "intent": "socialaudit.enrich.intent",
     "deflection": "socialaudit.enrich.deflection",
     "resolution": "socialaudit.enrich.resolution",
@@ -30,3 +31,16 @@ def load(name: str) -> Enricher:
         raise ConfigError(f"Unknown enricher {name!r}. Choose from: {', '.join(ENRICHER_MODULES)}.")
     importlib.import_module(module)
     return REGISTRY[name]()
+
+
+def with_sentiment_model(model_dir: str | None) -> list[Enricher] | None:
+    """The default enrichers with a user-trained sentiment model in place of the default one.
+
+    ``None`` when no model is given (the runner then loads the defaults itself).
+    """
+    if model_dir is None:
+        return None
+    from socialaudit.enrich.sentiment_model import load_trained
+
+    trained = load_trained(model_dir)
+    return [trained if name == "sentiment" else load(name) for name in DEFAULT_ENRICHERS]

@@ -49,6 +49,7 @@ def turn_signals(
             "intents",
             "is_spam",
             "sentiment",
+            "sentiment_label",
         ),
         ["platform", "post_id"],
     )
@@ -60,6 +61,9 @@ def turn_signals(
             where=post_flags.post_id == post_flags.turn_id
         ),
         opener_sentiment=post_flags.sentiment.max(where=post_flags.post_id == post_flags.turn_id),
+        opener_negative=(post_flags.sentiment_label == "negative").any(
+            where=post_flags.post_id == post_flags.turn_id
+        ),
     )
     first = e.select(
         "platform", first_response_id=e.post_id, first_response_deflection=e.deflection
@@ -72,6 +76,7 @@ def turn_signals(
         actionable=t.asks.fill_null(False) & ~t.opener_spam.fill_null(False),
         opener_spam=t.opener_spam.fill_null(False),
         opener_sentiment=t.opener_sentiment,
+        opener_negative=t.opener_negative,
         deflection=t.first_response_deflection,
     )
     last = last_customer_posts(t, tposts, posts, org_accounts)
@@ -157,7 +162,8 @@ def listening(signals: ibis.Table, orgs: ibis.Table, /) -> ibis.Table:
     """Per-org deflection, resolution and sentiment figures over :func:`turn_signals`."""
     s = signals
     answered = s.answered
-    negative = s.opener_sentiment < -0.05
+    # The enricher's own label: its neutral band is wider than VADER's +-0.05.
+    negative = s.opener_negative.fill_null(False)
     agg = s.group_by("org_id").agg(
         answered_n=answered.cast("int64").sum(),
         deflected=(answered & (s.deflection == "only_moves_channel")).cast("int64").sum(),
