@@ -284,6 +284,8 @@ class TurnTables:
 
     reference_time: datetime | None
     turns: ibis.Table
+    #: Every post with its turn id (network metrics read who replied into which turn).
+    tposts: ibis.Table | None = None
 
 
 def build_turns(engine: Engine) -> TurnTables:
@@ -301,4 +303,4 @@ def build_turns(engine: Engine) -> TurnTables:
     turns = engine.cache(
         org_turns(posts, tposts, engine.table("org_accounts"), reference_epoch_s=ref_epoch)
     )
-    return TurnTables(reference_time=ref, turns=turns)
+    return TurnTables(reference_time=ref, turns=turns, tposts=tposts)

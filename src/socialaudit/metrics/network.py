@@ -1,0 +1,349 @@
+"""Network (SPEC section 5): who interacts with whom, who customers trust, who comes back.
+
+Follower counts say how many people could listen; this module measures who actually engages.
+Everything up to the per-org edge list is Ibis expressions over the store (so it runs on DuckDB
+and Spark alike); only PageRank runs in Python, on the aggregated edge list of one org's
+conversations (one row per pair of accounts, far smaller than the posts).
+
+- :func:`interaction_edges`: one row per interaction (reply, mention, repost, quote).
+- :func:`conversation_roots`: each post's conversation (the top of its reply chain).
+- :func:`org_edges`: the weighted edges of each org's conversations.
+- :func:`voice_turns` / :func:`trusted_voices`: non-org accounts who answer an org's
+  customers before or instead of the org, with the customer's reaction.
+- :func:`interactors`: who engages with a set of accounts, in how many conversations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import ibis
+import pandas as pd
+
+from socialaudit.metrics import responsiveness as rs
+from socialaudit.metrics.base import Engine, MetricFamily, register
+
+#: How much one interaction counts in the graph. A mention is half a reply: it names someone
+#: without answering them. A reply's leading @handle is not counted again as a mention.
+EDGE_WEIGHTS: dict[str, float] = {"reply": 1.0, "quote": 1.0, "repost": 1.0, "mention": 0.5}
+EDGE_KINDS = tuple(EDGE_WEIGHTS)
+#: A customer's answer to a voice that reads as thanks or as solved.
+THANKS_RE = r"\b(thanks|thank you|thank u|thx|ty|cheers|worked|works now|fixed|solved|legend)\b"
+#: Topics that cover at least this share of an org's enriched interactions are "its topics".
+TOPIC_MIN_SHARE = 0.05
+DAMPING = 0.85
+
+
+def interaction_edges(posts: ibis.Table, accounts: ibis.Table) -> ibis.Table:
+    """One row per interaction: (platform, post_id, src, dst, kind), self-loops dropped.
+
+    ``src`` is the acting account, ``dst`` the account replied to, reposted, quoted or
+    mentioned. A mention resolves to the account with that handle (case-insensitively), or
+    stays the handle when the account never posted. Mentioning the author one replies to
+    is the reply itself, not a second interaction.
+    """
+    p = posts.select(
+        "platform", "post_id", "author_id", "parent_id", "repost_of", "quote_of", "mentions"
+    )
+    targets = posts.select("platform", target_id=posts.post_id, target_author=posts.author_id)
+
+    def via(column: str, kind: str) -> ibis.Table:
+        j = p.join(targets, [p.platform == targets.platform, p[column] == targets.target_id])
+        return j.select(
+            j.platform, j.post_id, src=j.author_id, dst=j.target_author, kind=ibis.literal(kind)
+        )
+
+    parent = targets.select("platform", parent_id=targets.target_id, parent_author=targets.target_author)
+    mentioned = p.filter(p.mentions.length() > 0)
+    mentioned = mentioned.select("platform", "post_id", "author_id", "parent_id", handle=mentioned.mentions.unnest())
+    mentioned = mentioned.select(
+        "platform", "post_id", "author_id", "parent_id", handle_l=mentioned.handle.lower()
+    )
+    handles = accounts.filter(accounts.handle.notnull())
+    handles = handles.group_by(["platform", handles.handle.lower().name("handle_l")]).agg(
+        account_id=handles.account_id.min()
+    )
+    m = mentioned.left_join(handles, ["platform", "handle_l"])
+    m = m.select(mentioned, account_id=m.account_id)
+    m = m.left_join(parent, ["platform", "parent_id"])
+    m = m.select(
+        "platform", "post_id", "author_id", "handle_l", "account_id", parent_author=m.parent_author
+    )
+    dst = ibis.coalesce(m.account_id, m.handle_l)
+    mentions = m.filter(m.parent_author.isnull() | (m.parent_author != dst)).select(
+        m.platform, m.post_id, src=m.author_id, dst=dst, kind=ibis.literal("mention")
+    )
+    edges = ibis.union(
+        via("parent_id", "reply"),
+        via("repost_of", "repost"),
+        via("quote_of", "quote"),
+        mentions,
+        distinct=True,
+    )
+    return edges.filter(edges.src.notnull() & edges.dst.notnull() & (edges.src != edges.dst))
+
+
+def conversation_roots(engine: Engine, posts: ibis.Table) -> ibis.Table:
+    """Each post's conversation: (platform, post_id, root_id) for every post.
+
+    The root is the top of the post's reply chain within the data set (a post whose parent
+    is absent or missing is its own root). Found by pointer jumping, like the self-thread
+    walk of the responsiveness audit, over every reply instead of self-replies only.
+    """
+    present = posts.select("platform", parent_id=posts.post_id)
+    replies = posts.filter(posts.parent_id.notnull()).semi_join(present, ["platform", "parent_id"])
+    pointers = engine.cache(replies.select("platform", "post_id", up=replies.parent_id))
+    for _ in range(rs.MAX_JUMP_ROUNDS):
+        if int(engine.execute(rs.unresolved(pointers).count())) == 0:
+            break
+        pointers = engine.cache(rs.jump(pointers))
+    else:
+        raise RuntimeError("conversation walk did not converge; is there a reply cycle?")
+    j = posts.select("platform", "post_id").left_join(pointers, ["platform", "post_id"])
+    return j.select(j.platform, j.post_id, root_id=ibis.coalesce(j.up, j.post_id))
+
+
+def _handle_mentions(posts: ibis.Table, org_accounts: ibis.Table) -> ibis.Table:
+    """(org_id, platform, post_id) for posts mentioning one of an org's handles."""
+    oa = rs.org_accounts_lower(org_accounts).select("org_id", "platform", "handle_l")
+    m = posts.filter(posts.mentions.length() > 0)
+    m = m.select("platform", "post_id", handle=m.mentions.unnest())
+    m = m.select("platform", "post_id", handle_l=m.handle.lower())
+    return m.join(oa, ["platform", "handle_l"]).select("org_id", "platform", "post_id")
+
+
+def org_conversations(
+    posts: ibis.Table, roots: ibis.Table, org_accounts: ibis.Table
+) -> ibis.Table:
+    """(org_id, platform, root_id): conversations with a post by, or mentioning, the org."""
+    oa = org_accounts.select("org_id", "platform", author_id=org_accounts.account_id)
+    by_org = posts.select("platform", "post_id", "author_id").join(oa, ["platform", "author_id"])
+    touching = ibis.union(
+        by_org.select("org_id", "platform", "post_id"),
+        _handle_mentions(posts, org_accounts),
+        distinct=True,
+    )
+    return (
+        touching.join(roots, ["platform", "post_id"])
+        .select("org_id", "platform", "root_id")
+        .distinct()
+    )
+
+
+def org_edges(
+    edges: ibis.Table, roots: ibis.Table, conversations: ibis.Table
+) -> ibis.Table:
+    """Weighted edges of each org's conversation graph: one row per (org, src, dst).
+
+    ``weight`` sums :data:`EDGE_WEIGHTS` over the interactions; the per-kind counts stay
+    alongside so a reader can see what a weight is made of.
+    """
+    e = edges.join(roots, ["platform", "post_id"]).join(conversations, ["platform", "root_id"])
+    weight = e.kind.cases(*((k, ibis.literal(w)) for k, w in EDGE_WEIGHTS.items()), else_=0.0)
+    return e.group_by(["org_id", "platform", "src", "dst"]).agg(
+        weight=weight.sum(),
+        **{f"n_{k}": (e.kind == k).cast("int64").sum() for k in EDGE_KINDS},
+    )
+
+
+def voice_turns(
+    posts: ibis.Table,
+    turns: ibis.Table,
+    tposts: ibis.Table,
+    org_accounts: ibis.Table,
+) -> ibis.Table:
+    """One row per (org, turn, voice): a non-org account's replies into an org's turn.
+
+    A voice is anyone but the turn's customer and any org's account. ``timing`` says whether
+    the voice's first reply came ``before`` the org's first response, ``instead`` of one (the
+    org never answered) or ``after`` it; ``reacted`` whether the customer replied to the voice,
+    ``thanked`` whether such a reply reads as thanks or solved.
+    """
+    tp = tposts.select("platform", parent_id=tposts.post_id, turn_id=tposts.turn_id)
+    t = turns.select(
+        "org_id", "platform", "turn_id", "opener_author", "answered", "first_response_at"
+    )
+    r = posts.filter(posts.inbound.isnull() | posts.inbound).select(
+        "platform",
+        "parent_id",
+        reply_id=posts.post_id,
+        voice=posts.author_id,
+        reply_at=posts.created_at,
+        reply_permalink=posts.permalink,
+    )
+    j = r.join(tp, ["platform", "parent_id"]).join(t, ["platform", "turn_id"])
+    j = j.filter(j.voice != j.opener_author)
+    any_org = org_accounts.select("platform", voice=org_accounts.account_id).distinct()
+    j = j.anti_join(any_org, ["platform", "voice"])
+    answers = posts.select(
+        "platform",
+        reply_id=posts.parent_id,
+        opener_author=posts.author_id,
+        thanks=posts.text.lower().re_search(THANKS_RE).fill_null(False),
+    )
+    reactions = answers.group_by(["platform", "reply_id", "opener_author"]).agg(
+        thanked=answers.thanks.any()
+    )
+    j = j.left_join(reactions, ["platform", "reply_id", "opener_author"])
+    j = j.select(
+        j.org_id,
+        j.platform,
+        j.turn_id,
+        j.voice,
+        j.reply_id,
+        j.reply_at,
+        j.reply_permalink,
+        j.answered,
+        j.first_response_at,
+        reacted=j.thanked.notnull(),
+        thanked=j.thanked.fill_null(False),
+    )
+    ranked = j.mutate(
+        n=ibis.row_number().over(
+            group_by=["org_id", "platform", "turn_id", "voice"], order_by=["reply_at", "reply_id"]
+        )
+    )
+    g = j.group_by(["org_id", "platform", "turn_id", "voice"]).agg(
+        first_reply_at=j.reply_at.min(),
+        replies=j.count(),
+        reacted=j.reacted.any(),
+        thanked=j.thanked.any(),
+        answered=j.answered.any(),
+        first_response_at=j.first_response_at.min(),
+    )
+    first = ranked.filter(ranked.n == 0).select(
+        "org_id", "platform", "turn_id", "voice", "reply_id", "reply_permalink"
+    )
+    g = g.join(first, ["org_id", "platform", "turn_id", "voice"])
+    timing = (
+        ibis.cases(
+            (~g.answered, "instead"),
+            (g.first_reply_at < g.first_response_at, "before"),
+            else_="after",
+        )
+    )
+    return g.select(
+        "org_id",
+        "platform",
+        "turn_id",
+        "voice",
+        "replies",
+        "first_reply_at",
+        "reply_id",
+        "reply_permalink",
+        "reacted",
+        "thanked",
+        timing=timing,
+    )
+
+
+TRUSTED_VOICES = MetricFamily(
+    name="trusted_voices",
+    title="Trusted voices",
+    description=(
+        "Non-org accounts who answer an organization's customers before or instead of it, "
+        "how customers react to them, and their PageRank in the org's conversations."
+    ),
+    requires=("posts", "org_accounts", "accounts"),
+    params={"damping": "PageRank damping factor (default 0.85)"},
+)
+
+
+@register(TRUSTED_VOICES)
+def voice_scores(vturns: ibis.Table, /) -> ibis.Table:
+    """Per (org, voice) counts over :func:`voice_turns` (PageRank is added from the graph).
+
+    ``answers_first`` = turns answered ``before`` the org + turns answered ``instead`` of it:
+    the first ranking key. ``reactions`` (turns whose customer replied to the voice) and
+    ``thanked`` come next.
+    """
+    v = vturns
+    return v.group_by(["org_id", "platform", "voice"]).agg(
+        turns=v.count(),
+        replies=v.replies.sum(),
+        before_org=(v.timing == "before").cast("int64").sum(),
+        instead_of_org=(v.timing == "instead").cast("int64").sum(),
+        after_org=(v.timing == "after").cast("int64").sum(),
+        reactions=v.reacted.cast("int64").sum(),
+        thanked=v.thanked.cast("int64").sum(),
+    ).mutate(answers_first=ibis._.before_org + ibis._.instead_of_org)
+
+
+def interaction_posts(edges: ibis.Table, owners: ibis.Table) -> ibis.Table:
+    """The posts through which others engage with a set of accounts.
+
+    ``owners`` has (owner_id, platform, account_id): an org's accounts, or one person's. An
+    interactor replies to, mentions, reposts or quotes an owner's account, or is replied to by
+    one. One row per (owner_id, platform, post_id, interactor).
+    """
+    own = owners.select("owner_id", "platform", "account_id")
+    inbound = edges.join(own, [edges.platform == own.platform, edges.dst == own.account_id])
+    inbound = inbound.select(
+        inbound.owner_id, inbound.platform, inbound.post_id, interactor=inbound.src
+    )
+    e = edges.filter(edges.kind == "reply")
+    answered = e.join(own, [e.platform == own.platform, e.src == own.account_id])
+    answered = answered.select(
+        answered.owner_id, answered.platform, answered.post_id, interactor=answered.dst
+    )
+    both = ibis.union(inbound, answered, distinct=True)
+    mine = own.select("owner_id", "platform", interactor=own.account_id)
+    return both.anti_join(mine, ["owner_id", "platform", "interactor"])
+
+
+def interactors(iposts: ibis.Table, roots: ibis.Table) -> ibis.Table:
+    """One row per (owner, interactor): interactions and distinct conversations.
+
+    Coming back is engaging in two or more conversations (reply trees), not posting twice in
+    one.
+    """
+    j = iposts.join(roots, ["platform", "post_id"])
+    return j.group_by(["owner_id", "platform", "interactor"]).agg(
+        interactions=j.post_id.nunique(),
+        conversations=j.root_id.nunique(),
+    )
+
+
+def owner_topics(
+    inter_posts: ibis.Table, enrichments: ibis.Table, *, min_share: float = TOPIC_MIN_SHARE
+) -> ibis.Table:
+    """(owner_id, platform, topic_id): topics covering >= ``min_share`` of enriched interactions."""
+    e = enrichments.filter(enrichments.topic_id.notnull() & (enrichments.topic_id >= 0))
+    j = inter_posts.join(e.select("platform", "post_id", "topic_id"), ["platform", "post_id"])
+    per = j.group_by(["owner_id", "platform", "topic_id"]).agg(n=j.count())
+    total = per.group_by(["owner_id", "platform"]).agg(total=per.n.sum())
+    per = per.join(total, ["owner_id", "platform"])
+    return per.filter(per.n >= per.total * min_share).select("owner_id", "platform", "topic_id")
+
+
+@dataclass(frozen=True)
+class NetworkTables:
+    """The network's base tables, materialized once per run."""
+
+    edges: ibis.Table
+    roots: ibis.Table
+
+
+def build_network(engine: Engine) -> NetworkTables:
+    """Compute (and cache) the interaction edges and conversation roots of the whole store."""
+    posts = engine.table("posts")
+    edges = engine.cache(interaction_edges(posts, engine.table("accounts")))
+    roots = engine.cache(conversation_roots(engine, posts))
+    return NetworkTables(edges=edges, roots=roots)
+
+
+def pagerank(edges: pd.DataFrame, /, *, damping: float = DAMPING) -> dict[str, float]:
+    """PageRank of every node of a weighted directed edge list (columns src, dst, weight).
+
+    Uses igraph's PRPACK solver: the same stationary distribution networkx computes, but
+    fast enough for every org of the full TWCS set (see benchmarks/bench_network.py).
+    """
+    if edges.empty:
+        return {}
+    import igraph as ig
+
+    codes, names = pd.factorize(pd.concat([edges["src"], edges["dst"]], ignore_index=True))
+    n = len(edges)
+    g = ig.Graph(n=len(names), edges=list(zip(codes[:n], codes[n:], strict=True)), directed=True)
+    ranks = g.pagerank(damping=damping, weights=edges["weight"].astype(float).tolist())
+    return dict(zip(names.tolist(), ranks, strict=True))

@@ -1,0 +1,318 @@
+"""The network runner: executes the network expressions and shapes what users see.
+
+``socialaudit network`` and the Python API call :func:`network`; the graph export calls
+:func:`conversation_graph`. Metrics stay in :mod:`socialaudit.metrics.network`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import ibis
+import pandas as pd
+
+from socialaudit.errors import MetricError
+from socialaudit.metrics import network as nw
+from socialaudit.metrics import responsiveness as rs
+from socialaudit.metrics.base import Engine
+
+DEFINITIONS = {
+    "interactor": (
+        "an account that replied to, mentioned, reposted or quoted one of the target's "
+        "accounts, or that the target replied to"
+    ),
+    "repeat": "an interactor who engaged in 2 or more distinct conversations (reply trees)",
+    "on_topic": (
+        f"an interactor with a post in the target's topics (topics covering >= "
+        f"{nw.TOPIC_MIN_SHARE:.0%} of its enriched interactions)"
+    ),
+    "relevant": "repeat or on topic",
+    "trusted_voice_rank": (
+        "non-org accounts replying into the org's turns, ranked by answers_first "
+        "(turns answered before the org + turns the org never answered), then reactions "
+        "(turns whose customer replied to them), then PageRank"
+    ),
+    "pagerank": (
+        f"PageRank (damping {nw.DAMPING}) on the org's conversation graph; edge weights "
+        + ", ".join(f"{k} {w:g}" for k, w in nw.EDGE_WEIGHTS.items())
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Target:
+    """Whose network: an organization (its accounts) or one account (an individual)."""
+
+    target_id: str
+    kind: str  # "org" or "account"
+    owners: pd.DataFrame  # owner_id, platform, account_id, handle
+
+
+def resolve_target(engine: Engine, target: str, /) -> Target:
+    """An org id, or else an account id or handle (case-insensitive, leading @ allowed)."""
+    oa = engine.table("org_accounts")
+    rows = engine.execute(
+        oa.filter(oa.org_id == target).select("org_id", "platform", "account_id", "handle")
+    )
+    if len(rows):
+        return Target(target, "org", rows.rename(columns={"org_id": "owner_id"}))
+    orgs = engine.table("orgs")
+    if int(engine.execute(orgs.filter(orgs.org_id == target).count())):
+        raise MetricError(
+            f"Organization {target!r} has no accounts, so it has no network. "
+            "Declare its accounts in orgs.toml."
+        )
+    name = target.removeprefix("@")
+    acc = engine.table("accounts")
+    rows = engine.execute(
+        acc.filter((acc.account_id == name) | (acc.handle.lower() == name.lower()))
+        .select("platform", "account_id", "handle")
+        .limit(2)
+    )
+    if len(rows) == 1:
+        rows.insert(0, "owner_id", target)
+        return Target(target, "account", rows)
+    if len(rows) > 1:
+        raise MetricError(f"{target!r} names several accounts. Pass the account id instead.")
+    known = engine.execute(orgs.select("org_id").order_by("org_id").limit(8))
+    hint = ", ".join(known["org_id"]) if len(known) else "none yet"
+    raise MetricError(
+        f"No organization or account {target!r} in the store (organizations include: {hint}). "
+        "Run `socialaudit orgs` to list them."
+    )
+
+
+def _owners_table(target: Target) -> ibis.Table:
+    return ibis.memtable(
+        target.owners[["owner_id", "platform", "account_id", "handle"]].astype(str)
+    )
+
+
+def trusted_voices(
+    engine: Engine,
+    /,
+    *,
+    org: str | None = None,
+    limit: int | None = 20,
+    examples: int = 3,
+    turns: rs.TurnTables | None = None,
+    net: nw.NetworkTables | None = None,
+) -> pd.DataFrame:
+    """Trusted voices of one org (or every org), ranked, with PageRank and example threads.
+
+    One row per (org, voice), best first within each org; ``examples`` is a list of up to
+    ``examples`` threads (the customer's opener and the voice's reply, as permalinks),
+    threads the customer reacted to first.
+    """
+    tt = turns or rs.build_turns(engine)
+    net = net or nw.build_network(engine)
+    posts = engine.table("posts")
+    oa = engine.table("org_accounts")
+    if org is not None:
+        oa_org = oa.filter(oa.org_id == org)
+        turns_t = tt.turns.filter(tt.turns.org_id == org)
+    else:
+        oa_org, turns_t = oa, tt.turns
+    assert tt.tposts is not None
+    vt = engine.cache(nw.voice_turns(posts, turns_t, tt.tposts, oa))
+    scores = engine.execute(nw.voice_scores(vt))
+    conv = nw.org_conversations(posts, net.roots, oa_org)
+    edges = engine.execute(nw.org_edges(net.edges, net.roots, conv))
+    ranks: list[pd.DataFrame] = []
+    for org_id, grp in edges.groupby("org_id", sort=True):
+        pr = nw.pagerank(grp)
+        ranks.append(pd.DataFrame({"org_id": org_id, "voice": list(pr), "pagerank": list(pr.values())}))
+    if ranks:
+        scores = scores.merge(pd.concat(ranks), on=["org_id", "voice"], how="left")
+    else:
+        scores["pagerank"] = pd.Series(dtype="float64")
+    scores = scores.sort_values(
+        ["org_id", "answers_first", "reactions", "pagerank", "voice"],
+        ascending=[True, False, False, False, True],
+        na_position="last",
+    )
+    scores["rank"] = scores.groupby("org_id").cumcount() + 1
+    if limit is not None:
+        scores = scores[scores["rank"] <= limit]
+    scores = scores.reset_index(drop=True)
+    scores["examples"] = _examples(engine, vt, scores, examples)
+    return scores
+
+
+def _examples(
+    engine: Engine, vt: ibis.Table, scores: pd.DataFrame, n: int
+) -> list[list[dict[str, Any]]]:
+    if scores.empty or n <= 0:
+        return [[] for _ in range(len(scores))]
+    pairs = ibis.memtable(scores[["org_id", "voice"]].astype(str))
+    v = vt.join(pairs, ["org_id", "voice"])
+    posts = engine.table("posts")
+    opener = posts.select("platform", turn_id=posts.post_id, opener_permalink=posts.permalink)
+    v = v.left_join(opener, ["platform", "turn_id"])
+    v = v.select(
+        "org_id", "voice", "turn_id", "timing", "reacted", "thanked", "first_reply_at",
+        "opener_permalink", "reply_permalink",
+    )
+    v = v.mutate(
+        k=ibis.row_number().over(
+            group_by=["org_id", "voice"],
+            order_by=[ibis.desc("thanked"), ibis.desc("reacted"), "first_reply_at", "turn_id"],
+        )
+    )
+    frame = engine.execute(v.filter(v.k < n).order_by(["org_id", "voice", "k"]))
+    by_pair: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for row in frame.to_dict("records"):
+        by_pair.setdefault((row["org_id"], row["voice"]), []).append(
+            {
+                "turn_id": row["turn_id"],
+                "timing": row["timing"],
+                "customer_reacted": bool(row["reacted"]),
+                "customer_thanked": bool(row["thanked"]),
+                "opener_permalink": row["opener_permalink"],
+                "reply_permalink": row["reply_permalink"],
+            }
+        )
+    return [by_pair.get((o, v), []) for o, v in zip(scores["org_id"], scores["voice"], strict=True)]
+
+
+def relevant_network(
+    engine: Engine, target: Target, /, *, net: nw.NetworkTables, top: int = 10
+) -> dict[str, Any]:
+    """Interactors, repeat and on-topic ones, against the follower count where known."""
+    owners = _owners_table(target)
+    iposts = engine.cache(nw.interaction_posts(net.edges, owners))
+    people = nw.interactors(iposts, net.roots)
+    enr = engine.table("enrichments")
+    topics = nw.owner_topics(iposts, enr)
+    n_topics = int(engine.execute(topics.count()))
+    if n_topics:
+        e = enr.select("platform", "post_id", "topic_id").join(
+            topics, ["platform", "topic_id"]
+        )
+        on = iposts.join(e, ["owner_id", "platform", "post_id"]).select(
+            "owner_id", "platform", "interactor", on_topic=ibis.literal(True)
+        ).distinct()
+        people = people.left_join(on, ["owner_id", "platform", "interactor"]).select(
+            people, on_topic=ibis._.on_topic.fill_null(False)
+        )
+    frame = engine.execute(people)
+    repeat = frame["conversations"] >= 2
+    on_topic = frame["on_topic"].astype(bool) if n_topics else None
+    relevant = repeat | on_topic if on_topic is not None else repeat
+    acc = engine.table("accounts")
+    own = engine.execute(
+        acc.join(owners.select("platform", "account_id"), ["platform", "account_id"]).select(
+            "followers_count"
+        )
+    )["followers_count"]
+    followers = None if own.isna().all() else int(own.fillna(0).sum())
+    frame = frame.assign(repeat=repeat, relevant=relevant)
+    top_rows = frame.sort_values(
+        ["relevant", "conversations", "interactions", "interactor"],
+        ascending=[False, False, False, True],
+    ).head(top)
+    n = len(frame)
+    missing: list[str] = []
+    if followers is None:
+        missing.append(
+            "followers: the source has no follower counts (TWCS has none), so the follower "
+            "count and relevant people per 1,000 followers are left out"
+        )
+    if not n_topics:
+        missing.append(
+            "on_topic: no posts are enriched with topics, so relevance counts repeat "
+            "engagement only"
+        )
+    return {
+        "interactors": n,
+        "repeat": int(repeat.sum()),
+        "on_topic": None if on_topic is None else int(on_topic.sum()),
+        "relevant": int(relevant.sum()),
+        "relevant_share": None if n == 0 else float(relevant.sum()) / n,
+        "followers": followers,
+        "relevant_per_1000_followers": (
+            None if not followers else 1000 * float(relevant.sum()) / followers
+        ),
+        "top_interactors": [
+            {k: r[k] for k in ("interactor", "interactions", "conversations", "repeat", "relevant")}
+            for r in top_rows.to_dict("records")
+        ],
+        "missing": missing,
+    }
+
+
+def network(
+    engine: Engine, target: str, /, *, limit: int = 10, examples: int = 3
+) -> dict[str, Any]:
+    """The network of an org or one account: graph size, relevant network, trusted voices.
+
+    Figures the data cannot support are ``None`` and named in ``missing``, never 0.
+    """
+    t = resolve_target(engine, target)
+    net = nw.build_network(engine)
+    posts = engine.table("posts")
+    conv = nw.org_conversations(
+        posts, net.roots, _owners_table(t).rename(org_id="owner_id")
+    )
+    edges = engine.execute(nw.org_edges(net.edges, net.roots, conv))
+    nodes = pd.unique(pd.concat([edges["src"], edges["dst"]], ignore_index=True))
+    result: dict[str, Any] = {
+        "target": t.target_id,
+        "kind": t.kind,
+        "accounts": sorted(f"{p}:{h}" for p, h in zip(t.owners["platform"], t.owners["handle"], strict=True)),
+        "graph": {
+            "conversations": int(engine.execute(conv.count())),
+            "nodes": len(nodes),
+            "edges": len(edges),
+            "interactions": int(edges[[f"n_{k}" for k in nw.EDGE_KINDS]].to_numpy().sum()),
+        },
+        "relevant_network": relevant_network(engine, t, net=net),
+        "trusted_voices": None,
+        "definitions": DEFINITIONS,
+        "metrics_version": nw.TRUSTED_VOICES.version,
+    }
+    if t.kind == "org":
+        voices = trusted_voices(engine, org=t.target_id, limit=limit, examples=examples, net=net)
+        result["trusted_voices"] = [
+            {k: v for k, v in row.items() if k not in ("org_id", "platform")}
+            for row in voices.to_dict("records")
+        ]
+    return result
+
+
+def conversation_graph(engine: Engine, target: str, /) -> Any:
+    """The target's conversation graph as a networkx DiGraph (for GEXF/GraphML export).
+
+    Nodes carry ``label`` (handle), ``role`` (``own`` for the target's accounts, else
+    ``other``) and ``pagerank``; edges carry ``weight`` and the count of each interaction kind.
+    """
+    import networkx as nx
+
+    t = resolve_target(engine, target)
+    net = nw.build_network(engine)
+    owners = _owners_table(t)
+    conv = nw.org_conversations(engine.table("posts"), net.roots, owners.rename(org_id="owner_id"))
+    edges = engine.execute(nw.org_edges(net.edges, net.roots, conv))
+    pr = nw.pagerank(edges)
+    acc = engine.table("accounts")
+    handles = dict(
+        engine.execute(acc.select("account_id", "handle")).itertuples(index=False, name=None)
+    )
+    own = set(t.owners["account_id"])
+    g = nx.DiGraph(name=f"conversations of {t.target_id}")
+    for node, rank in pr.items():
+        g.add_node(
+            node,
+            label=str(handles.get(node) or node),
+            role="own" if node in own else "other",
+            pagerank=float(rank),
+        )
+    for row in edges.to_dict("records"):
+        g.add_edge(
+            row["src"],
+            row["dst"],
+            weight=float(row["weight"]),
+            **{f"n_{k}": int(row[f"n_{k}"]) for k in nw.EDGE_KINDS},
+        )
+    return g
