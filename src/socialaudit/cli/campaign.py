@@ -57,12 +57,15 @@ def add(
     name: Annotated[str | None, typer.Option("--name", help="A display name.")] = None,
     costs: Annotated[
         Path | None,
-        typer.Option("--costs", help="Costs CSV: day,channel,spend,impressions,clicks,conversions."),
+        typer.Option(
+            "--costs", help="Costs CSV: day,channel,spend,impressions,clicks,conversions."
+        ),
     ] = None,
 ) -> None:
     """Declare (or replace) one campaign.
 
-    Example: socialaudit campaign add fiber --org AcmeHelp --start 2017-11-01 --end 2017-11-10 --hashtag AcmeFiber
+    Example: socialaudit campaign add fiber --org AcmeHelp --start 2017-11-01 --end 2017-11-10
+    --hashtag AcmeFiber
     """
     entry: dict[str, Any] = {
         "id": campaign_id,
@@ -78,7 +81,9 @@ def add(
     spec = cs.make_spec({k: v for k, v in entry.items() if v is not None}, where="campaign add")
     with sa.open(state.db) as store:
         cs.save_campaigns([spec], store=store)
-    err_console.print(Text(f"Saved campaign {spec.campaign_id} ({spec.start} to {spec.end}, end excluded)."))
+    err_console.print(
+        Text(f"Saved campaign {spec.campaign_id} ({spec.start} to {spec.end}, end excluded).")
+    )
 
 
 @campaign_app.command()
@@ -98,7 +103,9 @@ def load(path: Annotated[Path, typer.Argument(help="A campaigns.toml.")]) -> Non
 @guarded
 def costs_(
     campaign_id: Annotated[str, typer.Argument(help="The campaign.")],
-    path: Annotated[Path, typer.Argument(help="CSV: day,channel,spend,impressions,clicks,conversions.")],
+    path: Annotated[
+        Path, typer.Argument(help="CSV: day,channel,spend,impressions,clicks,conversions.")
+    ],
 ) -> None:
     """Replace a campaign's costs with a CSV's rows.
 
@@ -122,7 +129,13 @@ def list_(json_: JsonFlag = False) -> None:
     emit(
         Format.json if json_ else Format.table,
         rows,
-        [("campaign_id", "id"), ("name", "name"), ("org_id", "org"), ("start", "start"), ("end", "end (excl.)")],
+        [
+            ("campaign_id", "id"),
+            ("name", "name"),
+            ("org_id", "org"),
+            ("start", "start"),
+            ("end", "end (excl.)"),
+        ],
         title=f"{len(rows):,} campaigns",
         untrusted=("campaign_id", "name", "org_id"),
     )
@@ -150,10 +163,23 @@ def _money(v: Any) -> str:
     return "–" if v is None else f"{v:,.2f}"
 
 
+def _signed_pct(ratio: float | None) -> str:
+    return "–" if ratio is None else f"{100 * ratio:+.1f}%"
+
+
+def _mix(sent: dict[str, Any] | None) -> str | None:
+    if sent is None:
+        return None
+    return " / ".join(percent(sent[k]) for k in ("positive", "neutral", "negative"))
+
+
 def _print_report(r: dict[str, Any]) -> None:
     w, b = r["window"], r["before"]
     console.print(
-        Text(f"Campaign {r['name']} ({r['campaign']}) of {r['org']}: {w['start']} to {w['end']} (end excluded)"),
+        Text(
+            f"Campaign {r['name']} ({r['campaign']}) of {r['org']}: "
+            f"{w['start']} to {w['end']} (end excluded)"
+        ),
         soft_wrap=True,
     )
     ratio = r["uplift"]["ratio"]
@@ -163,8 +189,16 @@ def _print_report(r: dict[str, Any]) -> None:
     rows = [
         {"figure": "mentions", "during": w["mentions"], "before": b["mentions"]},
         {"figure": "unique authors", "during": w["unique_authors"], "before": b["unique_authors"]},
-        {"figure": "potential reach (upper bound)", "during": w["potential_reach"], "before": b["potential_reach"]},
-        {"figure": f"engagement ({w['engagement_basis']})", "during": w["engagement"], "before": b["engagement"]},
+        {
+            "figure": "potential reach (upper bound)",
+            "during": w["potential_reach"],
+            "before": b["potential_reach"],
+        },
+        {
+            "figure": f"engagement ({w['engagement_basis']})",
+            "during": w["engagement"],
+            "before": b["engagement"],
+        },
         {
             "figure": "share of voice",
             "during": None if sov is None else percent(sov["share"]),
@@ -172,7 +206,7 @@ def _print_report(r: dict[str, Any]) -> None:
         },
         {
             "figure": "sentiment +/=/-",
-            "during": None if sent is None else f"{percent(sent['positive'])} / {percent(sent['neutral'])} / {percent(sent['negative'])}",
+            "during": _mix(sent),
             "before": None,
         },
     ]
@@ -180,7 +214,7 @@ def _print_report(r: dict[str, Any]) -> None:
         Format.table,
         rows,
         [("figure", "figure"), ("during", "campaign window"), ("before", "window before")],
-        title=f"Uplift in mentions: {r['uplift']['mentions']:+,} ({'–' if ratio is None else f'{100 * ratio:+.1f}%'})",
+        title=f"Uplift in mentions: {r['uplift']['mentions']:+,} ({_signed_pct(ratio)})",
         untrusted=("figure",),
     )
     c = r["costs"]
@@ -191,8 +225,16 @@ def _print_report(r: dict[str, Any]) -> None:
                 {"figure": "spend", "value": _money(c["spend"]), "formula": ""},
                 {"figure": "CPM", "value": _money(c["cpm"]), "formula": r["formulas"]["cpm"]},
                 {"figure": "CPC", "value": _money(c["cpc"]), "formula": r["formulas"]["cpc"]},
-                {"figure": "cost per engagement", "value": _money(c["cost_per_engagement"]), "formula": r["formulas"]["cost_per_engagement"]},
-                {"figure": "cost per conversion", "value": _money(c["cost_per_conversion"]), "formula": r["formulas"]["cost_per_conversion"]},
+                {
+                    "figure": "cost per engagement",
+                    "value": _money(c["cost_per_engagement"]),
+                    "formula": r["formulas"]["cost_per_engagement"],
+                },
+                {
+                    "figure": "cost per conversion",
+                    "value": _money(c["cost_per_conversion"]),
+                    "formula": r["formulas"]["cost_per_conversion"],
+                },
             ],
             [("figure", "cost"), ("value", "value"), ("formula", "formula")],
             title="Cost per result",

@@ -84,9 +84,7 @@ def _print_network(r: dict[str, Any]) -> None:
         ),
         soft_wrap=True,
     )
-    followers = (
-        f"{rel['followers']:,} followers, " if rel["followers"] is not None else ""
-    )
+    followers = f"{rel['followers']:,} followers, " if rel["followers"] is not None else ""
     on_topic = "" if rel["on_topic"] is None else f", {rel['on_topic']:,} on its topics"
     console.print(
         Text(
@@ -116,4 +114,3 @@ def _print_network(r: dict[str, Any]) -> None:
     )
     if not rows:
         console.print("No account outside the org replied to its customers' turns.")
-

@@ -66,10 +66,14 @@ def campaign_posts(
     hits: list[ibis.Table] = []
     if hashtags:
         h = _unnested_lower(w, "hashtags")
-        hits.append(h.filter(h.value.isin([x.lower() for x in hashtags])).select("platform", "post_id"))
+        hits.append(
+            h.filter(h.value.isin([x.lower() for x in hashtags])).select("platform", "post_id")
+        )
     if accounts:
         m = _unnested_lower(w, "mentions")
-        hits.append(m.filter(m.value.isin([x.lower() for x in accounts])).select("platform", "post_id"))
+        hits.append(
+            m.filter(m.value.isin([x.lower() for x in accounts])).select("platform", "post_id")
+        )
     if keywords:
         text = w.text.lower()
         cond = ibis.or_(*(text.contains(k.lower()) for k in keywords))
@@ -91,7 +95,9 @@ def observed_interactions(posts: ibis.Table, matched: ibis.Table) -> ibis.Table:
     """Posts in the data that reply to, quote or repost a matched post: (platform, target)."""
     ids = matched.select("platform", target=matched.post_id)
     parts = [
-        posts.select("platform", "post_id", target=posts[col]).semi_join(ids, ["platform", "target"])
+        posts.select("platform", "post_id", target=posts[col]).semi_join(
+            ids, ["platform", "target"]
+        )
         for col in ("parent_id", "quote_of", "repost_of")
     ]
     return ibis.union(*parts, distinct=True)
@@ -133,7 +139,11 @@ def buzz(matched: ibis.Table, accounts: ibis.Table, /) -> ibis.Table:
 def daily(matched: ibis.Table, /) -> ibis.Table:
     """Mentions and unique authors per UTC day."""
     d = matched.mutate(day=matched.created_at.date())
-    return d.group_by("day").agg(mentions=d.count(), unique_authors=d.author_id.nunique()).order_by("day")
+    return (
+        d.group_by("day")
+        .agg(mentions=d.count(), unique_authors=d.author_id.nunique())
+        .order_by("day")
+    )
 
 
 def sentiment_mix(matched: ibis.Table, enrichments: ibis.Table, /) -> ibis.Table:
@@ -303,7 +313,9 @@ def campaign_report(engine: Engine, campaign: str, /) -> dict[str, Any]:
     span = end - start
     during = _window(engine, c, start, end)
     before = _window(engine, c, start - span, start)
-    days = pd.DataFrame({"day": pd.date_range(start.date(), (end - timedelta(microseconds=1)).date()).date})
+    days = pd.DataFrame(
+        {"day": pd.date_range(start.date(), (end - timedelta(microseconds=1)).date()).date}
+    )
     series = days.merge(_by_day(during.pop("daily")), on="day", how="left")
     for col in ("mentions", "unique_authors"):
         series[col] = series[col].fillna(0).astype("int64")
@@ -314,9 +326,7 @@ def campaign_report(engine: Engine, campaign: str, /) -> dict[str, Any]:
     n_b, n_d = before["mentions"], during["mentions"]
     missing: list[str] = []
     if during["potential_reach"] is None:
-        missing.append(
-            "potential_reach: no follower counts for the authors (TWCS has none)"
-        )
+        missing.append("potential_reach: no follower counts for the authors (TWCS has none)")
     if during["sentiment"] is None:
         missing.append("sentiment: the campaign's posts are not enriched with sentiment")
     if during["share_of_voice"] is None:

@@ -34,12 +34,15 @@ TOPIC_MIN_SHARE = 0.05
 DAMPING = 0.85
 
 
-def interaction_edges(posts: ibis.Table, accounts: ibis.Table) -> ibis.Table:
+def interaction_edges(
+    posts: ibis.Table, accounts: ibis.Table, org_accounts: ibis.Table | None = None
+) -> ibis.Table:
     """One row per interaction: (platform, post_id, src, dst, kind), self-loops dropped.
 
     ``src`` is the acting account, ``dst`` the account replied to, reposted, quoted or
     mentioned. A mention resolves to the account with that handle (case-insensitively), or
-    stays the handle when the account never posted. Mentioning the author one replies to
+    stays the (lower-cased) handle when the account is unknown; ``org_accounts`` makes an org's
+    declared handles known before the org ever posts. Mentioning the author one replies to
     is the reply itself, not a second interaction.
     """
     p = posts.select(
@@ -53,13 +56,20 @@ def interaction_edges(posts: ibis.Table, accounts: ibis.Table) -> ibis.Table:
             j.platform, j.post_id, src=j.author_id, dst=j.target_author, kind=ibis.literal(kind)
         )
 
-    parent = targets.select("platform", parent_id=targets.target_id, parent_author=targets.target_author)
+    parent = targets.select(
+        "platform", parent_id=targets.target_id, parent_author=targets.target_author
+    )
     mentioned = p.filter(p.mentions.length() > 0)
-    mentioned = mentioned.select("platform", "post_id", "author_id", "parent_id", handle=mentioned.mentions.unnest())
+    mentioned = mentioned.select(
+        "platform", "post_id", "author_id", "parent_id", handle=mentioned.mentions.unnest()
+    )
     mentioned = mentioned.select(
         "platform", "post_id", "author_id", "parent_id", handle_l=mentioned.handle.lower()
     )
-    handles = accounts.filter(accounts.handle.notnull())
+    known = accounts.select("platform", "account_id", "handle")
+    if org_accounts is not None:
+        known = ibis.union(known, org_accounts.select("platform", "account_id", "handle"))
+    handles = known.filter(known.handle.notnull())
     handles = handles.group_by(["platform", handles.handle.lower().name("handle_l")]).agg(
         account_id=handles.account_id.min()
     )
@@ -112,9 +122,7 @@ def _handle_mentions(posts: ibis.Table, org_accounts: ibis.Table) -> ibis.Table:
     return m.join(oa, ["platform", "handle_l"]).select("org_id", "platform", "post_id")
 
 
-def org_conversations(
-    posts: ibis.Table, roots: ibis.Table, org_accounts: ibis.Table
-) -> ibis.Table:
+def org_conversations(posts: ibis.Table, roots: ibis.Table, org_accounts: ibis.Table) -> ibis.Table:
     """(org_id, platform, root_id): conversations with a post by, or mentioning, the org."""
     oa = org_accounts.select("org_id", "platform", author_id=org_accounts.account_id)
     by_org = posts.select("platform", "post_id", "author_id").join(oa, ["platform", "author_id"])
@@ -130,9 +138,7 @@ def org_conversations(
     )
 
 
-def org_edges(
-    edges: ibis.Table, roots: ibis.Table, conversations: ibis.Table
-) -> ibis.Table:
+def org_edges(edges: ibis.Table, roots: ibis.Table, conversations: ibis.Table) -> ibis.Table:
     """Weighted edges of each org's conversation graph: one row per (org, src, dst).
 
     ``weight`` sums :data:`EDGE_WEIGHTS` over the interactions; the per-kind counts stay
@@ -215,12 +221,10 @@ def voice_turns(
         "org_id", "platform", "turn_id", "voice", "reply_id", "reply_permalink"
     )
     g = g.join(first, ["org_id", "platform", "turn_id", "voice"])
-    timing = (
-        ibis.cases(
-            (~g.answered, "instead"),
-            (g.first_reply_at < g.first_response_at, "before"),
-            else_="after",
-        )
+    timing = ibis.cases(
+        (~g.answered, "instead"),
+        (g.first_reply_at < g.first_response_at, "before"),
+        else_="after",
     )
     return g.select(
         "org_id",
@@ -258,15 +262,19 @@ def voice_scores(vturns: ibis.Table, /) -> ibis.Table:
     ``thanked`` come next.
     """
     v = vturns
-    return v.group_by(["org_id", "platform", "voice"]).agg(
-        turns=v.count(),
-        replies=v.replies.sum(),
-        before_org=(v.timing == "before").cast("int64").sum(),
-        instead_of_org=(v.timing == "instead").cast("int64").sum(),
-        after_org=(v.timing == "after").cast("int64").sum(),
-        reactions=v.reacted.cast("int64").sum(),
-        thanked=v.thanked.cast("int64").sum(),
-    ).mutate(answers_first=ibis._.before_org + ibis._.instead_of_org)
+    return (
+        v.group_by(["org_id", "platform", "voice"])
+        .agg(
+            turns=v.count(),
+            replies=v.replies.sum(),
+            before_org=(v.timing == "before").cast("int64").sum(),
+            instead_of_org=(v.timing == "instead").cast("int64").sum(),
+            after_org=(v.timing == "after").cast("int64").sum(),
+            reactions=v.reacted.cast("int64").sum(),
+            thanked=v.thanked.cast("int64").sum(),
+        )
+        .mutate(answers_first=ibis._.before_org + ibis._.instead_of_org)
+    )
 
 
 def interaction_posts(edges: ibis.Table, owners: ibis.Table) -> ibis.Table:
@@ -327,7 +335,9 @@ class NetworkTables:
 def build_network(engine: Engine) -> NetworkTables:
     """Compute (and cache) the interaction edges and conversation roots of the whole store."""
     posts = engine.table("posts")
-    edges = engine.cache(interaction_edges(posts, engine.table("accounts")))
+    edges = engine.cache(
+        interaction_edges(posts, engine.table("accounts"), engine.table("org_accounts"))
+    )
     roots = engine.cache(conversation_roots(engine, posts))
     return NetworkTables(edges=edges, roots=roots)
 

@@ -122,7 +122,9 @@ def trusted_voices(
     ranks: list[pd.DataFrame] = []
     for org_id, grp in edges.groupby("org_id", sort=True):
         pr = nw.pagerank(grp)
-        ranks.append(pd.DataFrame({"org_id": org_id, "voice": list(pr), "pagerank": list(pr.values())}))
+        ranks.append(
+            pd.DataFrame({"org_id": org_id, "voice": list(pr), "pagerank": list(pr.values())})
+        )
     if ranks:
         scores = scores.merge(pd.concat(ranks), on=["org_id", "voice"], how="left")
     else:
@@ -151,8 +153,15 @@ def _examples(
     opener = posts.select("platform", turn_id=posts.post_id, opener_permalink=posts.permalink)
     v = v.left_join(opener, ["platform", "turn_id"])
     v = v.select(
-        "org_id", "voice", "turn_id", "timing", "reacted", "thanked", "first_reply_at",
-        "opener_permalink", "reply_permalink",
+        "org_id",
+        "voice",
+        "turn_id",
+        "timing",
+        "reacted",
+        "thanked",
+        "first_reply_at",
+        "opener_permalink",
+        "reply_permalink",
     )
     v = v.mutate(
         k=ibis.row_number().over(
@@ -187,12 +196,12 @@ def relevant_network(
     topics = nw.owner_topics(iposts, enr)
     n_topics = int(engine.execute(topics.count()))
     if n_topics:
-        e = enr.select("platform", "post_id", "topic_id").join(
-            topics, ["platform", "topic_id"]
+        e = enr.select("platform", "post_id", "topic_id").join(topics, ["platform", "topic_id"])
+        on = (
+            iposts.join(e, ["owner_id", "platform", "post_id"])
+            .select("owner_id", "platform", "interactor", on_topic=ibis.literal(True))
+            .distinct()
         )
-        on = iposts.join(e, ["owner_id", "platform", "post_id"]).select(
-            "owner_id", "platform", "interactor", on_topic=ibis.literal(True)
-        ).distinct()
         people = people.left_join(on, ["owner_id", "platform", "interactor"]).select(
             people, on_topic=ibis._.on_topic.fill_null(False)
         )
@@ -252,15 +261,15 @@ def network(
     t = resolve_target(engine, target)
     net = nw.build_network(engine)
     posts = engine.table("posts")
-    conv = nw.org_conversations(
-        posts, net.roots, _owners_table(t).rename(org_id="owner_id")
-    )
+    conv = nw.org_conversations(posts, net.roots, _owners_table(t).rename(org_id="owner_id"))
     edges = engine.execute(nw.org_edges(net.edges, net.roots, conv))
     nodes = pd.unique(pd.concat([edges["src"], edges["dst"]], ignore_index=True))
     result: dict[str, Any] = {
         "target": t.target_id,
         "kind": t.kind,
-        "accounts": sorted(f"{p}:{h}" for p, h in zip(t.owners["platform"], t.owners["handle"], strict=True)),
+        "accounts": sorted(
+            f"{p}:{h}" for p, h in zip(t.owners["platform"], t.owners["handle"], strict=True)
+        ),
         "graph": {
             "conversations": int(engine.execute(conv.count())),
             "nodes": len(nodes),

@@ -55,8 +55,10 @@ def parse_when(value: Any, *, end: bool, where: str) -> datetime:
     """A TOML/CLI date or date-time as naive UTC; a date ``end`` means the next midnight."""
     if isinstance(value, str):
         try:
-            value = datetime.fromisoformat(value) if "T" in value or " " in value else (
-                date.fromisoformat(value)
+            value = (
+                datetime.fromisoformat(value)
+                if "T" in value or " " in value
+                else (date.fromisoformat(value))
             )
         except ValueError:
             raise ConfigError(
