@@ -111,8 +111,10 @@ def _power_pagerank(edges: pd.DataFrame, d: float = 0.85) -> dict[str, float]:
 
 def test_pagerank_matches_power_iteration(hand_store: sa.Store) -> None:
     net = nw.build_network(hand_store)
-    conv = nw.org_conversations(hand_store.table("posts"), net.roots, hand_store.table("org_accounts"))
-    edges = hand_store.execute(nw.org_edges(net.edges, net.roots, conv))
+    conv = nw.org_conversations(
+        hand_store.table("posts"), net.roots, hand_store.table("org_accounts")
+    )
+    edges = hand_store.execute(nw.org_edges(net.edges, conv))
     # Worked out by hand: 6 conversations, 14 account pairs, c1 mentions the org twice.
     assert len(edges) == 14
     pair = edges.set_index(["src", "dst"])
@@ -139,7 +141,9 @@ def test_relevant_network_without_followers_says_what_is_missing(hand_store: sa.
 
 
 def test_followers_and_topics_when_the_data_has_them(hand_store: sa.Store) -> None:
-    hand_store.raw.execute("UPDATE accounts SET followers_count = 10000 WHERE account_id = 'AcmeHelp'")
+    hand_store.raw.execute(
+        "UPDATE accounts SET followers_count = 10000 WHERE account_id = 'AcmeHelp'"
+    )
     # Topic 1 covers c2's and c3's openers (2 of 9 enriched interactions, above 5%).
     hand_store.raw.execute(
         "INSERT INTO enrichments (platform, post_id, topic_id) VALUES "
@@ -159,12 +163,25 @@ def test_network_of_one_person(hand_store: sa.Store) -> None:
     assert r["relevant_network"]["interactors"] == 2
 
 
-def test_cli_network_json_and_graph_exports(hand_store: sa.Store, runner, app, tmp_path: Path) -> None:
+def test_cli_network_json_and_graph_exports(
+    hand_store: sa.Store, runner, app, tmp_path: Path
+) -> None:
     db = hand_store.path
     hand_store.close()
     gexf, graphml = tmp_path / "g.gexf", tmp_path / "g.graphml"
     res = runner.invoke(
-        app, ["--db", db, "network", "AcmeHelp", "--json", "--gexf", str(gexf), "--graphml", str(graphml)]
+        app,
+        [
+            "--db",
+            db,
+            "network",
+            "AcmeHelp",
+            "--json",
+            "--gexf",
+            str(gexf),
+            "--graphml",
+            str(graphml),
+        ],
     )
     assert res.exit_code == 0, res.output
     data = json.loads(res.stdout)
@@ -181,7 +198,9 @@ def test_cli_network_json_and_graph_exports(hand_store: sa.Store, runner, app, t
 
 
 @pytest.mark.parametrize(("seed", "scale"), [(7, 1.0), (3, 0.3)])
-def test_synthetic_market_voices_and_relevant_network(tmp_path: Path, seed: int, scale: float) -> None:
+def test_synthetic_market_voices_and_relevant_network(
+    tmp_path: Path, seed: int, scale: float
+) -> None:
     market = generate_market(tmp_path / "m", seed=seed, scale=scale)
     truth = market.truth["network"]
     with sa.open(tmp_path / "s.duckdb") as store:
@@ -190,7 +209,15 @@ def test_synthetic_market_voices_and_relevant_network(tmp_path: Path, seed: int,
         voices = na.trusted_voices(store, limit=None, examples=0)
         for org, want in truth["trusted_voices"].items():
             got = voices[voices.org_id == org]
-            cols = ["voice", "turns", "before_org", "instead_of_org", "after_org", "reactions", "thanked"]
+            cols = [
+                "voice",
+                "turns",
+                "before_org",
+                "instead_of_org",
+                "after_org",
+                "reactions",
+                "thanked",
+            ]
             assert got[cols].to_dict("records") == [{k: w[k] for k in cols} for w in want] or (
                 # PageRank may order ties of the truth's (answers first, reactions) key.
                 sorted(got[cols].to_dict("records"), key=lambda r: r["voice"])

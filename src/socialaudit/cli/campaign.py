@@ -93,9 +93,8 @@ def load(path: Annotated[Path, typer.Argument(help="A campaigns.toml.")]) -> Non
 
     Example: socialaudit campaign load campaigns.toml
     """
-    specs = cs.parse_campaigns(path)
     with sa.open(state.db) as store:
-        n = cs.save_campaigns(specs, store=store)
+        n = sa.load_campaigns(path, store=store)
     err_console.print(Text(f"Saved {n:,} campaigns from {path}."))
 
 

@@ -45,10 +45,23 @@ def interaction_edges(
     declared handles known before the org ever posts. Mentioning the author one replies to
     is the reply itself, not a second interaction.
     """
-    p = posts.select(
+    targets = posts.select("platform", target_id=posts.post_id, target_author=posts.author_id)
+    # One self-join gives every post its parent's author: the reply edges, and the author a
+    # reply's leading @mention must not count twice for.
+    p0 = posts.select(
         "platform", "post_id", "author_id", "parent_id", "repost_of", "quote_of", "mentions"
     )
-    targets = posts.select("platform", target_id=posts.post_id, target_author=posts.author_id)
+    parents = posts.select("platform", parent_id=posts.post_id, parent_author=posts.author_id)
+    j0 = p0.left_join(parents, ["platform", "parent_id"])
+    p = j0.select(
+        p0.platform,
+        p0.post_id,
+        p0.author_id,
+        p0.repost_of,
+        p0.quote_of,
+        p0.mentions,
+        parent_author=j0.parent_author,
+    )
 
     def via(column: str, kind: str) -> ibis.Table:
         j = p.join(targets, [p.platform == targets.platform, p[column] == targets.target_id])
@@ -56,15 +69,15 @@ def interaction_edges(
             j.platform, j.post_id, src=j.author_id, dst=j.target_author, kind=ibis.literal(kind)
         )
 
-    parent = targets.select(
-        "platform", parent_id=targets.target_id, parent_author=targets.target_author
+    replies = p.filter(p.parent_author.notnull()).select(
+        p.platform, p.post_id, src=p.author_id, dst=p.parent_author, kind=ibis.literal("reply")
     )
     mentioned = p.filter(p.mentions.length() > 0)
     mentioned = mentioned.select(
-        "platform", "post_id", "author_id", "parent_id", handle=mentioned.mentions.unnest()
+        "platform", "post_id", "author_id", "parent_author", handle=mentioned.mentions.unnest()
     )
     mentioned = mentioned.select(
-        "platform", "post_id", "author_id", "parent_id", handle_l=mentioned.handle.lower()
+        "platform", "post_id", "author_id", "parent_author", handle_l=mentioned.handle.lower()
     )
     known = accounts.select("platform", "account_id", "handle")
     if org_accounts is not None:
@@ -74,21 +87,16 @@ def interaction_edges(
         account_id=handles.account_id.min()
     )
     m = mentioned.left_join(handles, ["platform", "handle_l"])
-    m = m.select(mentioned, account_id=m.account_id)
-    m = m.left_join(parent, ["platform", "parent_id"])
-    m = m.select(
-        "platform", "post_id", "author_id", "handle_l", "account_id", parent_author=m.parent_author
-    )
     dst = ibis.coalesce(m.account_id, m.handle_l)
-    mentions = m.filter(m.parent_author.isnull() | (m.parent_author != dst)).select(
-        m.platform, m.post_id, src=m.author_id, dst=dst, kind=ibis.literal("mention")
+    m = m.select(m.platform, m.post_id, src=m.author_id, dst=dst, parent_author=m.parent_author)
+    # A post naming the same handle twice is one mention.
+    mentions = (
+        m.filter(m.parent_author.isnull() | (m.parent_author != m.dst))
+        .select("platform", "post_id", "src", "dst", kind=ibis.literal("mention"))
+        .distinct()
     )
     edges = ibis.union(
-        via("parent_id", "reply"),
-        via("repost_of", "repost"),
-        via("quote_of", "quote"),
-        mentions,
-        distinct=True,
+        replies, via("repost_of", "repost"), via("quote_of", "quote"), mentions, distinct=False
     )
     return edges.filter(edges.src.notnull() & edges.dst.notnull() & (edges.src != edges.dst))
 
@@ -138,13 +146,13 @@ def org_conversations(posts: ibis.Table, roots: ibis.Table, org_accounts: ibis.T
     )
 
 
-def org_edges(edges: ibis.Table, roots: ibis.Table, conversations: ibis.Table) -> ibis.Table:
+def org_edges(edges: ibis.Table, conversations: ibis.Table) -> ibis.Table:
     """Weighted edges of each org's conversation graph: one row per (org, src, dst).
 
     ``weight`` sums :data:`EDGE_WEIGHTS` over the interactions; the per-kind counts stay
     alongside so a reader can see what a weight is made of.
     """
-    e = edges.join(roots, ["platform", "post_id"]).join(conversations, ["platform", "root_id"])
+    e = edges.join(conversations, ["platform", "root_id"])
     weight = e.kind.cases(*((k, ibis.literal(w)) for k, w in EDGE_WEIGHTS.items()), else_=0.0)
     return e.group_by(["org_id", "platform", "src", "dst"]).agg(
         weight=weight.sum(),
@@ -282,30 +290,34 @@ def interaction_posts(edges: ibis.Table, owners: ibis.Table) -> ibis.Table:
 
     ``owners`` has (owner_id, platform, account_id): an org's accounts, or one person's. An
     interactor replies to, mentions, reposts or quotes an owner's account, or is replied to by
-    one. One row per (owner_id, platform, post_id, interactor).
+    one. One row per (owner_id, platform, post_id, root_id, interactor).
     """
     own = owners.select("owner_id", "platform", "account_id")
     inbound = edges.join(own, [edges.platform == own.platform, edges.dst == own.account_id])
     inbound = inbound.select(
-        inbound.owner_id, inbound.platform, inbound.post_id, interactor=inbound.src
+        inbound.owner_id, inbound.platform, inbound.post_id, inbound.root_id, interactor=inbound.src
     )
     e = edges.filter(edges.kind == "reply")
     answered = e.join(own, [e.platform == own.platform, e.src == own.account_id])
     answered = answered.select(
-        answered.owner_id, answered.platform, answered.post_id, interactor=answered.dst
+        answered.owner_id,
+        answered.platform,
+        answered.post_id,
+        answered.root_id,
+        interactor=answered.dst,
     )
     both = ibis.union(inbound, answered, distinct=True)
     mine = own.select("owner_id", "platform", interactor=own.account_id)
     return both.anti_join(mine, ["owner_id", "platform", "interactor"])
 
 
-def interactors(iposts: ibis.Table, roots: ibis.Table) -> ibis.Table:
+def interactors(iposts: ibis.Table) -> ibis.Table:
     """One row per (owner, interactor): interactions and distinct conversations.
 
     Coming back is engaging in two or more conversations (reply trees), not posting twice in
     one.
     """
-    j = iposts.join(roots, ["platform", "post_id"])
+    j = iposts
     return j.group_by(["owner_id", "platform", "interactor"]).agg(
         interactions=j.post_id.nunique(),
         conversations=j.root_id.nunique(),
@@ -328,17 +340,20 @@ def owner_topics(
 class NetworkTables:
     """The network's base tables, materialized once per run."""
 
-    edges: ibis.Table
+    edges: ibis.Table  # interaction_edges plus root_id
     roots: ibis.Table
 
 
 def build_network(engine: Engine) -> NetworkTables:
-    """Compute (and cache) the interaction edges and conversation roots of the whole store."""
+    """Compute (and cache) the conversation roots and interaction edges of the whole store.
+
+    Each edge carries its post's ``root_id``, so that per-org graphs and repeat engagement
+    need no further join with the roots.
+    """
     posts = engine.table("posts")
-    edges = engine.cache(
-        interaction_edges(posts, engine.table("accounts"), engine.table("org_accounts"))
-    )
     roots = engine.cache(conversation_roots(engine, posts))
+    e = interaction_edges(posts, engine.table("accounts"), engine.table("org_accounts"))
+    edges = engine.cache(e.join(roots, ["platform", "post_id"]))
     return NetworkTables(edges=edges, roots=roots)
 
 

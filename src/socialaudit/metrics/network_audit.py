@@ -118,7 +118,7 @@ def trusted_voices(
     vt = engine.cache(nw.voice_turns(posts, turns_t, tt.tposts, oa))
     scores = engine.execute(nw.voice_scores(vt))
     conv = nw.org_conversations(posts, net.roots, oa_org)
-    edges = engine.execute(nw.org_edges(net.edges, net.roots, conv))
+    edges = engine.execute(nw.org_edges(net.edges, conv))
     ranks: list[pd.DataFrame] = []
     for org_id, grp in edges.groupby("org_id", sort=True):
         pr = nw.pagerank(grp)
@@ -191,7 +191,7 @@ def relevant_network(
     """Interactors, repeat and on-topic ones, against the follower count where known."""
     owners = _owners_table(target)
     iposts = engine.cache(nw.interaction_posts(net.edges, owners))
-    people = nw.interactors(iposts, net.roots)
+    people = nw.interactors(iposts)
     enr = engine.table("enrichments")
     topics = nw.owner_topics(iposts, enr)
     n_topics = int(engine.execute(topics.count()))
@@ -262,7 +262,7 @@ def network(
     net = nw.build_network(engine)
     posts = engine.table("posts")
     conv = nw.org_conversations(posts, net.roots, _owners_table(t).rename(org_id="owner_id"))
-    edges = engine.execute(nw.org_edges(net.edges, net.roots, conv))
+    edges = engine.execute(nw.org_edges(net.edges, conv))
     nodes = pd.unique(pd.concat([edges["src"], edges["dst"]], ignore_index=True))
     result: dict[str, Any] = {
         "target": t.target_id,
@@ -302,7 +302,7 @@ def conversation_graph(engine: Engine, target: str, /) -> Any:
     net = nw.build_network(engine)
     owners = _owners_table(t)
     conv = nw.org_conversations(engine.table("posts"), net.roots, owners.rename(org_id="owner_id"))
-    edges = engine.execute(nw.org_edges(net.edges, net.roots, conv))
+    edges = engine.execute(nw.org_edges(net.edges, conv))
     pr = nw.pagerank(edges)
     acc = engine.table("accounts")
     handles = dict(

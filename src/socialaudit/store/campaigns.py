@@ -251,6 +251,11 @@ def save_campaigns(specs: list[CampaignSpec], /, *, store: Store) -> int:
     return len(specs)
 
 
+def load_campaigns(path: str | os.PathLike[str], /, *, store: Store) -> int:
+    """Declare (or replace) every campaign of a campaigns.toml, with its costs files."""
+    return save_campaigns(parse_campaigns(path), store=store)
+
+
 def save_costs(campaign_id: str, path: str | os.PathLike[str], /, *, store: Store) -> int:
     """Replace a campaign's costs with a CSV's rows; return how many were stored."""
     require_campaign(store, campaign_id)
