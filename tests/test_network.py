@@ -228,6 +228,18 @@ def test_synthetic_market_voices_and_relevant_network(
         for org, want in truth["relevant"].items():
             rel = na.network(store, org)["relevant_network"]
             assert (rel["interactors"], rel["repeat"]) == (want["interactors"], want["repeat"]), org
+        # The airline peer group: both airlines' conversations in one graph.
+        group = na.network(store, "airline", peer_group=True, limit=50)
+        assert group["kind"] == "peer_group" and group["orgs"] == ["NimbusAirCare", "SkylarkAir"]
+        assert {(v["org"], v["voice"]) for v in group["trusted_voices"]} == {
+            (org, v["voice"])
+            for org in group["orgs"]
+            for v in truth["trusted_voices"][org]
+        }
+        airline = [truth["relevant"][o]["interactors"] for o in group["orgs"]]
+        assert max(airline) <= group["relevant_network"]["interactors"] <= sum(airline)
+        with pytest.raises(sa.MetricError, match="No peer group 'nope'"):
+            na.network(store, "nope", peer_group=True)
 
 
 @pytest.mark.skipif(not TWCS_SAMPLE.exists(), reason=f"TWCS sample not found at {TWCS_SAMPLE}")

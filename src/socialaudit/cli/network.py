@@ -16,6 +16,7 @@ from socialaudit.errors import ConfigError
 from socialaudit.metrics import network_audit as na
 
 VOICE_COLUMNS = [
+    ("org", "org"),
     ("rank", "#"),
     ("voice", "voice"),
     ("answers_first", "answered first"),
@@ -40,6 +41,9 @@ def network(
     graphml: Annotated[
         Path | None, typer.Option("--graphml", help="Also write the conversation graph as GraphML.")
     ] = None,
+    peer_group: Annotated[
+        bool, typer.Option("--peer-group", help="TARGET is a peer group: all its orgs together.")
+    ] = False,
     json_: JsonFlag = False,
 ) -> None:
     """Show who engages with an org or person, who comes back, and whom customers trust.
@@ -47,9 +51,10 @@ def network(
     Example: socialaudit network AppleSupport --gexf apple.gexf
     """
     with sa.open(state.db, read_only=True) as store:
-        result = na.network(store, target, limit=limit or 10)
+        result = na.network(store, target, limit=limit or 10, peer_group=peer_group)
         if gexf is not None or graphml is not None:
-            _export(na.conversation_graph(store, target), gexf=gexf, graphml=graphml)
+            graph = na.conversation_graph(store, target, peer_group=peer_group)
+            _export(graph, gexf=gexf, graphml=graphml)
     if json_:
         emit_json(result)
         return
@@ -110,7 +115,7 @@ def _print_network(r: dict[str, Any]) -> None:
         VOICE_COLUMNS,
         title=f"Trusted voices of {r['target']}: {r['definitions']['trusted_voice_rank']}",
         formatters={"pagerank": lambda v: "–" if v is None or v != v else f"{v:.4f}"},
-        untrusted=("voice", "example"),
+        untrusted=("org", "voice", "example"),
     )
     if not rows:
         console.print("No account outside the org replied to its customers' turns.")

@@ -42,16 +42,22 @@ DEFINITIONS = {
 
 @dataclass(frozen=True)
 class Target:
-    """Whose network: an organization (its accounts) or one account (an individual)."""
+    """Whose network: an org's accounts, one account (a person), or a peer group's orgs."""
 
     target_id: str
-    kind: str  # "org" or "account"
+    kind: str  # "org", "account" or "peer_group"
     owners: pd.DataFrame  # owner_id, platform, account_id, handle
+    orgs: tuple[str, ...] = ()
 
 
-def resolve_target(engine: Engine, target: str, /) -> Target:
-    """An org id, or else an account id or handle (case-insensitive, leading @ allowed)."""
+def resolve_target(engine: Engine, target: str, /, *, peer_group: bool = False) -> Target:
+    """An org id, or else an account id or handle (case-insensitive, leading @ allowed).
+
+    With ``peer_group`` the target names a peer group: every account of its orgs.
+    """
     oa = engine.table("org_accounts")
+    if peer_group:
+        return _peer_group(engine, target)
     rows = engine.execute(
         oa.filter(oa.org_id == target).select("org_id", "platform", "account_id", "handle")
     )
@@ -83,6 +89,25 @@ def resolve_target(engine: Engine, target: str, /) -> Target:
     )
 
 
+def _peer_group(engine: Engine, group: str) -> Target:
+    orgs = engine.table("orgs")
+    oa = engine.table("org_accounts")
+    members = orgs.filter(orgs.peer_group == group).select("org_id")
+    rows = engine.execute(
+        oa.semi_join(members, "org_id").select("org_id", "platform", "account_id", "handle")
+    )
+    if rows.empty:
+        groups = engine.execute(
+            orgs.filter(orgs.peer_group.notnull()).select("peer_group").distinct()
+        )["peer_group"]
+        hint = ", ".join(sorted(groups)[:8]) or "none yet (set peer_group in orgs.toml)"
+        raise MetricError(f"No peer group {group!r} with accounts (peer groups: {hint}).")
+    names = tuple(sorted(set(rows["org_id"])))
+    rows = rows.drop(columns="org_id")
+    rows.insert(0, "owner_id", group)
+    return Target(group, "peer_group", rows, names)
+
+
 def _owners_table(target: Target) -> ibis.Table:
     return ibis.memtable(
         target.owners[["owner_id", "platform", "account_id", "handle"]].astype(str)
@@ -94,12 +119,13 @@ def trusted_voices(
     /,
     *,
     org: str | None = None,
+    orgs: list[str] | None = None,
     limit: int | None = 20,
     examples: int = 3,
     turns: rs.TurnTables | None = None,
     net: nw.NetworkTables | None = None,
 ) -> pd.DataFrame:
-    """Trusted voices of one org (or every org), ranked, with PageRank and example threads.
+    """Trusted voices of one org (or ``orgs``, or every org), ranked, with PageRank and examples.
 
     One row per (org, voice), best first within each org; ``examples`` is a list of up to
     ``examples`` threads (the customer's opener and the voice's reply, as permalinks),
@@ -109,9 +135,10 @@ def trusted_voices(
     net = net or nw.build_network(engine)
     posts = engine.table("posts")
     oa = engine.table("org_accounts")
-    if org is not None:
-        oa_org = oa.filter(oa.org_id == org)
-        turns_t = tt.turns.filter(tt.turns.org_id == org)
+    if org is not None or orgs is not None:
+        chosen = [org] if org is not None else list(orgs or [])
+        oa_org = oa.filter(oa.org_id.isin(chosen))
+        turns_t = tt.turns.filter(tt.turns.org_id.isin(chosen))
     else:
         oa_org, turns_t = oa, tt.turns
     assert tt.tposts is not None
@@ -252,13 +279,20 @@ def relevant_network(
 
 
 def network(
-    engine: Engine, target: str, /, *, limit: int = 10, examples: int = 3
+    engine: Engine,
+    target: str,
+    /,
+    *,
+    limit: int = 10,
+    examples: int = 3,
+    peer_group: bool = False,
 ) -> dict[str, Any]:
-    """The network of an org or one account: graph size, relevant network, trusted voices.
+    """The network of an org, one account or a peer group: graph, relevant network, voices.
 
-    Figures the data cannot support are ``None`` and named in ``missing``, never 0.
+    Figures the data cannot support are ``None`` and named in ``missing``, never 0. For a
+    peer group, trusted voices are listed per org of the group (``org`` says which).
     """
-    t = resolve_target(engine, target)
+    t = resolve_target(engine, target, peer_group=peer_group)
     net = nw.build_network(engine)
     posts = engine.table("posts")
     conv = nw.org_conversations(posts, net.roots, _owners_table(t).rename(org_id="owner_id"))
@@ -281,16 +315,22 @@ def network(
         "definitions": DEFINITIONS,
         "metrics_version": nw.TRUSTED_VOICES.version,
     }
-    if t.kind == "org":
-        voices = trusted_voices(engine, org=t.target_id, limit=limit, examples=examples, net=net)
+    if t.kind != "account":
+        chosen = [t.target_id] if t.kind == "org" else list(t.orgs)
+        voices = trusted_voices(engine, orgs=chosen, limit=limit, examples=examples, net=net)
         result["trusted_voices"] = [
-            {k: v for k, v in row.items() if k not in ("org_id", "platform")}
+            {
+                "org": row["org_id"],
+                **{k: v for k, v in row.items() if k not in ("org_id", "platform")},
+            }
             for row in voices.to_dict("records")
         ]
+    if t.kind == "peer_group":
+        result["orgs"] = list(t.orgs)
     return result
 
 
-def conversation_graph(engine: Engine, target: str, /) -> Any:
+def conversation_graph(engine: Engine, target: str, /, *, peer_group: bool = False) -> Any:
     """The target's conversation graph as a networkx DiGraph (for GEXF/GraphML export).
 
     Nodes carry ``label`` (handle), ``role`` (``own`` for the target's accounts, else
@@ -298,7 +338,7 @@ def conversation_graph(engine: Engine, target: str, /) -> Any:
     """
     import networkx as nx
 
-    t = resolve_target(engine, target)
+    t = resolve_target(engine, target, peer_group=peer_group)
     net = nw.build_network(engine)
     owners = _owners_table(t)
     conv = nw.org_conversations(engine.table("posts"), net.roots, owners.rename(org_id="owner_id"))
