@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import ibis
+import numpy as np
 import pandas as pd
 
 from socialaudit.errors import MetricError
@@ -108,10 +109,18 @@ def _peer_group(engine: Engine, group: str) -> Target:
     return Target(group, "peer_group", rows, names)
 
 
-def _owners_table(target: Target) -> ibis.Table:
-    return ibis.memtable(
-        target.owners[["owner_id", "platform", "account_id", "handle"]].astype(str)
-    )
+def _owners(engine: Engine, target: Target) -> ibis.Table:
+    """The target's accounts as an expression over the store (no in-memory table: Spark)."""
+    cols = ("platform", "account_id", "handle")
+    owner = ibis.literal(target.target_id, type="string")
+    if target.kind == "account":
+        acc = engine.table("accounts")
+        row = target.owners.iloc[0]
+        mine = acc.filter((acc.platform == row["platform"]) & (acc.account_id == row["account_id"]))
+        return mine.select(*cols, owner_id=owner)
+    oa = engine.table("org_accounts")
+    orgs = [target.target_id] if target.kind == "org" else list(target.orgs)
+    return oa.filter(oa.org_id.isin(orgs)).select(*cols, owner_id=owner)
 
 
 def trusted_voices(
@@ -143,19 +152,25 @@ def trusted_voices(
         oa_org, turns_t = oa, tt.turns
     assert tt.tposts is not None
     vt = engine.cache(nw.voice_turns(posts, turns_t, tt.tposts, oa))
-    scores = engine.execute(nw.voice_scores(vt))
+    vs = nw.voice_scores(vt)
     conv = nw.org_conversations(posts, net.roots, oa_org)
-    edges = engine.execute(nw.org_edges(net.edges, conv))
-    ranks: list[pd.DataFrame] = []
-    for org_id, grp in edges.groupby("org_id", sort=True):
-        pr = nw.pagerank(grp)
-        ranks.append(
-            pd.DataFrame({"org_id": org_id, "voice": list(pr), "pagerank": list(pr.values())})
-        )
-    if ranks:
-        scores = scores.merge(pd.concat(ranks), on=["org_id", "voice"], how="left")
-    else:
-        scores["pagerank"] = pd.Series(dtype="float64")
+    oe = engine.cache(nw.org_edges(net.edges, conv))
+    codes = engine.cache(nw.node_codes(oe))
+    coded = engine.execute(nw.coded_edges(oe, codes))
+    ranges = engine.execute(nw.code_ranges(codes))
+    ranks = nw.pagerank_ranges(
+        coded["src_code"].to_numpy(),
+        coded["dst_code"].to_numpy(),
+        coded["weight"].to_numpy(),
+        [(int(lo), int(hi)) for lo, hi in zip(ranges["lo"], ranges["hi"], strict=True)],
+    )
+    voice_codes = codes.select("org_id", "platform", voice=codes.node, code=codes.code)
+    j = vs.left_join(voice_codes, ["org_id", "platform", "voice"])
+    scores = engine.execute(j.select(vs, code=j.code))
+    known = scores["code"].notna()
+    scores["pagerank"] = np.nan
+    scores.loc[known, "pagerank"] = ranks[scores.loc[known, "code"].astype("int64").to_numpy()]
+    scores = scores.drop(columns="code")
     scores = scores.sort_values(
         ["org_id", "answers_first", "reactions", "pagerank", "voice"],
         ascending=[True, False, False, False, True],
@@ -174,8 +189,7 @@ def _examples(
 ) -> list[list[dict[str, Any]]]:
     if scores.empty or n <= 0:
         return [[] for _ in range(len(scores))]
-    pairs = ibis.memtable(scores[["org_id", "voice"]].astype(str))
-    v = vt.join(pairs, ["org_id", "voice"])
+    v = vt.filter(vt.org_id.isin(sorted(set(scores["org_id"]))))
     posts = engine.table("posts")
     opener = posts.select("platform", turn_id=posts.post_id, opener_permalink=posts.permalink)
     v = v.left_join(opener, ["platform", "turn_id"])
@@ -216,7 +230,7 @@ def relevant_network(
     engine: Engine, target: Target, /, *, net: nw.NetworkTables, top: int = 10
 ) -> dict[str, Any]:
     """Interactors, repeat and on-topic ones, against the follower count where known."""
-    owners = _owners_table(target)
+    owners = _owners(engine, target)
     iposts = engine.cache(nw.interaction_posts(net.edges, owners))
     people = nw.interactors(iposts)
     enr = engine.table("enrichments")
@@ -295,7 +309,7 @@ def network(
     t = resolve_target(engine, target, peer_group=peer_group)
     net = nw.build_network(engine)
     posts = engine.table("posts")
-    conv = nw.org_conversations(posts, net.roots, _owners_table(t).rename(org_id="owner_id"))
+    conv = nw.org_conversations(posts, net.roots, _owners(engine, t).rename(org_id="owner_id"))
     edges = engine.execute(nw.org_edges(net.edges, conv))
     nodes = pd.unique(pd.concat([edges["src"], edges["dst"]], ignore_index=True))
     result: dict[str, Any] = {
@@ -340,7 +354,7 @@ def conversation_graph(engine: Engine, target: str, /, *, peer_group: bool = Fal
 
     t = resolve_target(engine, target, peer_group=peer_group)
     net = nw.build_network(engine)
-    owners = _owners_table(t)
+    owners = _owners(engine, t)
     conv = nw.org_conversations(engine.table("posts"), net.roots, owners.rename(org_id="owner_id"))
     edges = engine.execute(nw.org_edges(net.edges, conv))
     pr = nw.pagerank(edges)
