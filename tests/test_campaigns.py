@@ -176,8 +176,7 @@ def test_cli_campaign_add_show_and_costs(
             "whole number",
         ),
         (
-            "day,channel,spend,impressions,clicks,conversions\n2017-10-03,a,1,1,1,1\n"
-            "2017-10-03,a,2,1,1,1\n",
+            COSTS.splitlines()[0] + "\n2017-10-03,a,1,1,1,1\n2017-10-03,a,2,1,1,1\n",
             "line 3: 2017-10-03 / a appears twice",
         ),
     ],
@@ -201,7 +200,7 @@ def test_bad_costs_are_refused_and_nothing_is_stored(
         (("end = 2017-10-04", "end = 2017-10-01"), "is not after start"),
         (
             (
-                'hashtags = ["#AcmeFiber"]\nkeywords = ["fiber deal"]\naccounts = ["@AcmeFiberNews"]\n',
+                CAMPAIGNS[CAMPAIGNS.index("hashtags") : CAMPAIGNS.index("costs")],
                 "",
             ),
             "at least one of",

@@ -232,9 +232,7 @@ def test_synthetic_market_voices_and_relevant_network(
         group = na.network(store, "airline", peer_group=True, limit=50)
         assert group["kind"] == "peer_group" and group["orgs"] == ["NimbusAirCare", "SkylarkAir"]
         assert {(v["org"], v["voice"]) for v in group["trusted_voices"]} == {
-            (org, v["voice"])
-            for org in group["orgs"]
-            for v in truth["trusted_voices"][org]
+            (org, v["voice"]) for org in group["orgs"] for v in truth["trusted_voices"][org]
         }
         airline = [truth["relevant"][o]["interactors"] for o in group["orgs"]]
         assert max(airline) <= group["relevant_network"]["interactors"] <= sum(airline)
