@@ -105,12 +105,14 @@ def interaction_edges(
 def conversation_roots(engine: Engine, posts: ibis.Table) -> ibis.Table:
     """Each post's conversation: (platform, post_id, root_id) for every post.
 
-    The root is the top of the post's reply chain within the data set (a post whose parent
-    is absent or missing is its own root). Found by pointer jumping, like the self-thread
-    walk of the responsiveness audit, over every reply instead of self-replies only.
+    The stored ``root_id`` (the source's conversation id, or derived on import) is used where
+    there is one. Posts without one are replies whose chain reaches a post missing from the
+    data: they take the top of their chain within the data (or that top's root), found by
+    pointer jumping, like the self-thread walk of the audit, over those posts only.
     """
+    unrooted = posts.filter(posts.root_id.isnull() & posts.parent_id.notnull())
     present = posts.select("platform", parent_id=posts.post_id)
-    replies = posts.filter(posts.parent_id.notnull()).semi_join(present, ["platform", "parent_id"])
+    replies = unrooted.semi_join(present, ["platform", "parent_id"])
     pointers = engine.cache(replies.select("platform", "post_id", up=replies.parent_id))
     for _ in range(rs.MAX_JUMP_ROUNDS):
         if int(engine.execute(rs.unresolved(pointers).count())) == 0:
@@ -118,8 +120,14 @@ def conversation_roots(engine: Engine, posts: ibis.Table) -> ibis.Table:
         pointers = engine.cache(rs.jump(pointers))
     else:
         raise RuntimeError("conversation walk did not converge; is there a reply cycle?")
-    j = posts.select("platform", "post_id").left_join(pointers, ["platform", "post_id"])
-    return j.select(j.platform, j.post_id, root_id=ibis.coalesce(j.up, j.post_id))
+    tops = posts.select("platform", up=posts.post_id, up_root=posts.root_id)
+    walked = pointers.left_join(tops, ["platform", "up"])
+    walked = walked.select(
+        walked.platform, walked.post_id, top=ibis.coalesce(walked.up_root, walked.up)
+    )
+    p = posts.select("platform", "post_id", "root_id")
+    j = p.left_join(walked, ["platform", "post_id"])
+    return j.select(p.platform, p.post_id, root_id=ibis.coalesce(p.root_id, j.top, p.post_id))
 
 
 def _handle_mentions(posts: ibis.Table, org_accounts: ibis.Table) -> ibis.Table:
