@@ -33,6 +33,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import gen_twcs  # noqa: E402  (a sibling script, not a package)
+from socialaudit.store.migrations import MIGRATIONS  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent
 TARGET_S = 120.0
@@ -99,13 +100,17 @@ def ensure_store(rows: int) -> Path:
     csv_path = gen_twcs.ensure(rows)
     db = csv_path.with_suffix(".duckdb")
     marker = db.with_name(db.name + ".ok")
-    if db.exists() and marker.exists():
+    # A store imported by an older socialaudit lacks what this one derives on import
+    # (conversation roots): import again rather than time a different store.
+    version = str(len(MIGRATIONS))
+    if db.exists() and marker.exists() and marker.read_text().strip() == version:
         print(f"Reusing store {db}.", file=sys.stderr)
         return db
-    db.unlink(missing_ok=True)
+    for stale in (db, Path(f"{db}.wal")):
+        stale.unlink(missing_ok=True)
     cli = [sys.executable, "-m", "socialaudit", "--db", str(db), "import", str(csv_path)]
     seconds, _, _ = run(cli)
-    marker.write_text("imported\n")
+    marker.write_text(version + "\n")
     print(f"Imported {rows:,} rows into {db} in {seconds:.1f} s.", file=sys.stderr)
     return db
 
