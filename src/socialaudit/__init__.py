@@ -17,9 +17,11 @@ from socialaudit.errors import (
     StoreError,
 )
 from socialaudit.ingest import ImportResult, import_file
-from socialaudit.metrics import audit, quality, topics, turns
+from socialaudit.metrics import audit, campaign_report, campaign_section, quality, topics, turns
+from socialaudit.metrics.network_audit import network, trusted_voices
 from socialaudit.report import build_report
 from socialaudit.store import Store, open
+from socialaudit.store.campaigns import load_campaigns
 from socialaudit.store.orgs import list_orgs, load_orgs
 
 __version__ = "0.1.0"
@@ -35,12 +37,17 @@ __all__ = [
     "StoreError",
     "audit",
     "build_report",
+    "campaign_report",
+    "campaign_section",
     "import_file",
     "list_orgs",
+    "load_campaigns",
     "load_orgs",
+    "network",
     "open",
     "quality",
     "run_benchmark",
     "topics",
+    "trusted_voices",
     "turns",
 ]

@@ -285,8 +285,8 @@ class TurnTables:
 
     reference_time: datetime | None
     turns: ibis.Table
-    # Every post with the turn it belongs to (see :func:`turn_posts`): what listening
-    # metrics join enrichments through.
+    # Every post with the turn it belongs to (see :func:`turn_posts`): what listening metrics
+    # join enrichments through, and network metrics read who replied into which turn.
     turn_posts: ibis.Table | None = None
 
 

@@ -25,6 +25,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from socialaudit.synthetic import community
+
 HEADER = (
     "tweet_id",
     "author_id",
@@ -729,6 +731,27 @@ class MarketTruth:
         )
 
 
+def _network_truth(m: _Market, thanks_ids: set[str], seed: int) -> dict[str, Any]:
+    """Truth of the community and campaign plantings (see :mod:`.community`)."""
+    handles = [p.handle for p in PROFILES]
+    org = next(p for p in PROFILES if p.handle == community.CAMPAIGN["org"])
+    peers = [p.handle for p in PROFILES if p.peer_group == org.peer_group]
+    return {
+        "network": {
+            "trusted_voices": community.voices_truth(m, thanks_ids, handles),
+            "relevant": community.relevant_truth(m, handles),
+        },
+        "campaign": community.campaign_truth(m, community.campaign_costs_csv(seed), peers),
+    }
+
+
+def _write_campaign(out_dir: Path, seed: int) -> None:
+    (out_dir / "campaigns.toml").write_text(community.campaigns_toml(), encoding="utf-8")
+    (out_dir / "campaign_costs.csv").write_text(
+        community.campaign_costs_csv(seed), encoding="utf-8", newline=""
+    )
+
+
 def generate_market(out_dir: Path, /, *, seed: int = 7, scale: float = 1.0) -> MarketTruth:
     """Write a synthetic TWCS market with planted ground truth into ``out_dir``.
 
@@ -767,6 +790,8 @@ def generate_market(out_dir: Path, /, *, seed: int = 7, scale: float = 1.0) -> M
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     m = _build(random.Random(seed), scale)
+    thanks_ids = community.plant_community(m, seed, _REF)
+    community.plant_campaign(m, seed)
     lines, n_valid = _records(m, scale)
     body = "".join(lines)
     csv_text = ",".join(HEADER) + "\n" + body
@@ -785,9 +810,11 @@ def generate_market(out_dir: Path, /, *, seed: int = 7, scale: float = 1.0) -> M
         "quality": {"skew": m.skew, "orphans": m.orphans},
         "planted": _planted(m),
         "orgs": {p.handle: _org_truth(p, m.turns[p.handle]) for p in PROFILES},
+        **_network_truth(m, thanks_ids, seed),
     }
     paths = (out_dir / "market.csv", out_dir / "truth.json", out_dir / "orgs.toml")
     paths[0].write_text(csv_text, encoding="utf-8", newline="")
     paths[1].write_text(json.dumps(truth, indent=2) + "\n", encoding="utf-8", newline="")
     paths[2].write_text(_orgs_toml(), encoding="utf-8", newline="")
+    _write_campaign(out_dir, seed)
     return MarketTruth(out_dir, *paths, MappingProxyType(truth))
