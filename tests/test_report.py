@@ -198,3 +198,29 @@ def test_report_in_chromium_offline_and_inert(xss_report) -> None:
             assert page.evaluate("location.hash") == "#unanswered-AcmeHelp"
         finally:
             browser.close()
+
+
+def test_report_has_listening_and_campaign_sections(tmp_path, runner, app) -> None:
+    generate_market(tmp_path, seed=7)
+    db = str(tmp_path / "c.duckdb")
+    with socialaudit.open(db) as store:
+        socialaudit.import_file(tmp_path / "market.csv", store=store)
+        socialaudit.load_orgs(tmp_path / "orgs.toml", store=store)
+        socialaudit.load_campaigns(tmp_path / "campaigns.toml", store=store)
+    out = tmp_path / "r.html"
+    res = runner.invoke(app, ["--db", db, "report", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    html = out.read_text(encoding="utf-8")
+    campaigns = html[html.index('id="campaigns"') :]
+    truth = json.loads((tmp_path / "truth.json").read_text())
+    assert "Acme Fiber launch" in campaigns and "+250%" in campaigns
+    assert "cpm</b> = spend / impressions" in campaigns
+    listening = html[html.index('id="listening"') : html.index('id="campaigns"')]
+    assert "AcmeHelp" in listening and "deflected" in listening
+    frame = pd.read_csv(tmp_path / "r_data" / "campaigns.csv")
+    assert frame.loc[0, "mentions"] > 0 and frame.loc[0, "uplift_ratio"] == 2.5
+    listened = pd.read_csv(tmp_path / "r_data" / "listening.csv").set_index("org_id")
+    # Enriched before the report: the actionable variant and deflection are measured.
+    assert listened.loc["AcmeHelp", "actionable_turns"] > 0
+    assert 0 <= listened.loc["AcmeHelp", "deflection_rate"] <= 1
+    assert truth["orgs"]["AcmeHelp"]["turns"] >= listened.loc["AcmeHelp", "actionable_turns"]

@@ -41,6 +41,7 @@ def demo(
         result = sa.import_file(out / "market.csv", store=store)
         err_console.print(Text(result.summary()), soft_wrap=True)
         sa.load_orgs(out / "orgs.toml", store=store)
+        sa.load_campaigns(out / "campaigns.toml", store=store)
         enrich_store(store)
         report = sa.audit(store, sla_minutes=state.sla_minutes)
         from socialaudit.report import build_report

@@ -29,6 +29,7 @@ from socialaudit.benchmark.run import Benchmark, run_benchmark
 from socialaudit.benchmark.tiers import TIER_LABELS, Thresholds
 from socialaudit.metrics import quality as run_quality
 from socialaudit.metrics.base import Engine
+from socialaudit.metrics.campaigns import campaign_section
 
 DEFINITIONS: tuple[tuple[str, str], ...] = (
     (
@@ -358,7 +359,71 @@ def _clean_json(value: Any) -> Any:
     return value
 
 
-def _context(bm: Benchmark, quality: dict[str, Any], *, title: str, exports: str) -> dict[str, Any]:
+def listening_frame(bm: Benchmark) -> pd.DataFrame:
+    """Per org: actionable turns, deflection, resolution and sentiment (None: not measured)."""
+    rows = []
+    for o in bm.audit.get("orgs", []):
+        act = o["responsiveness"].get("actionable") or {}
+        lis = o.get("listening") or {}
+        sent = lis.get("sentiment") or {}
+        rows.append(
+            {
+                "org_id": o["org"],
+                "actionable_turns": act.get("turns"),
+                "actionable_answered": act.get("answered"),
+                "actionable_response_rate": act.get("response_rate"),
+                "actionable_frt_median_s": act.get("frt_median_s"),
+                "deflection_rate": o.get("deflection_rate"),
+                "asks_move_channel_rate": lis.get("asks_move_channel_rate"),
+                "resolution_rate": o.get("resolution_rate"),
+                "negative_share_answered": (sent.get("answered") or {}).get("negative_share"),
+                "negative_share_unanswered": (sent.get("unanswered") or {}).get("negative_share"),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def campaigns_frame(section: dict[str, Any]) -> pd.DataFrame:
+    """One row per campaign with its headline figures (None where the data has none)."""
+    rows = []
+    for c in section.get("campaigns", []):
+        w, up, cost = c["window"], c.get("uplift") or {}, c.get("costs") or {}
+        rows.append(
+            {
+                "campaign": c["campaign"],
+                "name": c["name"],
+                "org_id": c["org"],
+                "start": w["start"],
+                "end": w["end"],
+                "mentions": w["mentions"],
+                "unique_authors": w["unique_authors"],
+                "potential_reach": w["potential_reach"],
+                "engagement": w["engagement"],
+                "share_of_voice": (w.get("share_of_voice") or {}).get("share"),
+                "mentions_before": c["before"]["mentions"],
+                "uplift_ratio": up.get("ratio"),
+                "spend": cost.get("spend"),
+                "cpm": cost.get("cpm"),
+                "cpc": cost.get("cpc"),
+                "cost_per_engagement": cost.get("cost_per_engagement"),
+                "cost_per_conversion": cost.get("cost_per_conversion"),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _money(v: Any) -> str:
+    return "–" if _missing(v) else f"{float(v):,.2f}"
+
+
+def _context(
+    bm: Benchmark,
+    quality: dict[str, Any],
+    *,
+    title: str,
+    exports: str,
+    campaigns: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     head = bm.tables["benchmark"]
     tiers_by_org = {t.org: t for t in bm.tiers}
     unanswered_groups = {
@@ -543,6 +608,35 @@ def _context(bm: Benchmark, quality: dict[str, Any], *, title: str, exports: str
         + [
             (f"quarantined: {k}", v) for k, v in (quality.get("quarantine_by_reason") or {}).items()
         ],
+        "listening_rows": [
+            {
+                "org_id": r["org_id"],
+                "turns": _int(r["actionable_turns"]),
+                "rate": _pct(r["actionable_response_rate"]),
+                "frt": _dur(r["actionable_frt_median_s"]),
+                "deflected": _pct(r["deflection_rate"]),
+                "asks": _pct(r["asks_move_channel_rate"]),
+                "resolved": _pct(r["resolution_rate"]),
+                "neg_answered": _pct(r["negative_share_answered"]),
+                "neg_unanswered": _pct(r["negative_share_unanswered"]),
+            }
+            for r in listening_frame(bm).to_dict("records")
+        ],
+        "campaign_rows": [
+            {
+                **r,
+                "sov": _pct(r["share_of_voice"]),
+                "uplift": "–" if _missing(r["uplift_ratio"]) else f"{r['uplift_ratio']:+.0%}",
+                "reach": _int(r["potential_reach"]),
+                "spend": _money(r["spend"]),
+                "cpm": _money(r["cpm"]),
+                "cpc": _money(r["cpc"]),
+                "cpe": _money(r["cost_per_engagement"]),
+                "cpconv": _money(r["cost_per_conversion"]),
+            }
+            for r in campaigns_frame(campaigns or {}).to_dict("records")
+        ],
+        "campaign_formulas": sorted((campaigns or {}).get("formulas", {}).items()),
         "definitions": DEFINITIONS,
         "exports_dir": exports,
         "figures": [(fid, _clean_json(spec)) for fid, spec in _figures(bm)],
@@ -550,12 +644,20 @@ def _context(bm: Benchmark, quality: dict[str, Any], *, title: str, exports: str
     }
 
 
-def render_html(bm: Benchmark, quality: dict[str, Any], /, *, title: str, exports: str) -> str:
+def render_html(
+    bm: Benchmark,
+    quality: dict[str, Any],
+    /,
+    *,
+    title: str,
+    exports: str,
+    campaigns: dict[str, Any] | None = None,
+) -> str:
     """The report as one HTML string."""
     return (
         _env()
         .get_template("report.html.j2")
-        .render(**_context(bm, quality, title=title, exports=exports))
+        .render(**_context(bm, quality, title=title, exports=exports, campaigns=campaigns))
     )
 
 
@@ -576,13 +678,22 @@ def export_tables(bm: Benchmark, folder: Path, /) -> tuple[str, ...]:
 
 
 def write_report(
-    bm: Benchmark, out: Path, /, *, quality: dict[str, Any], title: str
+    bm: Benchmark,
+    out: Path,
+    /,
+    *,
+    quality: dict[str, Any],
+    title: str,
+    campaigns: dict[str, Any] | None = None,
 ) -> ReportFiles:
     """Write ``out`` (HTML) and its exports folder ``<out stem>_data`` beside it."""
     out.parent.mkdir(parents=True, exist_ok=True)
     exports = out.with_name(f"{out.stem}_data")
+    bm.tables["listening"] = listening_frame(bm)
+    if campaigns and campaigns.get("campaigns"):
+        bm.tables["campaigns"] = campaigns_frame(campaigns)
     tables = export_tables(bm, exports)
-    html = render_html(bm, quality, title=title, exports=exports.name)
+    html = render_html(bm, quality, title=title, exports=exports.name, campaigns=campaigns)
     tmp = out.with_name(f".{out.name}.tmp")
     tmp.write_text(html, encoding="utf-8")
     tmp.replace(out)
@@ -605,4 +716,6 @@ def build_report(
         engine, thresholds=thresholds, sectors=sectors, window_days=window_days,
         sla_minutes=sla_minutes,
     )  # fmt: skip
-    return write_report(bm, out, quality=run_quality(engine), title=title)
+    return write_report(
+        bm, out, quality=run_quality(engine), title=title, campaigns=campaign_section(engine)
+    )
