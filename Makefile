@@ -29,8 +29,16 @@ lint: $(VENV)/.dev
 	$(PY) -m ruff format --check src tests benchmarks
 	$(PY) -m mypy src
 
+# Every figure the README quotes: import/audit, listening quality and speed, network, report.
 bench: $(VENV)/.dev
 	$(PY) benchmarks/bench_import_audit.py
+	$(PY) benchmarks/eval_listening.py
+	$(PY) benchmarks/eval_sentiment.py
+	$(PY) benchmarks/eval_spam_language.py
+	$(PY) benchmarks/eval_topics.py
+	$(PY) benchmarks/bench_listening.py
+	$(PY) benchmarks/bench_network.py
+	$(PY) benchmarks/bench_report.py
 
 clean:
 	rm -rf $(VENV) demo-output benchmarks/out

@@ -94,14 +94,7 @@ def npmi_coherence(binary: sparse.csc_matrix, term_ids: Sequence[int]) -> float:
     return float(np.mean(scores))
 
 
-def fit_topics(texts: Sequence[str], *, k: int | None = None, seed: int = 0) -> TopicModel:
-    """Fit NMF topics; with ``k`` None, try a few sizes and keep the most coherent."""
-    docs = [_prepare(t) for t in texts]
-    if len(docs) < MIN_TURNS:
-        raise MetricError(
-            f"Only {len(docs)} customer requests: topics need at least {MIN_TURNS}. "
-            "Import more data for this organization."
-        )
+def _vectorise(docs: list[str]) -> tuple[sparse.csr_matrix, np.ndarray]:
     vectorizer = TfidfVectorizer(
         stop_words=STOP_WORDS,
         token_pattern=_TOKEN,
@@ -116,7 +109,63 @@ def fit_topics(texts: Sequence[str], *, k: int | None = None, seed: int = 0) -> 
         raise MetricError(
             "The customers' posts share too few words to find topics. Import more data."
         ) from None
-    terms = np.array(vectorizer.get_feature_names_out())
+    return matrix, np.array(vectorizer.get_feature_names_out())
+
+
+def fit_kmeans_topics(texts: Sequence[str], *, k: int, seed: int = 0) -> TopicModel:
+    """The alternative we measured NMF against: k-means on sentence embeddings.
+
+    Topics are labelled with the TF-IDF terms heaviest in each cluster, and scored with the
+    same NPMI, so the two methods are compared on equal terms (needs the embeddings extra).
+    """
+    from sklearn.cluster import KMeans
+
+    from socialaudit.enrich.embeddings import embed
+
+    docs = [_prepare(t) for t in texts]
+    matrix, terms = _vectorise(docs)
+    binary = (matrix > 0).astype(np.float64).tocsc()
+    vectors = embed(docs)
+    assignment = KMeans(n_clusters=k, random_state=seed, n_init=10).fit_predict(vectors)
+    topics = []
+    for t in range(k):
+        members = np.flatnonzero(assignment == t)
+        weight = np.asarray(matrix[members].mean(axis=0)).ravel()
+        topics.append(_topic(t, weight, members, terms, binary))
+    return _model(topics, assignment, "kmeans-embeddings")
+
+
+def _topic(
+    t: int, weight: np.ndarray, ordered: np.ndarray, terms: np.ndarray, binary: sparse.csc_matrix
+) -> Topic:
+    """A topic from its term weights and its documents, most typical first."""
+    top = [i for i in np.argsort(weight)[::-1][:TOP_TERMS] if weight[i] > 0]
+    return Topic(
+        topic_id=t,
+        label=" / ".join(terms[top[:3]]),
+        top_terms=[str(x) for x in terms[top]],
+        size=len(ordered),
+        coherence=npmi_coherence(binary, top[:COHERENCE_TERMS]),
+        examples=[str(i) for i in ordered[:3]],
+    )
+
+
+def _model(topics: list[Topic], assignment: np.ndarray, method: str) -> TopicModel:
+    """Topics with their size-weighted coherence."""
+    sized = [tp for tp in topics if tp.size]
+    coherence = float(np.average([tp.coherence for tp in sized], weights=[tp.size for tp in sized]))
+    return TopicModel(topics=topics, assignment=assignment, coherence=coherence, method=method)
+
+
+def fit_topics(texts: Sequence[str], *, k: int | None = None, seed: int = 0) -> TopicModel:
+    """Fit NMF topics; with ``k`` None, try a few sizes and keep the most coherent."""
+    docs = [_prepare(t) for t in texts]
+    if len(docs) < MIN_TURNS:
+        raise MetricError(
+            f"Only {len(docs)} customer requests: topics need at least {MIN_TURNS}. "
+            "Import more data for this organization."
+        )
+    matrix, terms = _vectorise(docs)
     binary = (matrix > 0).astype(np.float64).tocsc()
     upper = max(MIN_K, min(12, len(docs) // 15, matrix.shape[1] // 3))
     candidates = [k] if k else list(range(MIN_K, upper + 1))
@@ -138,23 +187,10 @@ def _nmf(
     assignment = np.where(weights.max(axis=1) > 0, weights.argmax(axis=1), -1)
     topics = []
     for t, row in enumerate(nmf.components_):
-        top = np.argsort(row)[::-1][:TOP_TERMS]
-        top = [i for i in top if row[i] > 0]
         members = np.flatnonzero(assignment == t)
         order = members[np.argsort(weights[members, t])[::-1]]
-        topics.append(
-            Topic(
-                topic_id=t,
-                label=" / ".join(terms[top[:3]]),
-                top_terms=[str(x) for x in terms[top]],
-                size=len(members),
-                coherence=npmi_coherence(binary, top[:COHERENCE_TERMS]),
-                examples=[str(i) for i in order[:3]],
-            )
-        )
-    sized = [tp for tp in topics if tp.size]
-    coherence = float(np.average([tp.coherence for tp in sized], weights=[tp.size for tp in sized]))
-    return TopicModel(topics=topics, assignment=assignment, coherence=coherence, method="nmf")
+        topics.append(_topic(t, row, order, terms, binary))
+    return _model(topics, assignment, "nmf")
 
 
 def turn_documents(store: Store, org: str) -> pd.DataFrame:
