@@ -9,7 +9,8 @@ For each size (default 0.28 M, 1 M and 2.8 M rows) a seeded TWCS-format file is 
     in unquoted text; when the exact statement errors, a lenient variant is used and the
     output says which;
 (b) ``socialaudit --db FRESH.duckdb import FILE``;
-(c) ``socialaudit --db THAT.duckdb audit --json > /dev/null``.
+(c) ``socialaudit --db THAT.duckdb audit --no-enrich --json > /dev/null`` (enrichment has
+    its own benchmark, ``bench_listening.py``).
 
 Each is timed as a whole process (``time.perf_counter`` around spawn and wait; the median of
 ``--runs``), and its peak RSS is read from the child's own rusage (``os.wait4``). The output
@@ -187,7 +188,9 @@ def bench_size(rows: int, *, runs: int, seed: int, floor_sql: str, work: Path) -
         result.imports.append(m)
         result.import_summary = m.stderr.strip().splitlines()[-1] if m.stderr.strip() else ""
 
-        m = run_measured([*cli, "--db", str(db), "audit", "--json"], keep_stdout=False)
+        m = run_measured(
+            [*cli, "--db", str(db), "audit", "--no-enrich", "--json"], keep_stdout=False
+        )
         result.audits.append(_check(m, "audit"))
         _remove_db(db)
         print(

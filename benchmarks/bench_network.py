@@ -121,7 +121,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args(argv)
     db = ensure_store(args.rows)
-    audit_cmd = [sys.executable, "-m", "socialaudit", "--db", str(db), "audit", "--json"]
+    audit_cmd = [
+        sys.executable,
+        "-m",
+        "socialaudit",
+        "--db",
+        str(db),
+        "audit",
+        "--no-enrich",
+        "--json",
+    ]
     audits: list[tuple[float, float]] = []
     nets: list[tuple[float, float, dict[str, float]]] = []
     for n in range(args.runs):
