@@ -326,35 +326,54 @@ def _observe_accounts(con: duckdb.DuckDBPyConnection, now: datetime) -> None:
     )
 
 
+MAX_ROOT_ROUNDS = 64
+
+
 def derive_roots(con: duckdb.DuckDBPyConnection) -> None:
     """Fill ``root_id`` (the conversation root) where the source did not give it.
 
     A post without a parent is its own root; a reply takes its parent's root, walked down
-    from known roots by one recursive query. A reply whose chain reaches a post missing from
-    the data keeps a NULL root until that post arrives (a later import fills it).
+    from known roots by pointer jumping. A reply whose chain reaches a post missing from the
+    data keeps a NULL root until that post arrives (a later import fills it).
     """
     con.execute("UPDATE posts SET root_id = post_id WHERE root_id IS NULL AND parent_id IS NULL")
     if not con.execute("SELECT count(*) FROM posts WHERE root_id IS NULL LIMIT 1").fetchall()[0][0]:
         return
+    # Pointer jumping, as the audit's self-thread walk: every rootless reply points at its
+    # parent, and each round a pointer moves to where its target points, doubling how far it
+    # reaches; after about log2(depth) rounds each points above the rootless set, at a post
+    # with a root or at a missing one. (A recursive query took one full join per level of
+    # depth: 2.3x slower on 2.8 M rows.)
     con.execute(
-        """CREATE TEMP TABLE _sa_roots AS
-        WITH RECURSIVE walk(platform, post_id, root_id) AS (
-            SELECT p.platform, p.post_id, p.root_id FROM posts p
-            WHERE p.root_id IS NOT NULL AND EXISTS (
-                SELECT 1 FROM posts c WHERE c.root_id IS NULL AND c.parent_id = p.post_id
-                  AND c.platform = p.platform)
-            UNION ALL
-            SELECT c.platform, c.post_id, w.root_id FROM walk w
-            JOIN posts c ON c.parent_id = w.post_id AND c.platform = w.platform
-            WHERE c.root_id IS NULL
+        "CREATE OR REPLACE TEMP TABLE _sa_up AS "
+        "SELECT platform, post_id, parent_id AS up FROM posts WHERE root_id IS NULL"
+    )
+    for _ in range(MAX_ROOT_ROUNDS):
+        moving = con.execute(
+            """SELECT count(*) FROM _sa_up u
+            SEMI JOIN _sa_up n ON n.platform = u.platform AND n.post_id = u.up"""
+        ).fetchall()[0][0]
+        if not moving:
+            break
+        con.execute(
+            """CREATE OR REPLACE TEMP TABLE _sa_up AS
+            SELECT u.platform, u.post_id, coalesce(n.up, u.up) AS up
+            FROM _sa_up u LEFT JOIN _sa_up n ON n.platform = u.platform AND n.post_id = u.up"""
         )
-        SELECT DISTINCT ON (platform, post_id) * FROM walk"""
+    # Replies still pointing into the set sit on a reply cycle: they keep a NULL root.
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE _sa_roots AS
+        SELECT u.platform, u.post_id, a.root_id
+        FROM _sa_up u JOIN posts a ON a.platform = u.platform AND a.post_id = u.up
+        WHERE a.root_id IS NOT NULL"""
     )
     con.execute(
         """UPDATE posts SET root_id = r.root_id FROM _sa_roots r
         WHERE posts.root_id IS NULL AND posts.platform = r.platform
           AND posts.post_id = r.post_id"""
     )
+    con.execute("DROP TABLE IF EXISTS _sa_up")
+    con.execute("DROP TABLE IF EXISTS _sa_roots")
 
 
 def _resolve_declared_accounts(con: duckdb.DuckDBPyConnection) -> None:
