@@ -43,7 +43,9 @@ def classify_file(
 ) -> ClassifyResult:
     """Label every row's ``text_column`` and write rows plus ``label``/``score`` as CSV."""
     read_sample(path)  # empty, binary and non-UTF-8 files stop here with one clear line
-    rows = _json_rows(path) if path.suffix.lower() in JSON_SUFFIXES else _csv_rows(path)
+    rows: Iterator[dict[str, object]] = (
+        _json_rows(path) if path.suffix.lower() in JSON_SUFFIXES else _csv_rows(path)
+    )
     first = next(rows, None)
     if first is None:
         raise SourceError(f"File {path} has a header but no rows. Nothing to classify.")
@@ -80,15 +82,14 @@ def classify_file(
     return ClassifyResult(rows=total, labels=counts)
 
 
-def _csv_rows(path: Path) -> Iterator[dict[str, str]]:
+def _csv_rows(path: Path) -> Iterator[dict[str, object]]:
     # The csv module keeps bare \r inside quoted fields, which naive line splitting breaks.
     with path.open(newline="", encoding="utf-8-sig") as fh:
         reader = csv.DictReader(_skip_leading_blank(fh))
         if not reader.fieldnames:
             raise SourceError(f"File {path} has no header row. Add one naming the columns.")
         for row in reader:
-            if None in row:
-                row.pop(None)  # type: ignore[call-overload]
+            # Extra fields of a long row sit under the None key: dropped, not written.
             yield {k: v for k, v in row.items() if k is not None}
 
 
