@@ -14,6 +14,7 @@ import json
 import os
 import tempfile
 import tomllib
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -93,7 +94,7 @@ def save_state(
     )
 
 
-class Collector:
+class Collector(ABC):
     """A platform collector: subclasses implement :meth:`pages` over ``self.client``."""
 
     platform: str = ""
@@ -104,9 +105,9 @@ class Collector:
         self.client = client
         self.target = target
 
+    @abstractmethod
     def pages(self, state: dict[str, Any]) -> Iterator[Page]:
         """Yield pages from ``state`` (the saved one, {} for a first run) onwards."""
-        raise NotImplementedError
 
     def finish(self, state: dict[str, Any]) -> dict[str, Any]:
         """The state a completed run leaves for the next (incremental) one."""

@@ -12,8 +12,8 @@ from typing import Any
 from socialaudit.ingest import base
 from socialaudit.ingest.records import (
     Account,
+    JsonRecordImporter,
     Post,
-    RecordImporter,
     Reject,
     as_int,
     dig,
@@ -133,7 +133,7 @@ def feed_posts(doc: dict[str, Any], line: int | None) -> Iterator[Post | Reject]
 
 
 @base.register
-class BlueskyImporter(RecordImporter):
+class BlueskyImporter(JsonRecordImporter):
     """Bluesky AppView responses: author feeds and post threads, JSON or JSONL."""
 
     name = "bluesky"

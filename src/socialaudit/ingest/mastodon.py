@@ -16,6 +16,7 @@ from typing import Any
 from socialaudit.ingest import base
 from socialaudit.ingest.records import (
     Account,
+    JsonRecordImporter,
     Post,
     RecordImporter,
     Reject,
@@ -89,7 +90,7 @@ def api_posts(obj: Any, line: int | None, platform: str = PLATFORM) -> Iterator[
 
 
 @base.register
-class MastodonApiImporter(RecordImporter):
+class MastodonApiImporter(JsonRecordImporter):
     """Mastodon REST API statuses (account statuses, context descendants), JSON or JSONL."""
 
     name = "mastodon"

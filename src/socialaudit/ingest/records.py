@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import html
 import json
+from abc import abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from html.parser import HTMLParser
@@ -120,26 +121,9 @@ class RecordImporter(base.Importer):
     def __init__(self) -> None:
         self._positions: list[tuple[int, int, int | None]] = []
 
+    @abstractmethod
     def posts(self, path: Path, options: base.ImportOptions) -> Iterable[Post | Reject]:
-        """Yield every post (and every unreadable record) of the file, in file order.
-
-        By default the file is one JSON document or JSON lines, a top-level list is a list
-        of documents, and each document goes to :meth:`document`.
-        """
-        for item in iter_json(path):
-            if isinstance(item, Reject):
-                yield item
-                continue
-            line, obj = item
-            for doc in obj if isinstance(obj, list) else [obj]:
-                if isinstance(doc, dict):
-                    yield from self.document(doc, line)
-                else:
-                    yield Reject(line, doc, base.BAD_JSON)
-
-    def document(self, doc: dict[str, Any], line: int | None) -> Iterable[Post | Reject]:
-        """Yield the posts of one JSON document (a page, a thread, a post)."""
-        raise NotImplementedError(f"{type(self).__name__} reads files with its own posts()")
+        """Yield every post (and every unreadable record) of the file, in file order."""
 
     def stage(
         self, con: duckdb.DuckDBPyConnection, path: Path, options: base.ImportOptions
@@ -345,6 +329,31 @@ def dig(obj: Any, *path: str) -> Any:
             return None
         obj = obj.get(key)
     return obj
+
+
+class JsonRecordImporter(RecordImporter):
+    """A JSON format: one document or JSON lines, each document walked by :meth:`document`."""
+
+    def posts(self, path: Path, options: base.ImportOptions) -> Iterable[Post | Reject]:
+        """Yield every post (and every unreadable record) of the file, in file order.
+
+        The file is one JSON document or JSON lines; a top-level list is a list
+        of documents, and each document goes to :meth:`document`.
+        """
+        for item in iter_json(path):
+            if isinstance(item, Reject):
+                yield item
+                continue
+            line, obj = item
+            for doc in obj if isinstance(obj, list) else [obj]:
+                if isinstance(doc, dict):
+                    yield from self.document(doc, line)
+                else:
+                    yield Reject(line, doc, base.BAD_JSON)
+
+    @abstractmethod
+    def document(self, doc: dict[str, Any], line: int | None) -> Iterable[Post | Reject]:
+        """Yield the posts of one JSON document (a page, a thread, a post)."""
 
 
 class _TextExtractor(HTMLParser):

@@ -14,8 +14,8 @@ from typing import Any
 from socialaudit.ingest import base
 from socialaudit.ingest.records import (
     Account,
+    JsonRecordImporter,
     Post,
-    RecordImporter,
     Reject,
     as_int,
     first_json_value,
@@ -112,7 +112,7 @@ def walk_things(obj: Any, line: int | None) -> Iterator[Post | Reject]:
 
 
 @base.register
-class RedditImporter(RecordImporter):
+class RedditImporter(JsonRecordImporter):
     """Reddit API listings and comment trees, JSON or JSONL."""
 
     name = "reddit"
@@ -136,7 +136,7 @@ class RedditImporter(RecordImporter):
 
 
 @base.register
-class PushshiftImporter(RecordImporter):
+class PushshiftImporter(JsonRecordImporter):
     """Pushshift-style NDJSON dumps: one submission or comment object per line."""
 
     name = "pushshift"

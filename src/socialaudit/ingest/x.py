@@ -15,6 +15,7 @@ from socialaudit.errors import SourceError
 from socialaudit.ingest import base
 from socialaudit.ingest.records import (
     Account,
+    JsonRecordImporter,
     Post,
     RecordImporter,
     Reject,
@@ -112,7 +113,7 @@ def v2_posts(page: dict[str, Any], line: int | None) -> Iterator[Post]:
 
 
 @base.register
-class XV2Importer(RecordImporter):
+class XV2Importer(JsonRecordImporter):
     """X API v2 responses (and twarc2 JSONL, paged or flattened)."""
 
     name = "x_v2"
@@ -198,7 +199,7 @@ def v1_posts(tweet: dict[str, Any], line: int | None) -> Iterator[Post]:
 
 
 @base.register
-class XV1Importer(RecordImporter):
+class XV1Importer(JsonRecordImporter):
     """X API v1.1 tweets: a JSON list, a search response, or one tweet per line."""
 
     name = "x_v1"

@@ -15,6 +15,7 @@ from typing import Any
 from socialaudit.ingest import base
 from socialaudit.ingest.records import (
     Account,
+    JsonRecordImporter,
     Post,
     RecordImporter,
     Reject,
@@ -128,7 +129,7 @@ def thread_posts(doc: Any, line: int | None) -> Iterator[Post | Reject]:
 
 
 @base.register
-class YoutubeCommentThreadsImporter(RecordImporter):
+class YoutubeCommentThreadsImporter(JsonRecordImporter):
     """YouTube Data API v3 ``commentThreads.list`` responses, JSON or JSONL."""
 
     name = "youtube"

@@ -16,8 +16,8 @@ from typing import Any
 from socialaudit.ingest import base, mastodon, x
 from socialaudit.ingest.records import (
     Account,
+    JsonRecordImporter,
     Post,
-    RecordImporter,
     Reject,
     as_int,
     dig,
@@ -88,7 +88,7 @@ def item_posts(item: Any, line: int) -> Iterator[Post | Reject]:
 
 
 @base.register
-class ZeeschuimerImporter(RecordImporter):
+class ZeeschuimerImporter(JsonRecordImporter):
     """Zeeschuimer/4CAT NDJSON captures (X and Truth Social items mapped; raw kept)."""
 
     name = "zeeschuimer"
