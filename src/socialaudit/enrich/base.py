@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Literal, Protocol, TypeVar
 
 import pyarrow as pa
 
@@ -70,3 +70,15 @@ def register(name: str) -> Callable[[Callable[[], Enricher]], Callable[[], Enric
 def texts(batch: pa.Table) -> Sequence[str]:
     """The batch's texts as Python strings, nulls as empty strings."""
     return [t or "" for t in batch.column("text").to_pylist()]
+
+
+T = TypeVar("T")
+
+
+def per_distinct(items: Sequence[str], label: Callable[[str], T]) -> list[T]:
+    """``label`` of every item, computed once per distinct text (templates and retweets repeat)."""
+    memo: dict[str, T] = {}
+    for item in items:
+        if item not in memo:
+            memo[item] = label(item)
+    return [memo[item] for item in items]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from socialaudit.enrich.base import Labels, Target, register, texts
+from socialaudit.enrich.base import Labels, Target, per_distinct, register, texts
 from socialaudit.enrich.textrules import (
     all_matches,
     normalise,
@@ -216,12 +216,7 @@ class DeflectionEnricher:
 
     def run(self, batch: pa.Table) -> Labels:
         """Label every reply of the batch (unique texts classified once)."""
-        memo: dict[str, tuple[str | None, str | None, float]] = {}
-        out = []
-        for text in texts(batch):
-            if text not in memo:
-                memo[text] = classify_reply(text)
-            out.append(memo[text])
+        out = per_distinct(texts(batch), classify_reply)
         return Labels(
             label=[k or "none" for k, _, _ in out],
             score=[s for _, _, s in out],

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from socialaudit.enrich.base import Labels, Target, register, texts
+from socialaudit.enrich.base import Labels, Target, per_distinct, register, texts
 from socialaudit.enrich.textrules import first_match, normalise, rules
 
 VERSION = "resolution-rules-1"
@@ -73,12 +73,7 @@ class ResolutionEnricher:
 
     def run(self, batch: pa.Table) -> Labels:
         """Label each post resolved / not, with the rule that decided."""
-        memo: dict[str, tuple[bool, str | None]] = {}
-        out = []
-        for text in texts(batch):
-            if text not in memo:
-                memo[text] = classify(text)
-            out.append(memo[text])
+        out = per_distinct(texts(batch), classify)
         return Labels(
             label=["resolved" if ok else "open" for ok, _ in out],
             score=[1.0 if ok else 0.0 for ok, _ in out],

@@ -33,7 +33,7 @@ from importlib import resources
 
 import pyarrow as pa
 
-from socialaudit.enrich.base import Labels, Target, register, texts
+from socialaudit.enrich.base import Labels, Target, per_distinct, register, texts
 
 # |compound| below this is neutral. Candidates 0.05 (VADER's own), 0.25 and 0.4 were compared on
 # the hand-labelled TWCS sample only (benchmarks/eval_sentiment.py --choose-band prints it).
@@ -433,14 +433,7 @@ def _score(text: str, lex: _Lexicon) -> float:
 def score_texts(items: Sequence[str]) -> list[float]:
     """Compound scores for many texts; each distinct text is scored once."""
     lex = _lexicon()
-    memo: dict[str, float] = {}
-    out = []
-    for t in items:
-        s = memo.get(t)
-        if s is None:
-            s = memo[t] = _score(t, lex)
-        out.append(s)
-    return out
+    return per_distinct(items, lambda t: _score(t, lex))
 
 
 def label_of(score: float, band: float = NEUTRAL_BAND) -> str:
