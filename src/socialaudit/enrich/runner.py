@@ -101,16 +101,17 @@ def enrich(
     result = EnrichResult()
     for enricher in chosen:
         start = time.perf_counter()
-        n = workers if workers is not None else _default_workers(store, enricher, batch_rows)
-        result.rows[enricher.name] = _run_one(store, enricher, batch_rows, progress, n)
+        todo = pending(store, enricher)
+        n = workers if workers is not None else _default_workers(todo, batch_rows)
+        result.rows[enricher.name] = _run_one(store, enricher, todo, batch_rows, progress, n)
         result.seconds[enricher.name] = time.perf_counter() - start
     return result
 
 
-def _default_workers(store: Store, enricher: Enricher, batch_rows: int) -> int:
+def _default_workers(todo: int, batch_rows: int) -> int:
     # Starting processes costs about a second: worth it only for several batches of work.
     cores = os.cpu_count() or 1
-    return cores if cores > 1 and pending(store, enricher) > 4 * batch_rows else 1
+    return cores if cores > 1 and todo > 4 * batch_rows else 1
 
 
 def _names(names: Sequence[str] | None) -> list[str]:
@@ -127,12 +128,12 @@ def _names(names: Sequence[str] | None) -> list[str]:
 def _run_one(
     store: Store,
     enricher: Enricher,
+    todo: int,
     batch_rows: int,
     progress: Progress | None,
     workers: int = 1,
 ) -> int:
     con = store.raw
-    todo = pending(store, enricher)
     if todo == 0:
         return 0
     columns = dict(enricher.columns)
@@ -201,10 +202,8 @@ def _labelled(
 
 def _is_registered(enricher: Enricher) -> bool:
     # A registered enricher rebuilt by name in a worker must be the same one (same version).
-    return (
-        type(enricher) is type(load(enricher.name))
-        and enricher.version == load(enricher.name).version
-    )
+    fresh = load(enricher.name)
+    return type(enricher) is type(fresh) and enricher.version == fresh.version
 
 
 _WORKER: Enricher | None = None

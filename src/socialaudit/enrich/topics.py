@@ -193,9 +193,9 @@ def _nmf(
     return _model(topics, assignment, "nmf")
 
 
-def turn_documents(store: Store, org: str) -> pd.DataFrame:
+def turn_documents(store: Store, org: str, tt: rs.TurnTables | None = None) -> pd.DataFrame:
     """One row per turn of ``org`` (spam openers left out when spam is labelled): its text."""
-    tt = rs.build_turns(store)
+    tt = tt or rs.build_turns(store)
     assert tt.turn_posts is not None
     turns = tt.turns.filter(tt.turns.org_id == org)
     e = store.table("enrichments")
@@ -217,9 +217,11 @@ def turn_documents(store: Store, org: str) -> pd.DataFrame:
     return frame.groupby(["platform", "turn_id"], sort=True, as_index=False)["text"].agg(" ".join)
 
 
-def build_topics(store: Store, org: str, *, k: int | None = None) -> TopicModel:
+def build_topics(
+    store: Store, org: str, *, k: int | None = None, turns: rs.TurnTables | None = None
+) -> TopicModel:
     """Fit the org's topics and store them (replacing the org's previous topics) atomically."""
-    docs = turn_documents(store, org)
+    docs = turn_documents(store, org, turns)
     model = fit_topics(docs["text"].tolist(), k=k)
     con = store.raw
     with store.transaction():

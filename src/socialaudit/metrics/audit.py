@@ -275,9 +275,10 @@ def topics(store: Any, /, *, org: str, k: int | None = None) -> dict[str, Any]:
     from socialaudit.enrich.topics import build_topics
 
     _check_org(store, org)
-    model = build_topics(store, org, k=k)
+    # The turn tables come from posts and accounts only: fitting topics does not change them.
     tt = rs.build_turns(store)
     assert tt.turn_posts is not None
+    model = build_topics(store, org, k=k, turns=tt)
     expr = faq.topic_figures(
         tt.turns, tt.turn_posts, store.table("enrichments"), store.table("topics"), org=org
     )
