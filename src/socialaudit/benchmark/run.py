@@ -63,11 +63,16 @@ def run_benchmark(
     window_days: int = DEFAULT_WINDOW_DAYS,
     sla_minutes: int | None = None,
     unanswered_per_org: int = UNANSWERED_PER_ORG,
+    turns: rs.TurnTables | None = None,
+    with_turns: bool = True,
 ) -> Benchmark:
     """Measure every org over the ``window_days`` up to the reference time and benchmark them.
 
     The window starts at the reference time minus ``window_days``, or at the earliest post
-    when that is later; turns opened before it are left out of every figure.
+    when that is later; turns opened before it are left out of every figure. ``turns`` are
+    the store's turn tables when the caller has built them already (the dashboard shares them
+    with its inbox). ``with_turns=False`` leaves out the ``turns`` table (every turn of the
+    window with its text: the report exports it, the dashboard pages its inbox instead).
     """
     th = thresholds or tiers.load_thresholds()
     if int(engine.execute(engine.table("orgs").count())) == 0:
@@ -77,7 +82,7 @@ def run_benchmark(
         )
     sectors = peers.load_sectors() if sectors is None else sectors
     posts = engine.table("posts")
-    tt = rs.build_turns(engine)
+    tt = turns or rs.build_turns(engine)
     ref = tt.reference_time
     bounds = engine.execute(
         posts.aggregate(lo=epoch_s(posts.created_at.min()), hi=epoch_s(posts.created_at.max()))
@@ -85,8 +90,8 @@ def run_benchmark(
     end_s = 0 if pd.isna(bounds["hi"]) else int(bounds["hi"])
     first_s = end_s if pd.isna(bounds["lo"]) else int(bounds["lo"])
     start_s = max(end_s - window_days * 86_400, first_s)
-    turns = engine.cache(tt.turns.filter(epoch_s(tt.turns.opener_created_at) >= start_s))
-    windowed = rs.TurnTables(reference_time=ref, turns=turns, turn_posts=tt.turn_posts)
+    in_window = engine.cache(tt.turns.filter(epoch_s(tt.turns.opener_created_at) >= start_s))
+    windowed = rs.TurnTables(reference_time=ref, turns=in_window, turn_posts=tt.turn_posts)
     audit = run_audit(engine, sla_minutes=sla_minutes, turns=windowed)
 
     orgs_t = engine.table("orgs")
@@ -102,11 +107,11 @@ def run_benchmark(
     )
     evidence = engine.execute(pr.presence_evidence(posts, oa, start_s=start_s, end_s=end_s))
 
-    intervals = bh.calendar_intervals(engine, turns)
+    intervals = bh.calendar_intervals(engine, in_window)
     business = engine.execute(
-        bh.business_responsiveness(turns, orgs_t, intervals, sla_minutes=sla_minutes)
+        bh.business_responsiveness(in_window, orgs_t, intervals, sla_minutes=sla_minutes)
     )
-    curves = sv.kaplan_meier(engine.execute(sv.survival_counts(turns)))
+    curves = sv.kaplan_meier(engine.execute(sv.survival_counts(in_window)))
     km = sv.km_median(curves)
 
     org_info = engine.execute(
@@ -125,12 +130,12 @@ def run_benchmark(
         is_leader=percentiles["response_rate_pct"].fillna(-1) >= peers.LEADER_PERCENTILE
     )[["org_id", "is_leader"]]
     divide = engine.execute(
-        peers.social_divide(turns, groups, ibis.memtable(leaders.astype({"is_leader": bool})))
+        peers.social_divide(in_window, groups, ibis.memtable(leaders.astype({"is_leader": bool})))
     )
     claims = dict(zip(org_info["org_id"], org_info["claimed_activity"], strict=True))
     claimed = peers.claimed_vs_measured(claims, {t.org: t.tier for t in tier_results})
 
-    unanswered = _unanswered(engine, turns, per_org=unanswered_per_org)
+    unanswered = _unanswered(engine, in_window, per_org=unanswered_per_org)
     evidence_all = _evidence_posts(engine, presence, evidence, unanswered)
     bm = Benchmark(
         reference_time=audit["reference_time"],
@@ -160,8 +165,9 @@ def run_benchmark(
         "divide": divide,
         "unanswered": unanswered,
         "evidence_posts": evidence_all,
-        "turns": _all_turns(engine, turns),
     }
+    if with_turns:
+        bm.tables["turns"] = _all_turns(engine, in_window)
     return bm
 
 

@@ -69,6 +69,10 @@ def demo(
         f"socialaudit --db {db} quality · socialaudit --db {db} turns --csv · "
         f"socialaudit --db {db} topics <ORG> --faq"
     )
+    console.print(
+        f"The team's dashboard and REST API: socialaudit --db {db} serve "
+        "(then open http://127.0.0.1:8000/; the API schema is at /openapi.json)."
+    )
 
 
 def _matches(org: dict[str, Any], planted: Mapping[str, Any] | None) -> bool:

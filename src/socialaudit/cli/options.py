@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from enum import StrEnum
 from typing import Annotated
 
 import typer
 
+from socialaudit.durations import parse_duration  # noqa: F401 - re-exported for commands
 from socialaudit.errors import ConfigError
 
 
@@ -22,19 +22,6 @@ class Format(StrEnum):
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 CsvFlag = Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")]
 Limit = Annotated[int | None, typer.Option("--limit", min=1, help="Show at most this many rows.")]
-
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
-
-
-def parse_duration(text: str) -> int:
-    """Read ``90s``, ``30m``, ``24h``, ``7d``, ``2w`` (or plain seconds) as seconds."""
-    m = _DURATION.match(text or "")
-    if not m:
-        raise ConfigError(
-            f"Cannot read duration {text!r}. Use a number with s, m, h, d or w, e.g. 7d or 24h."
-        )
-    return int(float(m.group(1)) * _UNITS[m.group(2) or "s"])
 
 
 def pick_format(json_flag: bool, csv_flag: bool) -> Format:

@@ -41,8 +41,11 @@ def quality_flags(posts: ibis.Table, org_accounts: ibis.Table, /) -> ibis.Table:
     )
 
 
-def quality(engine: Engine, /) -> dict[str, Any]:
-    """Return every quality figure, with quarantine broken down by reason."""
+def quality(engine: Engine, /, *, turns: rs.TurnTables | None = None) -> dict[str, Any]:
+    """Return every quality figure, with quarantine broken down by reason.
+
+    ``turns``: the store's turn tables when the caller has built them already.
+    """
     flags = engine.execute(quality_flags(engine.table("posts"), engine.table("org_accounts")))
     row = {k: int(v or 0) for k, v in flags.iloc[0].to_dict().items()} if len(flags) else {}
     imports = engine.table("imports")
@@ -57,7 +60,7 @@ def quality(engine: Engine, /) -> dict[str, Any]:
     ).iloc[0]
     q = engine.table("quarantine")
     reasons = engine.execute(q.group_by("reason").agg(n=q.count()).order_by(ibis.desc("n")))
-    tt = rs.build_turns(engine)
+    tt = turns or rs.build_turns(engine)
     t = tt.turns
     negative = int(engine.execute((t.answered & (t.frt_s < 0)).cast("int64").sum()) or 0)
     out: dict[str, Any] = {

@@ -15,7 +15,6 @@ import base64
 import gzip
 import json
 import math
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -23,13 +22,21 @@ from typing import Any
 
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
-from markupsafe import Markup
 
 from socialaudit.benchmark.run import Benchmark, run_benchmark
 from socialaudit.benchmark.tiers import TIER_LABELS, Thresholds
 from socialaudit.metrics import quality as run_quality
 from socialaudit.metrics.base import Engine
 from socialaudit.metrics.campaigns import campaign_section
+from socialaudit.report.fmt import anchor, json_script, safe_url
+from socialaudit.report.fmt import ci as _ci
+from socialaudit.report.fmt import count as _int
+from socialaudit.report.fmt import duration as _dur
+from socialaudit.report.fmt import json_default as _json_default
+from socialaudit.report.fmt import label as _label
+from socialaudit.report.fmt import missing as _missing
+from socialaudit.report.fmt import num as _num
+from socialaudit.report.fmt import pct as _pct
 
 DEFINITIONS: tuple[tuple[str, str], ...] = (
     (
@@ -132,37 +139,6 @@ class ReportFiles:
     tables: tuple[str, ...]
 
 
-_SAFE_ID = re.compile(r"[^A-Za-z0-9_-]")
-
-
-def anchor(value: Any) -> str:
-    """A value as an HTML id fragment: anything beyond [A-Za-z0-9_-] becomes _hex."""
-    return _SAFE_ID.sub(lambda m: f"_{ord(m.group()):x}", str(value))
-
-
-def safe_url(value: Any) -> str:
-    """Only http(s) links are followed; anything else (javascript:, data:) becomes '#'."""
-    s = str(value or "")
-    return s if re.match(r"^https?://", s, re.I) else "#"
-
-
-def json_script(value: Any) -> Markup:
-    """JSON that cannot end its ``<script>`` element or open a comment."""
-    text = json.dumps(value, default=_json_default, ensure_ascii=False, allow_nan=False)
-    for ch, esc in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
-        text = text.replace(ch, esc)
-    text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
-    return Markup(text)  # noqa: S704 - escaped above for the script-data context
-
-
-def _json_default(value: Any) -> Any:
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(value)
-
-
 @lru_cache(maxsize=1)
 def _plotly_gz() -> str:
     from plotly.offline import get_plotlyjs
@@ -179,48 +155,6 @@ def _env() -> Environment:
     )
     env.filters.update(anchor=anchor, safe_url=safe_url, json_script=json_script)
     return env
-
-
-def _missing(v: Any) -> bool:
-    return v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and math.isnan(v))
-
-
-def _dur(seconds: Any) -> str:
-    if _missing(seconds):
-        return "–"
-    s = float(seconds)
-    if s < 3600:
-        return f"{s / 60:.0f} min"
-    if s < 86_400:
-        return f"{s / 3600:.1f} h"
-    return f"{s / 86_400:.1f} d"
-
-
-def _pct(v: Any) -> str:
-    return "–" if _missing(v) else f"{100 * float(v):.1f}%"
-
-
-def _ci(v: Any, lo: Any, hi: Any) -> str:
-    if _missing(v):
-        return "–"
-    if _missing(lo):
-        return _pct(v)
-    return f"{_pct(v)} ({100 * float(lo):.0f}–{100 * float(hi):.0f})"
-
-
-def _num(v: Any, digits: int = 1) -> str:
-    if _missing(v):
-        return "–"
-    return f"{float(v):,.{digits}f}"
-
-
-def _int(v: Any) -> str:
-    return "–" if _missing(v) else f"{int(v):,}"
-
-
-def _label(text: Any) -> str:
-    """Chart labels: Plotly reads a few HTML tags in strings, so angle brackets are swapped."""
-    return str(text).replace("<", "‹").replace(">", "›")
 
 
 def _figures(bm: Benchmark) -> list[tuple[str, dict[str, Any]]]:

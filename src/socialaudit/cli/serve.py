@@ -1,0 +1,78 @@
+"""``socialaudit serve``: the dashboard and the REST API over one store."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.text import Text
+
+from socialaudit.cli import app, guarded, state
+from socialaudit.cli.output import err_console
+from socialaudit.errors import ConfigError
+
+
+@app.command()
+@guarded
+def serve(
+    host: Annotated[
+        str, typer.Option("--host", help="Address to bind. Any non-loopback address needs a token.")
+    ] = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option("--port", min=0, max=65535, help="Port to listen on.")
+    ] = 8000,
+    import_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--import-dir",
+            help="The only folder POST /api/imports may read from (default: imports over HTTP "
+            "are off).",
+        ),
+    ] = None,
+    window_days: Annotated[
+        int, typer.Option("--window-days", min=1, help="Benchmark window of the overview.")
+    ] = 90,
+) -> None:
+    """Serve the dashboard and the REST API (OpenAPI schema at /openapi.json).
+
+    Bound to 127.0.0.1 by default. On any other address it requires a token on every
+    request: SOCIALAUDIT_TOKEN, or one it generates and prints once.
+
+    Example: socialaudit --db demo-output/demo.duckdb serve --port 8000
+    """
+    import uvicorn
+
+    from socialaudit.serve import create_app
+    from socialaudit.serve.security import LOOPBACK_NAMES, TOKEN_ENV, is_loopback, resolve_token
+
+    if not state.db.exists():
+        raise ConfigError(
+            f"No store at {state.db}. Import something first (socialaudit --db {state.db} "
+            "import FILE) or run `make demo`."
+        )
+    if import_dir is not None and not import_dir.is_dir():
+        raise ConfigError(f"--import-dir {import_dir} is not a folder. Create it or pass another.")
+    token, generated = resolve_token(host, os.environ.get(TOKEN_ENV))
+    loopback = is_loopback(host)
+    # Without a token a loopback server only answers loopback Host names (DNS rebinding).
+    hosts = frozenset(LOOPBACK_NAMES | {host.lower()}) if loopback and token is None else None
+    application = create_app(
+        state.db, token=token, allowed_hosts=hosts, import_dir=import_dir,
+        window_days=window_days,
+    )  # fmt: skip
+    shown = f"[{host}]" if ":" in host else host
+    err_console.print(Text(f"Serving {state.db} on http://{shown}:{port}/ (Ctrl-C stops)."))
+    if generated:
+        err_console.print(
+            Text(
+                f"Token (shown once; set {TOKEN_ENV} to choose your own): {token}\n"
+                f"Open http://{shown}:{port}/?token={token} once in a browser, or send "
+                "'Authorization: Bearer TOKEN' from scripts."
+            ),
+            soft_wrap=True,
+        )
+    elif token is not None:
+        err_console.print(Text(f"Every request needs the token in {TOKEN_ENV}."))
+    uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False)

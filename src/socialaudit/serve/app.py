@@ -1,0 +1,133 @@
+"""The ASGI application: the REST API, the dashboard, the security middleware, the errors.
+
+:func:`create_app` is what ``socialaudit serve`` runs under Uvicorn and what tests drive with
+FastAPI's ``TestClient``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from socialaudit import __version__
+from socialaudit.errors import SocialAuditError
+from socialaudit.serve import api, pages, security
+from socialaudit.serve.jobs import Forbidden, JobRunner
+from socialaudit.serve.service import NotFound, Service
+
+_SENTENCE_END = re.compile(r"(?<=[.)])\s+(?=[A-Z`(])")
+
+
+def split_message(text: str) -> tuple[str, str | None]:
+    """Our errors read "What went wrong. How to fix it.": the first sentence, and the rest."""
+    parts = _SENTENCE_END.split(text.strip(), maxsplit=1)
+    return parts[0], (parts[1] if len(parts) > 1 else None)
+
+
+def _status(exc: SocialAuditError) -> int:
+    if isinstance(exc, NotFound):
+        return 404
+    if isinstance(exc, Forbidden):
+        return 403
+    return 400 if exc.exit_code == 2 else 500
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api") or "text/html" not in request.headers.get(
+        "accept", ""
+    )
+
+
+def create_app(
+    db: str | Path,
+    /,
+    *,
+    token: str | None = None,
+    allowed_hosts: frozenset[str] | None = None,
+    import_dir: Path | None = None,
+    window_days: int = 90,
+) -> FastAPI:
+    """The app over the store at ``db``.
+
+    ``token``: required on every request when set. ``allowed_hosts``: accepted ``Host``
+    headers (``None``: any). ``import_dir``: the only folder ``POST /api/imports`` reads
+    from (``None``: imports over HTTP are off).
+    """
+    svc = Service(db, window_days=window_days)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        app.state.jobs.shutdown()
+        svc.close()
+
+    app = FastAPI(
+        title="socialaudit",
+        version=__version__,
+        description=(
+            "How organizations really engage on social media, measured from their public record:"
+            " responsiveness, the unanswered inbox, listening, topics, network, campaigns and "
+            "tiers against their peers. Every figure comes from the socialaudit metrics layer."
+        ),
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.service = svc
+    app.state.jobs = JobRunner(svc.db, on_done=svc.invalidate)
+    app.state.import_dir = import_dir
+    app.state.token = token
+    app.middleware("http")(security.middleware(token, allowed_hosts))
+
+    @app.exception_handler(SocialAuditError)
+    async def _known(request: Request, exc: SocialAuditError) -> Response:
+        status = _status(exc)
+        message, hint = split_message(str(exc))
+        if _wants_json(request):
+            return JSONResponse({"message": message, "hint": hint}, status_code=status)
+        return pages.error_page(request, status, message, hint)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        problems = []
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err.get("loc", ()) if p not in ("query", "body"))
+            problems.append(f"{where or 'request'}: {err.get('msg', 'invalid')}")
+        message = "Bad parameter: " + "; ".join(problems)
+        hint = "See /openapi.json for each endpoint's parameters and their allowed values."
+        if _wants_json(request):
+            return JSONResponse({"message": message, "hint": hint}, status_code=422)
+        return pages.error_page(request, 422, message, hint)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        message = str(exc.detail)
+        hint = "GET /api/health checks the server; /openapi.json lists every endpoint."
+        if exc.status_code == 404:
+            message = f"Nothing at {request.url.path}."
+        if _wants_json(request):
+            return JSONResponse(
+                {"message": message, "hint": hint},
+                status_code=exc.status_code,
+                headers=getattr(exc, "headers", None),
+            )
+        return pages.error_page(request, exc.status_code, message, "Start from the overview.")
+
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    pages.mount_static(app)
+    return app
+
+
+def describe(app: FastAPI) -> dict[str, Any]:
+    """What the server is serving (for its start-up line)."""
+    return {"store": app.state.service.db, "token": app.state.token is not None}

@@ -1,0 +1,146 @@
+"""Background jobs: an import or a collection started over HTTP, with progress to poll.
+
+Jobs run one at a time on a single worker thread (the store has one writer), each on its own
+connection to the store's database, so readers keep answering from the last snapshot while a
+job writes. An import is all-or-nothing (``import_file``'s transaction); a collection commits
+page by page with its cursor, so a failed job keeps the pages it finished and says so.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from socialaudit.errors import ConfigError, SocialAuditError
+from socialaudit.store import Store
+
+JobState = Literal["queued", "running", "done", "failed"]
+MAX_KEPT = 200
+
+
+class Forbidden(ConfigError):
+    """A path outside the allowed import folder (HTTP 403)."""
+
+
+@dataclass
+class Job:
+    """One background job and what it has done so far."""
+
+    id: str
+    kind: Literal["import", "collect"]
+    params: dict[str, Any]
+    state: JobState = "queued"
+    progress: str = "queued"
+    created_at: str = field(default_factory=lambda: _now())
+    started_at: str | None = None
+    finished_at: str | None = None
+    result: dict[str, Any] | None = None
+    error: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The job as the API returns it."""
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "params": self.params,
+            "state": self.state,
+            "progress": self.progress,
+            "created_at": self.created_at,
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+            "result": self.result,
+            "error": self.error,
+        }
+
+
+def allowed_path(root: Path | None, candidate: str) -> Path:
+    """``candidate`` resolved, if it is a file inside ``root``; :class:`Forbidden` otherwise.
+
+    Symlinks and ``..`` are resolved before the check, so neither can lead outside the folder.
+    """
+    if root is None:
+        raise Forbidden(
+            "Imports over HTTP are off. Start the server with --import-dir DIR and put the "
+            "files to import there."
+        )
+    base = root.resolve()
+    p = Path(candidate)
+    path = (p if p.is_absolute() else base / p).resolve()
+    if not path.is_relative_to(base):
+        raise Forbidden(
+            f"{candidate!r} is outside the import folder. Put the file in {base} and pass its "
+            "name relative to it."
+        )
+    if not path.is_file():
+        raise Forbidden(f"No file {candidate!r} in the import folder {base}.")
+    return path
+
+
+class JobRunner:
+    """Queue, run and remember jobs; calls ``on_done`` after each one that wrote anything."""
+
+    def __init__(self, db: str, *, on_done: Callable[[], None]) -> None:
+        self.db = db
+        self.on_done = on_done
+        self.jobs: dict[str, Job] = {}
+        self._lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="socialaudit-job")
+
+    def submit(
+        self, kind: Literal["import", "collect"], params: dict[str, Any], work: Callable[..., Any]
+    ) -> Job:
+        """Queue ``work(store, job)``; it returns the result dict."""
+        job = Job(id=secrets.token_hex(8), kind=kind, params=params)
+        with self._lock:
+            self.jobs[job.id] = job
+            if len(self.jobs) > MAX_KEPT:
+                for old in [j for j in self.jobs.values() if j.state in ("done", "failed")][
+                    : len(self.jobs) - MAX_KEPT
+                ]:
+                    del self.jobs[old.id]
+        self._pool.submit(self._run, job, work)
+        return job
+
+    def get(self, job_id: str) -> Job | None:
+        """The job with that id, if it is still remembered."""
+        with self._lock:
+            return self.jobs.get(job_id)
+
+    def all(self) -> list[Job]:
+        """Every remembered job, newest first."""
+        with self._lock:
+            return sorted(self.jobs.values(), key=lambda j: j.created_at, reverse=True)
+
+    def _run(self, job: Job, work: Callable[..., Any]) -> None:
+        job.state, job.started_at, job.progress = "running", _now(), "running"
+        started = time.perf_counter()
+        try:
+            with Store(self.db) as store:
+                job.result = work(store, job)
+            job.state = "done"
+            job.progress = f"done in {time.perf_counter() - started:.1f} s"
+        except SocialAuditError as exc:
+            job.state, job.error, job.progress = "failed", str(exc), "failed"
+        except Exception as exc:  # noqa: BLE001 - a job must record any failure, not vanish
+            job.state, job.progress = "failed", "failed"
+            job.error = f"{type(exc).__name__}: {exc}"
+            traceback.print_exc()
+        finally:
+            job.finished_at = _now()
+            self.on_done()
+
+    def shutdown(self) -> None:
+        """Wait for the running job and stop."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")

@@ -1,0 +1,445 @@
+"""What the API and the dashboard ask: the metrics layer's results, cached per import generation.
+
+Every figure comes from the metrics and benchmark layers; this module only decides *when* to
+run them. One :class:`Snapshot` holds the benchmark run, quality, campaigns, weekly trends and a
+materialized inbox for one *generation* of the store (a fingerprint of its imports, orgs,
+campaigns, enrichments and topics). A request whose generation matches the snapshot's reads it;
+a new import (or any other write) changes the fingerprint and the next request rebuilds it.
+Slower per-org views (network, topics, one campaign) are computed on first request and kept in
+the same snapshot, so they are invalidated together.
+
+DuckDB connections are not safe to share between threads: every store access goes through
+``self.lock``. Background jobs open their own connection to the same database (DuckDB shares
+one instance per file within a process), so a long import does not block readers.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import ibis
+import pandas as pd
+
+from socialaudit.benchmark.run import Benchmark, run_benchmark, tier_json
+from socialaudit.errors import MetricError
+from socialaudit.metrics import inbox as ib
+from socialaudit.metrics import responsiveness as rs
+from socialaudit.metrics.audit import audit as run_audit
+from socialaudit.metrics.campaigns import campaign_report, campaign_section
+from socialaudit.metrics.quality import quality as run_quality
+from socialaudit.store import Store
+
+#: The fingerprint of what the audit depends on; each sub-query is a count or a max over a
+#: small table (or DuckDB's stored row count), so it costs about a millisecond.
+GENERATION_SQL = """
+SELECT
+  (SELECT count(*) FROM imports),
+  (SELECT coalesce(max(import_id), 0) FROM imports),
+  (SELECT CAST(max(finished_at) AS VARCHAR) FROM imports),
+  (SELECT count(*) FROM orgs),
+  (SELECT count(*) FROM org_accounts),
+  (SELECT count(*) FROM campaigns),
+  (SELECT count(*) FROM campaign_costs),
+  (SELECT count(*) FROM enrichments),
+  (SELECT count(*) FROM topics)
+"""
+
+
+class NotFound(MetricError):
+    """An org, campaign or job the store does not have (HTTP 404)."""
+
+
+@dataclass
+class Snapshot:
+    """Everything the pages and endpoints read, for one store generation."""
+
+    generation: str
+    built_s: float
+    bm: Benchmark | None
+    audit: dict[str, Any]
+    quality: dict[str, Any]
+    campaigns: dict[str, Any]
+    weekly: pd.DataFrame
+    frt: pd.DataFrame
+    inbox: ibis.Table
+    platforms: list[str]
+    turns: rs.TurnTables
+    lazy: dict[tuple[str, str], Any] = field(default_factory=dict)
+
+    @property
+    def org_ids(self) -> list[str]:
+        """Every org of the benchmark, sorted."""
+        if self.bm is None:
+            return []
+        return sorted(self.bm.orgs["org_id"].astype(str))
+
+
+class Service:
+    """A store opened for serving, and the per-generation cache over it."""
+
+    def __init__(self, db: str | Path, *, window_days: int = 90) -> None:
+        self.db = str(db)
+        self.store = Store(self.db)
+        self.window_days = window_days
+        self.lock = threading.RLock()
+        self._snap: Snapshot | None = None
+        self.builds = 0
+
+    # -- generations ----------------------------------------------------------------------------
+    def generation(self) -> str:
+        """The store's current fingerprint."""
+        with self.lock:
+            row = self.store.raw.execute(GENERATION_SQL).fetchall()[0]
+        return "|".join("" if v is None else str(v) for v in row)
+
+    def snapshot(self) -> Snapshot:
+        """The snapshot of the current generation, built now if the store has changed."""
+        with self.lock:
+            gen = self.generation()
+            if self._snap is None or self._snap.generation != gen:
+                # Drop the old snapshot's cached tables before building the new one.
+                self._snap = None
+                self._snap = self._build(gen)
+            return self._snap
+
+    def invalidate(self) -> None:
+        """Forget the snapshot (a job wrote to the store)."""
+        with self.lock:
+            self._snap = None
+
+    def _build(self, gen: str) -> Snapshot:
+        started = time.perf_counter()
+        store = self.store
+        tt = rs.build_turns(store)
+        has_orgs = store.count("orgs") > 0
+        bm = (
+            run_benchmark(store, window_days=self.window_days, turns=tt, with_turns=False)
+            if has_orgs
+            else None
+        )
+        inbox = store.cache(
+            ib.inbox_rows(tt.turns, store.table("posts"), store.table("enrichments"))
+        )
+        oa = store.table("org_accounts")
+        snap = Snapshot(
+            generation=gen,
+            built_s=0.0,
+            bm=bm,
+            audit=run_audit(store, turns=tt),
+            quality=run_quality(store, turns=tt),
+            campaigns=campaign_section(store) if has_orgs else {"campaigns": []},
+            weekly=store.execute(ib.weekly(tt.turns)),
+            frt=store.execute(ib.frt_buckets(tt.turns)),
+            inbox=inbox,
+            platforms=sorted(store.execute(oa.select("platform").distinct())["platform"]),
+            turns=tt,
+        )
+        snap.built_s = time.perf_counter() - started
+        self.builds += 1
+        return snap
+
+    def _lazy(self, snap: Snapshot, key: tuple[str, str], compute: Callable[[], Any]) -> Any:
+        with self.lock:
+            if key not in snap.lazy:
+                snap.lazy[key] = compute()
+            return snap.lazy[key]
+
+    # -- reads ----------------------------------------------------------------------------------
+    def require_org(self, snap: Snapshot, org: str) -> None:
+        """Raise :class:`NotFound` (with a hint) for an org the store does not have."""
+        if org not in snap.org_ids:
+            known = ", ".join(snap.org_ids[:8]) or "none yet"
+            raise NotFound(
+                f"No organization {org!r} in the store (some are: {known}). "
+                "GET /api/orgs lists them."
+            )
+
+    def orgs(self) -> list[dict[str, Any]]:
+        """Every org with its tier, peer group and headline figures."""
+        snap = self.snapshot()
+        if snap.bm is None:
+            return []
+        head = snap.bm.tables["benchmark"]
+        return [
+            {
+                "org_id": r["org_id"],
+                "name": _plain(r.get("name")),
+                "peer_group": _plain(r.get("peer_group")),
+                "tier": _plain(r.get("tier")),
+                "tier_label": _plain(r.get("tier_label")),
+                "turns": _plain(r.get("turns")),
+                "answered": _plain(r.get("answered")),
+                "response_rate": _plain(r.get("response_rate")),
+                "response_rate_ci_low": _plain(r.get("response_rate_ci_low")),
+                "response_rate_ci_high": _plain(r.get("response_rate_ci_high")),
+                "frt_median_s": _plain(r.get("frt_median_s")),
+                "backlog_7d": _plain(r.get("backlog_7d")),
+                "deflection_rate": _plain(r.get("deflection_rate")),
+                "response_rate_pct": _plain(r.get("response_rate_pct")),
+                "claimed_activity": _plain(r.get("claimed_activity")),
+            }
+            for r in head.sort_values(["peer_group", "org_id"]).to_dict("records")
+        ]
+
+    def audit(self, org: str | None = None) -> dict[str, Any]:
+        """The audit document of every turn in the store, exactly as ``audit --json``."""
+        snap = self.snapshot()
+        doc = snap.audit
+        if org is None:
+            return doc
+        self.require_org(snap, org)
+        return {**doc, "orgs": [o for o in doc["orgs"] if o["org"] == org]}
+
+    def org(self, org: str) -> dict[str, Any]:
+        """One org's page: audit, tier with evidence, presence, weekly trend, FRT buckets."""
+        snap = self.snapshot()
+        self.require_org(snap, org)
+        assert snap.bm is not None
+        bm = snap.bm
+        tier = next(t for t in bm.tiers if t.org == org)
+        head = bm.tables["benchmark"]
+        row = head[head["org_id"] == org].iloc[0].to_dict()
+        pres = bm.presence[bm.presence["org_id"] == org]
+        weekly = snap.weekly[snap.weekly["org_id"] == org]
+        frt = snap.frt[snap.frt["org_id"] == org]
+        counts = dict(zip(frt["bucket"].astype(int), frt["n"].astype(int), strict=True))
+        labels = ib.bucket_labels()
+        entry = next(o for o in snap.audit["orgs"] if o["org"] == org)
+        return {
+            "org_id": org,
+            "name": _plain(row.get("name")),
+            "peer_group": _plain(row.get("peer_group")),
+            "reference_time": bm.reference_time,
+            "window_start": bm.window_start,
+            "window_days": bm.window_days,
+            "tier": tier.as_dict(),
+            "figures": {k: _plain(v) for k, v in row.items() if k not in ("org_id",)},
+            "audit": entry,
+            "presence": [{k: _plain(v) for k, v in r.items()} for r in pres.to_dict("records")],
+            "weekly": [
+                {
+                    "week": _plain(r["week"]),
+                    "turns": int(r["turns"]),
+                    "answered": int(r["answered"]),
+                    "response_rate": _plain(r["response_rate"]),
+                    "frt_median_s": _plain(r["frt_median_s"]),
+                }
+                for r in weekly.to_dict("records")
+            ],
+            "frt_distribution": [
+                {"bucket": label, "answered_turns": counts.get(i, 0)}
+                for i, label in enumerate(labels)
+            ],
+        }
+
+    def inbox(
+        self,
+        *,
+        org: str | None = None,
+        platform: str | None = None,
+        intent: str | None = None,
+        sentiment: str | None = None,
+        min_age_s: int | None = None,
+        max_age_s: int | None = None,
+        include_spam: bool = True,
+        page: int = 1,
+        per_page: int = 50,
+    ) -> dict[str, Any]:
+        """One page of unanswered turns, oldest first, and how many match in all."""
+        snap = self.snapshot()
+        if org is not None:
+            self.require_org(snap, org)
+        rows = ib.filter_inbox(
+            snap.inbox,
+            org=org,
+            platform=platform,
+            intent=intent,
+            sentiment=sentiment,
+            min_age_s=min_age_s,
+            max_age_s=max_age_s,
+            include_spam=include_spam,
+        )
+        with self.lock:
+            total = int(self.store.execute(rows.count()))
+            frame = self.store.execute(
+                ib.inbox_page(rows, offset=(page - 1) * per_page, limit=per_page)
+            )
+        items = [
+            {
+                "org_id": r["org_id"],
+                "platform": r["platform"],
+                "turn_id": r["turn_id"],
+                "opener_author": _plain(r["opener_author"]),
+                "opened_at": _plain(r["opener_created_at"]),
+                "waiting_s": int(r["age_s"]),
+                "followups": int(r["followups"]),
+                "permalink": _plain(r["permalink"]),
+                "text": _plain(r["text"]),
+                "intents": None if _plain_list(r["intents"]) is None else _plain_list(r["intents"]),
+                "sentiment": _plain(r["sentiment"]),
+                "sentiment_label": _plain(r["sentiment_label"]),
+                "spam": _plain(r["is_spam"]),
+            }
+            for r in frame.to_dict("records")
+        ]
+        return {
+            "reference_time": _plain(snap.turns.reference_time),
+            "total": total,
+            "page": page,
+            "per_page": per_page,
+            "pages": max(1, math.ceil(total / per_page)),
+            "items": items,
+        }
+
+    def benchmark(self) -> dict[str, Any]:
+        """The ``benchmark --json`` document: tiers with evidence, percentiles, claims."""
+        snap = self.snapshot()
+        if snap.bm is None:
+            raise NotFound(
+                "No organizations in the store to benchmark. Import an export first "
+                "(POST /api/imports or socialaudit import FILE)."
+            )
+        return _clean(tier_json(snap.bm))
+
+    def quality(self) -> dict[str, Any]:
+        """Data-quality counts of the whole store."""
+        return self.snapshot().quality
+
+    def campaigns(self) -> dict[str, Any]:
+        """Every campaign with its window figures, uplift and costs."""
+        return _clean(self.snapshot().campaigns)
+
+    def campaign(self, campaign_id: str) -> dict[str, Any]:
+        """One campaign in full: daily mentions, buzz, sentiment mix, costs."""
+        snap = self.snapshot()
+        known = [c["campaign"] for c in snap.campaigns.get("campaigns", [])]
+        if campaign_id not in known:
+            raise NotFound(
+                f"No campaign {campaign_id!r} in the store "
+                f"(known: {', '.join(known[:8]) or 'none'}). Declare campaigns with "
+                "`socialaudit campaign --load campaigns.toml`."
+            )
+        return self._lazy(
+            snap,
+            ("campaign", campaign_id),
+            lambda: _clean(campaign_report(self.store, campaign_id)),
+        )
+
+    def network(self, org: str, *, limit: int = 10) -> dict[str, Any]:
+        """An org's conversation network, relevant network and trusted voices."""
+        from socialaudit.metrics.network_audit import network
+
+        snap = self.snapshot()
+        self.require_org(snap, org)
+        return self._lazy(
+            snap,
+            ("network", f"{org}\x00{limit}"),
+            lambda: _clean(network(self.store, org, limit=limit)),
+        )
+
+    def topics(self, org: str) -> dict[str, Any]:
+        """An org's stored topics with their figures and example posts (no refitting)."""
+        from socialaudit.metrics.faq import topic_figures
+
+        snap = self.snapshot()
+        self.require_org(snap, org)
+
+        def compute() -> dict[str, Any]:
+            tt = snap.turns
+            assert tt.turn_posts is not None
+            store = self.store
+            expr = topic_figures(
+                tt.turns, tt.turn_posts, store.table("enrichments"), store.table("topics"), org=org
+            )
+            frame = store.execute(expr)
+            posts = store.table("posts")
+            ids = sorted({i for ids in frame["examples"] for i in (ids if ids is not None else [])})
+            found = store.execute(
+                posts.filter(posts.post_id.isin(ids)).select("post_id", "text", "permalink")
+            )
+            by_id = {r["post_id"]: r for r in found.to_dict("records")}
+            topics = [
+                {
+                    "topic_id": int(r["topic_id"]),
+                    "label": r["label"],
+                    "top_terms": [str(t) for t in r["top_terms"]],
+                    "turns": int(r["turns"]),
+                    "question_share": _plain(r["question_share"]),
+                    "answered_share": _plain(r["answered_share"]),
+                    "frt_median_s": _plain(r["frt_median_s"]),
+                    "faq_candidate": bool(r["faq"]),
+                    "examples": [
+                        {
+                            "post_id": i,
+                            "text": _plain(by_id.get(i, {}).get("text")),
+                            "permalink": _plain(by_id.get(i, {}).get("permalink")),
+                        }
+                        for i in (r["examples"] if r["examples"] is not None else [])
+                    ],
+                }
+                for r in frame.to_dict("records")
+            ]
+            return {
+                "org": org,
+                "fitted": bool(topics),
+                "hint": None
+                if topics
+                else f"No topics stored for {org}: run `socialaudit topics {org}` to fit them.",
+                "topics": topics,
+            }
+
+        return self._lazy(snap, ("topics", org), compute)
+
+    def imports(self) -> list[dict[str, Any]]:
+        """Every import, newest first, with its reconciled counts."""
+        with self.lock:
+            t = self.store.table("imports")
+            frame = self.store.execute(t.order_by(ibis.desc("import_id")))
+        return [{k: _plain(v) for k, v in r.items()} for r in frame.to_dict("records")]
+
+    def close(self) -> None:
+        """Close the store."""
+        with self.lock:
+            self._snap = None
+            self.store.close()
+
+
+def _plain(v: Any) -> Any:
+    """A pandas/NumPy value as JSON-ready Python (NaN, NA and NaT become None)."""
+    if v is None or v is pd.NA or v is pd.NaT:
+        return None
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    if isinstance(v, pd.Timestamp):
+        if v.tzinfo is None:
+            v = v.tz_localize("UTC")
+        return v.isoformat()
+    if isinstance(v, datetime):
+        return v.isoformat()
+    if isinstance(v, date):
+        return v.isoformat()
+    if hasattr(v, "item") and not hasattr(v, "__len__"):
+        return _plain(v.item())
+    return v
+
+
+def _plain_list(v: Any) -> list[str] | None:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return None
+    return [str(x) for x in v]
+
+
+def _clean(value: Any) -> Any:
+    """Nested JSON with non-finite floats and pandas scalars made plain."""
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    return _plain(value)
