@@ -123,6 +123,16 @@ def test_inbox_pages_and_filters(client, market) -> None:
     assert beyond["items"] == [] and beyond["total"] == page["total"]
 
 
+def test_filter_values_stay_values(client) -> None:
+    """Filters reach the query as quoted literals: SQL in a parameter matches nothing."""
+    for value in ("x' OR '1'='1", "twitter'; DROP TABLE posts; --", "%", "*"):
+        res = client.get("/api/inbox", params={"platform": value})
+        assert res.status_code == 200 and res.json()["total"] == 0
+    res = client.get("/api/orgs/AcmeHelp' OR '1'='1")
+    assert res.status_code == 404
+    assert client.get("/api/health").json()["orgs"] == 8
+
+
 def test_benchmark_quality_imports(client, market) -> None:
     bm = client.get("/api/benchmark").json()
     assert {o["org"] for o in bm["orgs"]} == {o["org"] for o in market["audit"]["orgs"]}

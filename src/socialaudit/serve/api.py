@@ -31,12 +31,12 @@ router = APIRouter(prefix="/api", responses=ERRORS)
 
 def service(request: Request) -> Service:
     """The app's service (one store, one cache)."""
-    return request.app.state.service  # type: ignore[no-any-return]
+    return request.app.state.service
 
 
 def runner(request: Request) -> JobRunner:
     """The app's job runner."""
-    return request.app.state.jobs  # type: ignore[no-any-return]
+    return request.app.state.jobs
 
 
 Svc = Annotated[Service, Depends(service)]

@@ -55,17 +55,21 @@ def create_app(
     allowed_hosts: frozenset[str] | None = None,
     import_dir: Path | None = None,
     window_days: int = 90,
+    warm: bool = True,
 ) -> FastAPI:
     """The app over the store at ``db``.
 
     ``token``: required on every request when set. ``allowed_hosts``: accepted ``Host``
     headers (``None``: any). ``import_dir``: the only folder ``POST /api/imports`` reads
-    from (``None``: imports over HTTP are off).
+    from (``None``: imports over HTTP are off). ``warm``: build the cached audit in the
+    background as soon as the server starts, and again after each job.
     """
     svc = Service(db, window_days=window_days)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if warm:
+            svc.warm_in_background()
         yield
         app.state.jobs.shutdown()
         svc.close()
@@ -83,7 +87,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.service = svc
-    app.state.jobs = JobRunner(svc.db, on_done=svc.invalidate)
+    app.state.jobs = JobRunner(svc.db, on_done=svc.refresh if warm else svc.invalidate)
     app.state.import_dir = import_dir
     app.state.token = token
     app.middleware("http")(security.middleware(token, allowed_hosts))

@@ -68,7 +68,7 @@ def error_page(request: Request, status: int, message: str, hint: str | None) ->
 
 
 def _svc(request: Request) -> Service:
-    return request.app.state.service  # type: ignore[no-any-return]
+    return request.app.state.service
 
 
 def _chart(fid: str, data: list[dict[str, Any]], layout: dict[str, Any]) -> dict[str, Any]:

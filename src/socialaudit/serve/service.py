@@ -114,6 +114,28 @@ class Service:
         with self.lock:
             self._snap = None
 
+    def warm(self) -> None:
+        """Build the snapshot now, so the first visitor does not wait for it.
+
+        Runs in a background thread at start-up and after each job; a failure here is left
+        for the next request to raise and show.
+        """
+        try:
+            self.snapshot()
+        except Exception:  # noqa: BLE001, S110 - the request that needs it reports it
+            pass
+
+    def warm_in_background(self) -> threading.Thread:
+        """Start :meth:`warm` in a daemon thread."""
+        thread = threading.Thread(target=self.warm, name="socialaudit-warm", daemon=True)
+        thread.start()
+        return thread
+
+    def refresh(self) -> None:
+        """After a write: drop the snapshot and build the next one in the background."""
+        self.invalidate()
+        self.warm_in_background()
+
     def _build(self, gen: str) -> Snapshot:
         started = time.perf_counter()
         store = self.store
