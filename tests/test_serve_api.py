@@ -367,12 +367,15 @@ def test_import_job_lands_and_invalidates_the_cache(tmp_path, small_db) -> None:
         c.get("/api/orgs/AcmeHelp")
         svc = app.state.service
         assert svc.builds == 1  # warm: the second request did not rebuild
+        # A reader still holding the old snapshot must not make the rebuild reuse its tables.
+        held = svc.snapshot()
         res = c.post("/api/imports", json={"path": "more.csv"})
         assert res.status_code == 202
         job = wait(c, res.json()["id"])
         assert job["state"] == "done", job
         assert job["result"]["inserted"] == 2 and job["kind"] == "import"
         assert c.get("/api/inbox").json()["total"] == before + 2
+        assert held.generation != svc.snapshot().generation
         assert svc.builds == 2
         assert len(c.get("/api/imports").json()) == 2
         assert [j["id"] for j in c.get("/api/jobs").json()] == [job["id"]]

@@ -15,6 +15,7 @@ one instance per file within a process), so a long import does not block readers
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
 import time
@@ -22,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import ibis
 import pandas as pd
@@ -50,6 +51,9 @@ SELECT
   (SELECT count(*) FROM enrichments),
   (SELECT count(*) FROM topics)
 """
+
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 class NotFound(MetricError):
@@ -81,6 +85,20 @@ class Snapshot:
         return sorted(self.bm.orgs["org_id"].astype(str))
 
 
+def _locked(method: F) -> F:
+    """Hold the store lock from reading the snapshot to the last query on its tables.
+
+    Otherwise a rebuild between the two (a job landed) could drop the tables being queried.
+    """
+
+    @functools.wraps(method)
+    def wrapper(self: Service, *args: Any, **kwargs: Any) -> Any:
+        with self.lock:
+            return method(self, *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
 class Service:
     """A store opened for serving, and the per-generation cache over it."""
 
@@ -104,8 +122,10 @@ class Service:
         with self.lock:
             gen = self.generation()
             if self._snap is None or self._snap.generation != gen:
-                # Drop the old snapshot's cached tables before building the new one.
+                # The old snapshot's tables go first: Ibis would otherwise hand back its stale
+                # cached tables for the same expressions over the changed store.
                 self._snap = None
+                self.store.drop_cached()
                 self._snap = self._build(gen)
             return self._snap
 
@@ -261,6 +281,7 @@ class Service:
             ],
         }
 
+    @_locked
     def inbox(
         self,
         *,
@@ -338,6 +359,7 @@ class Service:
         """Every campaign with its window figures, uplift and costs."""
         return _clean(self.snapshot().campaigns)
 
+    @_locked
     def campaign(self, campaign_id: str) -> dict[str, Any]:
         """One campaign in full: daily mentions, buzz, sentiment mix, costs."""
         snap = self.snapshot()
@@ -354,6 +376,7 @@ class Service:
             lambda: _clean(campaign_report(self.store, campaign_id)),
         )
 
+    @_locked
     def network(self, org: str, *, limit: int = 10) -> dict[str, Any]:
         """An org's conversation network, relevant network and trusted voices."""
         from socialaudit.metrics.network_audit import network
@@ -366,6 +389,7 @@ class Service:
             lambda: _clean(network(self.store, org, limit=limit)),
         )
 
+    @_locked
     def topics(self, org: str) -> dict[str, Any]:
         """An org's stored topics with their figures and example posts (no refitting)."""
         from socialaudit.metrics.faq import topic_figures

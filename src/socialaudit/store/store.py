@@ -191,6 +191,23 @@ class Store:
             raise
         self.raw.execute("COMMIT")
 
+    def drop_cached(self, *, drop: bool = True) -> None:
+        """Forget (and with ``drop``, drop) every table :meth:`cache` materialized.
+
+        Ibis keys its cache by expression, so after the store changes, caching the same
+        expression again would return the stale table while anything still references it.
+        A long-lived reader (the server) calls this before recomputing. Finalizers are
+        detached so that no table is dropped later from whichever thread collects it.
+        """
+        entries = getattr(self.con, "_cache_name_to_entry", {})
+        for name, entry in list(entries.items()):
+            entry.finalizer.detach()
+            if drop:
+                with contextlib.suppress(duckdb.Error):
+                    self.raw.execute(f'DROP TABLE IF EXISTS "{name}"')
+        entries.clear()
+        getattr(self.con, "_cache_op_to_entry", {}).clear()
+
     def close(self) -> None:
         """Close the connection (checkpointing the write-ahead log).
 
@@ -198,11 +215,7 @@ class Store:
         finalizers are detached first, or they would try to drop them through the closed
         connection when garbage-collected later (a traceback printed at exit).
         """
-        entries = getattr(self.con, "_cache_name_to_entry", {})
-        for entry in list(entries.values()):
-            entry.finalizer.detach()
-        entries.clear()
-        getattr(self.con, "_cache_op_to_entry", {}).clear()
+        self.drop_cached(drop=False)
         with contextlib.suppress(Exception):
             self.con.disconnect()
 
