@@ -147,7 +147,7 @@ def org_page(org_id: str, request: Request) -> HTMLResponse:
             {"title": {"text": "Weekly: turns opened and the share answered"},
              "yaxis": {"tickformat": ".0%", "range": [0, 1.05]},
              "yaxis2": {"overlaying": "y", "side": "right", "showgrid": False},
-             "legend": {"orientation": "h"}},
+             "legend": {"orientation": "h", "y": -0.2}, "margin": {"l": 60, "r": 50, "t": 40, "b": 60}},
         ),
         _chart(
             "fig-weekly-frt",
