@@ -80,7 +80,8 @@ def _chart(fid: str, data: list[dict[str, Any]], layout: dict[str, Any]) -> dict
 def overview(request: Request) -> HTMLResponse:
     """Tier per org and the ranking within each peer group."""
     svc = _svc(request)
-    orgs = svc.orgs()
+    snap = svc.snapshot()
+    orgs = svc.orgs(snap=snap)
     counts = {label: 0 for label in [*TIER_LABELS.values(), "insufficient data"]}
     for o in orgs:
         counts[o["tier_label"] or "insufficient data"] = (
@@ -117,7 +118,6 @@ def overview(request: Request) -> HTMLResponse:
                                                                   "b": 40}},
         ),
     ]  # fmt: skip
-    snap = svc.snapshot()
     return render(
         request,
         "overview.html.j2",
@@ -134,7 +134,8 @@ def overview(request: Request) -> HTMLResponse:
 def org_page(org_id: str, request: Request) -> HTMLResponse:
     """Responsiveness over time, FRT distribution, backlog, deflection, sentiment, tier."""
     svc = _svc(request)
-    doc = svc.org(org_id)
+    snap = svc.snapshot()  # once per request: the fingerprint check is a query
+    doc = svc.org(org_id, snap=snap)
     weeks = doc["weekly"]
     frt = doc["frt_distribution"]
     charts = [
@@ -147,7 +148,8 @@ def org_page(org_id: str, request: Request) -> HTMLResponse:
             {"title": {"text": "Weekly: turns opened and the share answered"},
              "yaxis": {"tickformat": ".0%", "range": [0, 1.05]},
              "yaxis2": {"overlaying": "y", "side": "right", "showgrid": False},
-             "legend": {"orientation": "h", "y": -0.2}, "margin": {"l": 60, "r": 50, "t": 40, "b": 60}},
+             "legend": {"orientation": "h", "y": -0.2},
+             "margin": {"l": 60, "r": 50, "t": 40, "b": 60}},
         ),
         _chart(
             "fig-weekly-frt",
@@ -182,7 +184,7 @@ def org_page(org_id: str, request: Request) -> HTMLResponse:
                  "yaxis": {"tickformat": ".0%"}},
             )
         )  # fmt: skip
-    inbox = svc.inbox(org=org_id, per_page=10)
+    inbox = svc.inbox(org=org_id, per_page=10, snap=snap)
     return render(
         request,
         "org.html.j2",
@@ -216,7 +218,9 @@ def inbox_page(
         "sentiment": sentiment or None,
         "older_than": older_than or None,
     }
+    snap = svc.snapshot()
     result = svc.inbox(
+        snap=snap,
         org=filters["org"],
         platform=filters["platform"],
         intent=filters["intent"],
@@ -230,7 +234,6 @@ def inbox_page(
     def page_url(n: int) -> str:
         return "/inbox?" + urlencode({**kept, "page": n, "per_page": per_page})
 
-    snap = svc.snapshot()
     return render(
         request,
         "inbox.html.j2",
