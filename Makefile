@@ -39,6 +39,7 @@ bench: $(VENV)/.dev
 	$(PY) benchmarks/bench_listening.py
 	$(PY) benchmarks/bench_network.py
 	$(PY) benchmarks/bench_report.py
+	$(PY) benchmarks/bench_serve.py
 
 clean:
 	rm -rf $(VENV) demo-output benchmarks/out
