@@ -241,6 +241,26 @@ def test_bad_bodies_and_methods(client) -> None:
     assert client.delete("/api/orgs").status_code == 405
 
 
+def test_unexpected_errors_are_json_too(market, monkeypatch) -> None:
+    app = create_app(market["db"], warm=False)
+
+    def broken(**_: object) -> None:
+        raise RuntimeError("boom\nsecond line")
+
+    monkeypatch.setattr(app.state.service, "orgs", broken)
+    with TestClient(app, raise_server_exceptions=False) as c:
+        res = c.get("/api/orgs")
+        assert res.status_code == 500
+        assert res.json() == {
+            "message": "Unexpected error: RuntimeError: boom",
+            "hint": "This is a bug in socialaudit: the server log has the traceback; please "
+            "report it.",
+        }
+        assert "script-src 'self'" in res.headers["content-security-policy"]
+        page = c.get("/", headers={"accept": "text/html"})
+        assert page.status_code == 500 and "RuntimeError" in page.text
+
+
 def test_security_headers_everywhere(client) -> None:
     for url in ("/api/health", "/", "/orgs/AcmeHelp", "/inbox", "/api/orgs/Nope"):
         res = client.get(url)

@@ -126,6 +126,21 @@ def create_app(
             )
         return pages.error_page(request, exc.status_code, message, "Start from the overview.")
 
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        # Starlette logs the traceback after this handler answers; the client gets one line.
+        first = (str(exc).strip().splitlines() or [""])[0][:200]
+        message = f"Unexpected error: {type(exc).__name__}: {first}"
+        hint = "This is a bug in socialaudit: the server log has the traceback; please report it."
+        if _wants_json(request):
+            response: Response = JSONResponse({"message": message, "hint": hint}, status_code=500)
+        else:
+            response = pages.error_page(request, 500, message, hint)
+        # This handler runs outside the middleware stack: add the security headers here too.
+        for key, value in security.HEADERS.items():
+            response.headers.setdefault(key, value)
+        return response
+
     app.include_router(api.router)
     app.include_router(pages.router)
     pages.mount_static(app)
