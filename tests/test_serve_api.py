@@ -515,3 +515,27 @@ def test_cli_serve_refuses_a_public_address_with_a_weak_token(
     res = runner.invoke(app, ["--db", str(small_db), "serve", "--import-dir", "/no/such"])
     assert res.exit_code == 2 and "not a folder" in res.output
     shutil.rmtree(small_db.parent / "nothing", ignore_errors=True)
+
+
+def test_close_does_not_wait_for_a_long_build(small_db) -> None:
+    import threading
+
+    from socialaudit.serve.service import Service
+
+    svc = Service(small_db)
+    held, release = threading.Event(), threading.Event()
+
+    def build() -> None:  # stands in for a cold snapshot build holding the store
+        with svc.lock:
+            held.set()
+            release.wait(5)
+
+    worker = threading.Thread(target=build)
+    worker.start()
+    held.wait(5)
+    started = time.monotonic()
+    assert svc.close(timeout=0.2) is False
+    assert time.monotonic() - started < 2
+    release.set()
+    worker.join()
+    assert svc.close() is True

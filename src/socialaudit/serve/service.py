@@ -482,11 +482,21 @@ class Service:
             frame = self.store.execute(t.order_by(ibis.desc("import_id")))
         return [{k: _plain(v) for k, v in r.items()} for r in frame.to_dict("records")]
 
-    def close(self) -> None:
-        """Close the store."""
-        with self.lock:
+    def close(self, *, timeout: float = 5.0) -> bool:
+        """Close the store, unless a snapshot build still holds it after ``timeout`` seconds.
+
+        Stopping the server (Ctrl-C) during a long cold build should not wait for it: the build
+        only reads, so leaving the connection to the process exit loses nothing. Returns
+        whether the store was closed.
+        """
+        if not self.lock.acquire(timeout=timeout):
+            return False
+        try:
             self._snap = None
             self.store.close()
+            return True
+        finally:
+            self.lock.release()
 
 
 def _plain(v: Any) -> Any:
