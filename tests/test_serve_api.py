@@ -6,6 +6,7 @@ its own), on the synthetic market enriched, with campaigns and fitted topics.
 
 from __future__ import annotations
 
+import math
 import shutil
 import time
 from pathlib import Path
@@ -25,6 +26,18 @@ from tests.conftest import twcs_csv
 from tests.replay import Replay
 
 TOKEN = "t0ken-" + "x" * 20
+
+
+def same(got: object, want: object) -> bool:
+    """Equal documents, floats to 1e-9 relative: DuckDB's parallel sums may differ in the
+    last bit between two runs of the same query."""
+    if isinstance(got, dict) and isinstance(want, dict):
+        return got.keys() == want.keys() and all(same(got[k], want[k]) for k in got)
+    if isinstance(got, list) and isinstance(want, list):
+        return len(got) == len(want) and all(same(a, b) for a, b in zip(got, want, strict=True))
+    if isinstance(got, float) and isinstance(want, float):
+        return math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-12)
+    return got == want
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +80,7 @@ def test_health_orgs_and_org_detail(client, market) -> None:
     acme = client.get("/api/orgs/AcmeHelp").json()
     assert acme["tier"]["org"] == "AcmeHelp" and acme["tier"]["evidence"]
     want = next(o for o in market["audit"]["orgs"] if o["org"] == "AcmeHelp")
-    assert acme["audit"] == want
+    assert same(acme["audit"], want)
     figures = want["responsiveness"]["all"]
     # The weekly series and the FRT distribution partition the same turns as the audit.
     assert sum(w["turns"] for w in acme["weekly"]) == figures["turns"]
@@ -80,7 +93,7 @@ def test_health_orgs_and_org_detail(client, market) -> None:
 
 
 def test_audit_equals_the_library(client, market) -> None:
-    assert client.get("/api/audit").json() == market["audit"]
+    assert same(client.get("/api/audit").json(), market["audit"])
     one = client.get("/api/audit", params={"org": "BoltBankHelp"}).json()
     assert [o["org"] for o in one["orgs"]] == ["BoltBankHelp"]
 
