@@ -77,6 +77,29 @@ def write_twcs(tmp_path: Path) -> Callable[..., Path]:
     return write
 
 
+@pytest.fixture(scope="session")
+def enriched_market(tmp_path_factory) -> dict:
+    """The synthetic market (seed 7), enriched, with its campaigns and AcmeHelp's topics fitted.
+
+    Shared by the API and dashboard tests, which only read it: ``db`` is the store, ``topics``
+    what fitting returned.
+    """
+    from socialaudit.cli.listen import enrich_store
+    from socialaudit.synthetic import generate_market
+
+    out = tmp_path_factory.mktemp("enriched_market")
+    generate_market(out, seed=7)
+    db = out / "m.duckdb"
+    with socialaudit.open(db) as store:
+        socialaudit.import_file(out / "market.csv", store=store)
+        socialaudit.load_orgs(out / "orgs.toml", store=store)
+        socialaudit.load_campaigns(out / "campaigns.toml", store=store)
+        enrich_store(store)
+        topics = socialaudit.topics(store, org="AcmeHelp")
+    assert topics["topics"]
+    return {"db": db, "topics": topics}
+
+
 @pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()

@@ -24,7 +24,6 @@ from urllib.parse import urlencode, urlparse
 import pytest
 
 import socialaudit
-from socialaudit.synthetic import generate_market
 from tests.conftest import TWCS_SAMPLE, twcs_csv
 from tests.test_report import CHROMIUM, CHROMIUM_ARGS, _require_chromium
 
@@ -97,20 +96,9 @@ def browser():
 
 
 @pytest.fixture(scope="module")
-def market_db(tmp_path_factory) -> Path:
+def market_db(enriched_market) -> Path:
     """The synthetic market, enriched, with its campaigns and AcmeHelp's topics fitted."""
-    from socialaudit.cli.listen import enrich_store
-
-    out = tmp_path_factory.mktemp("market")
-    generate_market(out, seed=7)
-    db = out / "m.duckdb"
-    with socialaudit.open(db) as store:
-        socialaudit.import_file(out / "market.csv", store=store)
-        socialaudit.load_orgs(out / "orgs.toml", store=store)
-        socialaudit.load_campaigns(out / "campaigns.toml", store=store)
-        enrich_store(store)
-        assert socialaudit.topics(store, org="AcmeHelp")["topics"]
-    return db
+    return enriched_market["db"]
 
 
 @pytest.fixture(scope="module")

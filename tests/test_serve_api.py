@@ -20,7 +20,6 @@ import socialaudit
 from socialaudit.metrics.inbox import INTENTS, SENTIMENTS, filter_inbox, inbox_page
 from socialaudit.serve import create_app
 from socialaudit.serve.security import COOKIE, resolve_token
-from socialaudit.synthetic import generate_market
 from tests import replay as rp
 from tests.conftest import twcs_csv
 from tests.replay import Replay
@@ -41,27 +40,17 @@ def same(got: object, want: object) -> bool:
 
 
 @pytest.fixture(scope="module")
-def market(tmp_path_factory) -> dict:
+def market(enriched_market) -> dict:
     """The enriched synthetic market, and what the library says about it (the oracle)."""
-    from socialaudit.cli.listen import enrich_store
-
-    out = tmp_path_factory.mktemp("market")
-    generate_market(out, seed=7)
-    db = out / "m.duckdb"
-    with socialaudit.open(db) as store:
-        socialaudit.import_file(out / "market.csv", store=store)
-        socialaudit.load_orgs(out / "orgs.toml", store=store)
-        socialaudit.load_campaigns(out / "campaigns.toml", store=store)
-        enrich_store(store)
-        topics = socialaudit.topics(store, org="AcmeHelp")
+    with socialaudit.open(enriched_market["db"]) as store:
         expected = {
             "audit": socialaudit.audit(store),
             "quality": socialaudit.quality(store),
             "unanswered": socialaudit.turns(store, unanswered_older_than_s=0),
             "campaigns": socialaudit.campaign_section(store),
-            "topics": topics,
+            "topics": enriched_market["topics"],
         }
-    return {"db": db, "dir": out, **expected}
+    return {"db": enriched_market["db"], **expected}
 
 
 @pytest.fixture(scope="module")

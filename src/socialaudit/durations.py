@@ -18,3 +18,16 @@ def parse_duration(text: str) -> int:
             f"Cannot read duration {text!r}. Use a number with s, m, h, d or w, e.g. 7d or 24h."
         )
     return int(float(m.group(1)) * _UNITS[m.group(2) or "s"])
+
+
+def parse_age(value: str | None, name: str) -> int | None:
+    """An optional age filter (``older_than=7d``): None when absent or empty, else seconds.
+
+    The error names the parameter, since a page or request may carry several.
+    """
+    if value is None or value == "":
+        return None
+    try:
+        return parse_duration(value)
+    except ConfigError as exc:
+        raise ConfigError(f"{name}: {exc}") from None

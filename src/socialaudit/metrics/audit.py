@@ -279,38 +279,58 @@ def topics(store: Any, /, *, org: str, k: int | None = None) -> dict[str, Any]:
     tt = rs.build_turns(store)
     assert tt.turn_posts is not None
     model = build_topics(store, org, k=k, turns=tt)
+    coherence = {t.topic_id: t.coherence for t in model.topics}
+    out = topic_rows(store, tt, org=org, coherence=coherence)
+    return {"org": org, "method": model.method, "coherence_npmi": model.coherence, "topics": out}
+
+
+def topic_rows(
+    engine: Engine,
+    turns: rs.TurnTables,
+    /,
+    *,
+    org: str,
+    coherence: dict[int, float] | None = None,
+) -> list[dict[str, Any]]:
+    """``org``'s stored topics, each with its figures and example posts (text, permalink).
+
+    ``coherence``: NPMI per topic id when the topics were just fitted; None otherwise.
+    """
+    assert turns.turn_posts is not None
     expr = faq.topic_figures(
-        tt.turns, tt.turn_posts, store.table("enrichments"), store.table("topics"), org=org
+        turns.turns,
+        turns.turn_posts,
+        engine.table("enrichments"),
+        engine.table("topics"),
+        org=org,
     )
-    frame = store.execute(expr)
-    posts = store.table("posts")
-    example_ids = sorted({i for ids in frame["examples"] for i in (ids or [])})
-    found = store.execute(
-        posts.filter(posts.post_id.isin(example_ids)).select("post_id", "text", "permalink")
+    frame = engine.execute(expr)
+    posts = engine.table("posts")
+    examples = [list(ids) if ids is not None else [] for ids in frame["examples"]]
+    wanted = sorted({i for ids in examples for i in ids})
+    found = engine.execute(
+        posts.filter(posts.post_id.isin(wanted)).select("post_id", "text", "permalink")
     )
     by_id = {r["post_id"]: r for r in found.to_dict("records")}
-    coherence = {t.topic_id: t.coherence for t in model.topics}
-    out = []
-    for row in frame.to_dict("records"):
-        out.append(
-            {
-                "topic_id": int(row["topic_id"]),
-                "label": row["label"],
-                "top_terms": list(row["top_terms"]),
-                "turns": int(row["turns"]),
-                "question_share": _num(row["question_share"]),
-                "answered_share": _num(row["answered_share"]),
-                "frt_median_s": _num(row["frt_median_s"]),
-                "faq_candidate": bool(row["faq"]),
-                "coherence_npmi": coherence.get(int(row["topic_id"])),
-                "examples": [
-                    {
-                        "post_id": i,
-                        "text": by_id.get(i, {}).get("text"),
-                        "permalink": by_id.get(i, {}).get("permalink"),
-                    }
-                    for i in (row["examples"] or [])
-                ],
-            }
-        )
-    return {"org": org, "method": model.method, "coherence_npmi": model.coherence, "topics": out}
+    return [
+        {
+            "topic_id": int(row["topic_id"]),
+            "label": row["label"],
+            "top_terms": [str(t) for t in row["top_terms"]],
+            "turns": int(row["turns"]),
+            "question_share": _num(row["question_share"]),
+            "answered_share": _num(row["answered_share"]),
+            "frt_median_s": _num(row["frt_median_s"]),
+            "faq_candidate": bool(row["faq"]),
+            "coherence_npmi": (coherence or {}).get(int(row["topic_id"])),
+            "examples": [
+                {
+                    "post_id": i,
+                    "text": by_id.get(i, {}).get("text"),
+                    "permalink": by_id.get(i, {}).get("permalink"),
+                }
+                for i in ids
+            ],
+        }
+        for row, ids in zip(frame.to_dict("records"), examples, strict=True)
+    ]

@@ -111,11 +111,6 @@ def inbox_page(rows: ibis.Table, /, *, offset: int, limit: int) -> ibis.Table:
     )
 
 
-def inbox_facets(rows: ibis.Table, /) -> ibis.Table:
-    """Counts per platform of the filtered inbox (what the filter form offers)."""
-    return rows.group_by("platform").agg(n=rows.count()).order_by("platform")
-
-
 def weekly(turns: ibis.Table, /) -> ibis.Table:
     """Per org and ISO week the turns opened: how many, answered share, median FRT.
 

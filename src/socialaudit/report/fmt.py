@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 import pandas as pd
+from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 _SAFE_ID = re.compile(r"[^A-Za-z0-9_-]")
@@ -92,3 +93,23 @@ def count(v: Any) -> str:
 def label(text: Any) -> str:
     """Chart labels: Plotly reads a few HTML tags in strings, so angle brackets are swapped."""
     return str(text).replace("<", "‹").replace(">", "›")
+
+
+#: Bar colours of tiers 0-4 and "insufficient data", the same in the report and the dashboard.
+TIER_COLORS = ["#6b7280", "#a16207", "#b42318", "#2563eb", "#067647", "#9ca3af"]
+
+
+def environment(package: str) -> Environment:
+    """Jinja2 over ``package``'s ``templates`` folder, autoescaping every template.
+
+    It carries the filters untrusted values need (``anchor``, ``safe_url``, ``json_script``);
+    callers add their own formatting filters.
+    """
+    env = Environment(
+        loader=PackageLoader(package, "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(anchor=anchor, safe_url=safe_url, json_script=json_script)
+    return env

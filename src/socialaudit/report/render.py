@@ -21,14 +21,14 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment
 
 from socialaudit.benchmark.run import Benchmark, run_benchmark
 from socialaudit.benchmark.tiers import TIER_LABELS, Thresholds
 from socialaudit.metrics import quality as run_quality
 from socialaudit.metrics.base import Engine
 from socialaudit.metrics.campaigns import campaign_section
-from socialaudit.report.fmt import anchor, json_script, safe_url
+from socialaudit.report.fmt import TIER_COLORS, environment
 from socialaudit.report.fmt import ci as _ci
 from socialaudit.report.fmt import count as _int
 from socialaudit.report.fmt import duration as _dur
@@ -147,14 +147,7 @@ def _plotly_gz() -> str:
 
 
 def _env() -> Environment:
-    env = Environment(
-        loader=PackageLoader("socialaudit.report", "templates"),
-        autoescape=select_autoescape(default=True, default_for_string=True),
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters.update(anchor=anchor, safe_url=safe_url, json_script=json_script)
-    return env
+    return environment("socialaudit.report")
 
 
 def _figures(bm: Benchmark) -> list[tuple[str, dict[str, Any]]]:
@@ -168,8 +161,7 @@ def _figures(bm: Benchmark) -> list[tuple[str, dict[str, Any]]]:
             "fig-tiers",
             {
                 "data": [{"type": "bar", "x": list(counts), "y": list(counts.values()),
-                          "marker": {"color": ["#6b7280", "#a16207", "#b42318", "#2563eb",
-                                               "#067647", "#9ca3af"]}}],
+                          "marker": {"color": TIER_COLORS}}],
                 "layout": {"title": {"text": "Organizations per maturity tier"},
                            "margin": {"l": 40, "r": 10, "t": 40, "b": 60}},
             },

@@ -12,8 +12,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request
 
 from socialaudit import __version__
-from socialaudit.durations import parse_duration
-from socialaudit.errors import ConfigError
+from socialaudit.durations import parse_age
 from socialaudit.metrics.inbox import INTENTS, SENTIMENTS
 from socialaudit.serve import models as m
 from socialaudit.serve.jobs import Job, JobRunner, allowed_path
@@ -76,15 +75,6 @@ def audit(svc: Svc, org: OrgId | None = None) -> dict[str, Any]:
     return svc.audit(org)
 
 
-def _age(value: str | None, name: str) -> int | None:
-    if value is None or value == "":
-        return None
-    try:
-        return parse_duration(value)
-    except ConfigError as exc:
-        raise ConfigError(f"{name}: {exc}") from None
-
-
 @router.get("/inbox", response_model=m.InboxPage, tags=["inbox"])
 def inbox(
     svc: Svc,
@@ -108,8 +98,8 @@ def inbox(
         platform=platform or None,
         intent=intent,
         sentiment=sentiment,
-        min_age_s=_age(older_than, "older_than"),
-        max_age_s=_age(newer_than, "newer_than"),
+        min_age_s=parse_age(older_than, "older_than"),
+        max_age_s=parse_age(newer_than, "newer_than"),
         include_spam=spam,
         page=page,
         per_page=per_page,

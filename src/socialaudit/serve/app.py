@@ -10,7 +10,6 @@ import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -145,8 +144,3 @@ def create_app(
     app.include_router(pages.router)
     pages.mount_static(app)
     return app
-
-
-def describe(app: FastAPI) -> dict[str, Any]:
-    """What the server is serving (for its start-up line)."""
-    return {"store": app.state.service.db, "token": app.state.token is not None}

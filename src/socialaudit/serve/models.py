@@ -233,6 +233,7 @@ class Topic(BaseModel):
     answered_share: float | None
     frt_median_s: float | None
     faq_candidate: bool
+    coherence_npmi: float | None = Field(None, description="Set only right after fitting.")
     examples: list[TopicExample]
 
 

@@ -9,6 +9,7 @@ step, and the Content-Security-Policy forbids anything else.
 
 from __future__ import annotations
 
+from collections import Counter
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -17,31 +18,22 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment
 from starlette.responses import Response
 
 from socialaudit import __version__
 from socialaudit.benchmark.tiers import TIER_LABELS
+from socialaudit.durations import parse_age
 from socialaudit.metrics.inbox import INTENTS, SENTIMENTS
 from socialaudit.report import fmt
-from socialaudit.serve.api import _age
 from socialaudit.serve.service import Service
 
 router = APIRouter(include_in_schema=False)
-TIER_COLORS = ["#6b7280", "#a16207", "#b42318", "#2563eb", "#067647", "#9ca3af"]
 
 
 def _env() -> Environment:
-    env = Environment(
-        loader=PackageLoader("socialaudit.serve", "templates"),
-        autoescape=select_autoescape(default=True, default_for_string=True),
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    env = fmt.environment("socialaudit.serve")
     env.filters.update(
-        anchor=fmt.anchor,
-        safe_url=fmt.safe_url,
-        json_script=fmt.json_script,
         dur=fmt.duration,
         pct=fmt.pct,
         ci=fmt.ci,
@@ -82,11 +74,8 @@ def overview(request: Request) -> HTMLResponse:
     svc = _svc(request)
     snap = svc.snapshot()
     orgs = svc.orgs(snap=snap)
-    counts = {label: 0 for label in [*TIER_LABELS.values(), "insufficient data"]}
-    for o in orgs:
-        counts[o["tier_label"] or "insufficient data"] = (
-            counts.get(o["tier_label"] or "insufficient data", 0) + 1
-        )
+    found = Counter(o["tier_label"] or "insufficient data" for o in orgs)
+    counts = {label: found[label] for label in [*TIER_LABELS.values(), "insufficient data"]}
     groups: dict[str, list[dict[str, Any]]] = {}
     for o in orgs:
         groups.setdefault(o["peer_group"] or "–", []).append(o)
@@ -99,7 +88,7 @@ def overview(request: Request) -> HTMLResponse:
         _chart(
             "fig-tiers",
             [{"type": "bar", "x": list(counts), "y": list(counts.values()),
-              "marker": {"color": TIER_COLORS}}],
+              "marker": {"color": fmt.TIER_COLORS}}],
             {"title": {"text": "Organizations per maturity tier"}},
         ),
         _chart(
@@ -225,7 +214,7 @@ def inbox_page(
         platform=filters["platform"],
         intent=filters["intent"],
         sentiment=filters["sentiment"],
-        min_age_s=_age(filters["older_than"], "older_than"),
+        min_age_s=parse_age(filters["older_than"], "older_than"),
         page=page,
         per_page=per_page,
     )

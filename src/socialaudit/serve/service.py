@@ -33,6 +33,7 @@ from socialaudit.errors import MetricError
 from socialaudit.metrics import inbox as ib
 from socialaudit.metrics import responsiveness as rs
 from socialaudit.metrics.audit import audit as run_audit
+from socialaudit.metrics.audit import topic_rows
 from socialaudit.metrics.campaigns import campaign_report, campaign_section
 from socialaudit.metrics.quality import quality as run_quality
 from socialaudit.store import Store
@@ -65,10 +66,6 @@ WHERE ($org IS NULL OR org_id = $org)
   AND ($max_age IS NULL OR age_s <= $max_age)
   AND ($spam OR NOT coalesce(is_spam, false))
 """
-INBOX_COLUMNS = (
-    "org_id", "platform", "turn_id", "opener_author", "opener_created_at", "age_s", "followups",
-    "permalink", "text", "intents", "sentiment", "sentiment_label", "is_spam",
-)  # fmt: skip
 
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -95,9 +92,9 @@ class Snapshot:
     turns: rs.TurnTables
     lazy: dict[tuple[str, str], Any] = field(default_factory=dict)
 
-    @property
+    @functools.cached_property
     def org_ids(self) -> list[str]:
-        """Every org of the benchmark, sorted."""
+        """Every org of the benchmark, sorted (every request with an org checks it)."""
         if self.bm is None:
             return []
         return sorted(self.bm.orgs["org_id"].astype(str))
@@ -336,13 +333,13 @@ class Service:
             "max_age": max_age_s,
             "spam": include_spam,
         }
-        table = snap.inbox.get_name()
+        table, columns = snap.inbox.get_name(), snap.inbox.columns
         con = self.store.raw
         total = int(
             con.execute(f"SELECT count(*) FROM {table} {INBOX_WHERE}", params).fetchall()[0][0]
         )
         found = con.execute(
-            f"SELECT {', '.join(INBOX_COLUMNS)} FROM {table} {INBOX_WHERE} "
+            f"SELECT {', '.join(columns)} FROM {table} {INBOX_WHERE} "
             "ORDER BY age_s DESC, turn_id, org_id, platform LIMIT $limit OFFSET $offset",
             {**params, "limit": per_page, "offset": (page - 1) * per_page},
         ).fetchall()
@@ -357,12 +354,12 @@ class Service:
                 "followups": int(r["followups"]),
                 "permalink": _plain(r["permalink"]),
                 "text": _plain(r["text"]),
-                "intents": None if _plain_list(r["intents"]) is None else _plain_list(r["intents"]),
+                "intents": _plain_list(r["intents"]),
                 "sentiment": _plain(r["sentiment"]),
                 "sentiment_label": _plain(r["sentiment_label"]),
                 "spam": _plain(r["is_spam"]),
             }
-            for r in (dict(zip(INBOX_COLUMNS, row, strict=True)) for row in found)
+            for r in (dict(zip(columns, row, strict=True)) for row in found)
         ]
         return {
             "reference_time": _plain(snap.turns.reference_time),
@@ -424,54 +421,14 @@ class Service:
     @_locked
     def topics(self, org: str) -> dict[str, Any]:
         """An org's stored topics with their figures and example posts (no refitting)."""
-        from socialaudit.metrics.faq import topic_figures
-
         snap = self.snapshot()
         self.require_org(snap, org)
 
         def compute() -> dict[str, Any]:
-            tt = snap.turns
-            assert tt.turn_posts is not None
-            store = self.store
-            expr = topic_figures(
-                tt.turns, tt.turn_posts, store.table("enrichments"), store.table("topics"), org=org
-            )
-            frame = store.execute(expr)
-            posts = store.table("posts")
-            ids = sorted({i for ids in frame["examples"] for i in (ids if ids is not None else [])})
-            found = store.execute(
-                posts.filter(posts.post_id.isin(ids)).select("post_id", "text", "permalink")
-            )
-            by_id = {r["post_id"]: r for r in found.to_dict("records")}
-            topics = [
-                {
-                    "topic_id": int(r["topic_id"]),
-                    "label": r["label"],
-                    "top_terms": [str(t) for t in r["top_terms"]],
-                    "turns": int(r["turns"]),
-                    "question_share": _plain(r["question_share"]),
-                    "answered_share": _plain(r["answered_share"]),
-                    "frt_median_s": _plain(r["frt_median_s"]),
-                    "faq_candidate": bool(r["faq"]),
-                    "examples": [
-                        {
-                            "post_id": i,
-                            "text": _plain(by_id.get(i, {}).get("text")),
-                            "permalink": _plain(by_id.get(i, {}).get("permalink")),
-                        }
-                        for i in (r["examples"] if r["examples"] is not None else [])
-                    ],
-                }
-                for r in frame.to_dict("records")
-            ]
-            return {
-                "org": org,
-                "fitted": bool(topics),
-                "hint": None
-                if topics
-                else f"No topics stored for {org}: run `socialaudit topics {org}` to fit them.",
-                "topics": topics,
-            }
+            topics = _clean(topic_rows(self.store, snap.turns, org=org))
+            hint = f"No topics stored for {org}: run `socialaudit topics {org}` to fit them."
+            return {"org": org, "fitted": bool(topics), "hint": None if topics else hint,
+                    "topics": topics}  # fmt: skip
 
         return self._lazy(snap, ("topics", org), compute)
 
