@@ -23,6 +23,7 @@ from socialaudit.results.model import (
     HEADLINE_LISTENING,
     AuditResult,
     Responsiveness,
+    Thresholds,
     TierEvidence,
     TierResult,
 )
@@ -37,24 +38,6 @@ TIER_LABELS = {
 INSUFFICIENT = "insufficient data"
 Z95 = 1.959963984540054
 _BACKLOGS = {"24h": "backlog_24h", "7d": "backlog_7d", "30d": "backlog_30d"}
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    """Every number the tier rules compare against."""
-
-    min_actionable_turns: int = 50
-    dormant_max_posts_per_week: float = 1.0
-    rudimentary_response_rate_below: float = 0.5
-    rudimentary_frt_median_above_s: float = 86_400
-    rudimentary_backlog_older_than: str = "7d"
-    engaged_min_response_rate: float = 0.5
-    engaged_max_frt_median_s: float = 86_400
-    leader_min_response_rate: float = 0.8
-    leader_max_frt_median_s: float = 3_600
-    leader_max_deflection: float = 0.25
-    leader_max_backlog: int = 0
-    source: str = "built-in tiers.toml"
 
 
 def _num(data: dict[str, Any], section: str, key: str, where: str, default: float) -> float:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 
 from socialaudit.enrich.base import Enricher, Labels
-from socialaudit.enrich.catalog import DEFAULT_ENRICHERS, ENRICHER_MODULES, load
+from socialaudit.enrich.catalog import DEFAULT_ENRICHERS, NAMES, load
 from socialaudit.errors import ConfigError
 from socialaudit.store import Store
 
@@ -117,11 +117,9 @@ def _default_workers(todo: int, batch_rows: int) -> int:
 def _names(names: Sequence[str] | None) -> list[str]:
     if not names:
         return list(DEFAULT_ENRICHERS)
-    unknown = [n for n in names if n not in ENRICHER_MODULES]
+    unknown = [n for n in names if n not in NAMES]
     if unknown:
-        raise ConfigError(
-            f"Unknown enricher {unknown[0]!r}. Choose from: {', '.join(ENRICHER_MODULES)}."
-        )
+        raise ConfigError(f"Unknown enricher {unknown[0]!r}. Choose from: {', '.join(NAMES)}.")
     return list(names)
 
 
@@ -180,7 +178,7 @@ def _labelled(
     Only registered enrichers run in workers (each worker builds its own by name); at most
     two batches per worker are in flight, so memory stays bounded.
     """
-    if workers <= 1 or enricher.name not in ENRICHER_MODULES or not _is_registered(enricher):
+    if workers <= 1 or enricher.name not in NAMES or not _is_registered(enricher):
         for table in tables:
             yield table, enricher.run(table)
         return
@@ -224,7 +222,7 @@ def _merge(store: Store, enricher: Enricher, columns: list[str]) -> None:
     con = store.raw
     sets = ", ".join(f'"{c}" = s."{c}"' for c in columns)
     version = version_column(enricher.name)
-    versions = [f"'{n}=' || {version_column(n)}" for n in ENRICHER_MODULES]
+    versions = [f"'{n}=' || {version_column(n)}" for n in NAMES]
     with store.transaction():
         con.execute(
             f"""INSERT INTO enrichments (platform, post_id)

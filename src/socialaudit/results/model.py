@@ -13,13 +13,9 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
-
-if TYPE_CHECKING:
-    from socialaudit.benchmark.peers import ClaimedVsMeasured
-    from socialaudit.benchmark.tiers import Thresholds
 
 
 def _col(label: str, fmt: str = "num") -> dict[str, Any]:
@@ -289,6 +285,54 @@ class TierResult:
 
         out: dict[str, Any] = to_jsonable(self)
         return out
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Every number the tier rules compare against (``benchmark/tiers.toml``)."""
+
+    min_actionable_turns: int = 50
+    dormant_max_posts_per_week: float = 1.0
+    rudimentary_response_rate_below: float = 0.5
+    rudimentary_frt_median_above_s: float = 86_400
+    rudimentary_backlog_older_than: str = "7d"
+    engaged_min_response_rate: float = 0.5
+    engaged_max_frt_median_s: float = 86_400
+    leader_min_response_rate: float = 0.8
+    leader_max_frt_median_s: float = 3_600
+    leader_max_deflection: float = 0.25
+    leader_max_backlog: int = 0
+    source: str = "built-in tiers.toml"
+
+
+@dataclass(frozen=True)
+class ClaimedVsMeasured:
+    """Orgs that say they are active, and how many of those the tiers find rudimentary."""
+
+    declared: int
+    claiming: int
+    measured: int
+    rudimentary: int
+    insufficient: int
+    orgs: tuple[str, ...]
+
+    @property
+    def sentence(self) -> str:
+        """The finding, phrased as the classic study phrases it."""
+        if self.declared == 0:
+            return "No organization declares what it claims (claimed_activity in orgs.toml)."
+        share = 100 * self.claiming / self.declared
+        text = f"{share:.0f}% say they are active ({self.claiming:,} of {self.declared:,})"
+        if self.measured == 0:
+            return text + "; none of those has enough data for a tier."
+        rud = 100 * self.rudimentary / self.measured
+        text += (
+            f"; {rud:.0f}% of those are at most rudimentary (tier 2 or below: "
+            f"{self.rudimentary:,} of {self.measured:,} with a tier)"
+        )
+        if self.insufficient:
+            text += f"; {self.insufficient:,} more have insufficient data"
+        return text + "."
 
 
 @dataclass(frozen=True)
