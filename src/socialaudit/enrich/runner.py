@@ -24,7 +24,6 @@ from socialaudit.errors import ConfigError
 from socialaudit.store import Store
 
 BATCH_ROWS = 20_000
-STAGE = "_enrich_stage"
 # Arrow types for the Ibis type strings enrichers declare.
 _ARROW = {
     "string": pa.string(),
@@ -32,13 +31,6 @@ _ARROW = {
     "boolean": pa.bool_(),
     "int64": pa.int64(),
     "array<string>": pa.list_(pa.string()),
-}
-_SQL = {
-    "string": "VARCHAR",
-    "float64": "DOUBLE",
-    "boolean": "BOOLEAN",
-    "int64": "BIGINT",
-    "array<string>": "VARCHAR[]",
 }
 Progress = Callable[[str, int, int], None]
 
@@ -131,15 +123,12 @@ def _run_one(
     progress: Progress | None,
     workers: int = 1,
 ) -> int:
-    con = store.raw
     if todo == 0:
         return 0
     columns = dict(enricher.columns)
-    stage_cols = ", ".join(f'"{c}" {_SQL[t]}' for c, t in columns.items())
-    con.execute(f"DROP TABLE IF EXISTS {STAGE}")
-    con.execute(f"CREATE TEMP TABLE {STAGE} (platform VARCHAR, post_id VARCHAR, {stage_cols})")
-    # A second cursor streams the input while the first one writes the stage.
-    reader = con.cursor()
+    stage = store.label_stage(columns)
+    # A second cursor streams the input while the stage is written.
+    reader = store.raw.cursor()
     try:
         batches = reader.sql(
             "SELECT p.platform, p.post_id, p.text, p.author_id, "
@@ -158,15 +147,20 @@ def _run_one(
                         f"Enricher {enricher.name} returned no aligned values for {col}"
                     )
                 arrays[col] = pa.array(values, type=_ARROW[typ])
-            con.register("_enrich_out", pa.table(arrays))
-            con.execute(f"INSERT INTO {STAGE} SELECT * FROM _enrich_out")
-            con.unregister("_enrich_out")
+            stage.append(pa.table(arrays))
             done += table.num_rows
             if progress:
                 progress(enricher.name, done, todo)
+    except BaseException:
+        stage.close()
+        raise
     finally:
         reader.close()
-    _merge(store, enricher, list(columns))
+    stage.commit(
+        version_column=version_column(enricher.name),
+        version=enricher.version,
+        version_columns=[version_column(n) for n in NAMES],
+    )
     return done
 
 
@@ -215,28 +209,3 @@ def _worker_init(name: str) -> None:
 def _worker_run(table: pa.Table) -> Labels:
     assert _WORKER is not None
     return _WORKER.run(table)
-
-
-def _merge(store: Store, enricher: Enricher, columns: list[str]) -> None:
-    """Write the staged results into ``enrichments`` in one transaction."""
-    con = store.raw
-    sets = ", ".join(f'"{c}" = s."{c}"' for c in columns)
-    version = version_column(enricher.name)
-    versions = [f"'{n}=' || {version_column(n)}" for n in NAMES]
-    with store.transaction():
-        con.execute(
-            f"""INSERT INTO enrichments (platform, post_id)
-                SELECT s.platform, s.post_id FROM {STAGE} s
-                ANTI JOIN enrichments e ON e.platform = s.platform AND e.post_id = s.post_id"""
-        )
-        con.execute(
-            f"""UPDATE enrichments e SET {sets}, {version} = ?
-                FROM {STAGE} s WHERE e.platform = s.platform AND e.post_id = s.post_id""",
-            [enricher.version],
-        )
-        con.execute(
-            f"UPDATE enrichments SET model_version = concat_ws(';', {', '.join(versions)}) "
-            f"WHERE {version} = ?",
-            [enricher.version],
-        )
-    con.execute(f"DROP TABLE IF EXISTS {STAGE}")

@@ -15,6 +15,7 @@ import pandas as pd
 import pyarrow as pa
 
 from socialaudit.errors import MigrationError, StoreError
+from socialaudit.store.enrichments import LabelStage, replace_topics
 from socialaudit.store.migrations import MIGRATIONS
 from socialaudit.store.schema import MIGRATIONS as MIGRATIONS_TABLE
 from socialaudit.store.schema import require_table
@@ -178,6 +179,17 @@ class Store:
         table = self.con.create_table(name, expr, temp=True)
         self._cached.append(name)
         return table
+
+    # -- writes of listening results ----------------------------------------------------------
+    def label_stage(self, columns: dict[str, str]) -> LabelStage:
+        """A stage for one enricher's results: a :class:`~.enrichments.LabelStage`."""
+        return LabelStage(self, columns)
+
+    def replace_topics(
+        self, org: str, topics: pa.Table, assigned: pa.Table, *, version: str
+    ) -> list[int]:
+        """Replace ``org``'s topics and its posts' topic labels atomically; the new topic ids."""
+        return replace_topics(self, org, topics, assigned, version=version)
 
     def count(self, name: str) -> int:
         """Return the number of rows in a store table."""
