@@ -20,8 +20,13 @@ from socialaudit.store import Store
 
 PLATFORMS = ("mastodon", "bluesky", "reddit", "x")
 #: orgs.toml account keys -> collector platform (X's posts are stored as ``twitter``).
-ORG_PLATFORMS = {"mastodon": "mastodon", "bluesky": "bluesky", "reddit": "reddit",
-                 "x": "x", "twitter": "x"}
+ORG_PLATFORMS = {
+    "mastodon": "mastodon",
+    "bluesky": "bluesky",
+    "reddit": "reddit",
+    "x": "x",
+    "twitter": "x",
+}
 
 
 def make_collector(
@@ -110,8 +115,9 @@ def collect(
         credentials allow (False: the account's own posts and threads, ``threads_only``).
     org_id
         The organization the account belongs to. When None, the org that declares the
-        account; when none does, a new org named after the handle unless ``make_org`` is
-        False.
+        account; when none does, a new org named after the handle (see ``make_org``).
+    make_org
+        False: an account no org declares stays outside every org (``--no-org``).
     **options
         Per platform: ``contexts`` (Mastodon), ``threads`` (Bluesky), ``comments`` (Reddit),
         ``conversations`` (X), each True by default.
@@ -215,13 +221,13 @@ class OrgsCollection:
         """One status line for people."""
         ok = [o for o in self.outcomes if o.result is not None]
         new = sum(o.result.inserted for o in ok if o.result is not None)
-        line = (
-            f"Collected {len(ok):,} of {len(self.outcomes):,} accounts ({new:,} new posts)."
-        )
+        line = f"Collected {len(ok):,} of {len(self.outcomes):,} accounts ({new:,} new posts)."
         if self.failed:
-            line += f" {len(self.failed):,} failed: " + ", ".join(
-                f"{o.platform}:{o.target}" for o in self.failed
-            ) + ". Run the same command again to resume them."
+            line += (
+                f" {len(self.failed):,} failed: "
+                + ", ".join(f"{o.platform}:{o.target}" for o in self.failed)
+                + ". Run the same command again to resume them."
+            )
         return line
 
 

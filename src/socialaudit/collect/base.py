@@ -186,6 +186,7 @@ class Collector(ABC):
 
     def prepare(self, state: dict[str, Any]) -> None:
         """Log in and decide ``self.method`` before the first page (default: nothing to do)."""
+        return None
 
     @abstractmethod
     def own_pages(self, state: dict[str, Any]) -> Iterator[Page]:
@@ -344,9 +345,7 @@ class Collector(ABC):
             rows = self.coverage_rows(
                 f"collect:{run.run_id}", start=start or end, end=end, seen=run.seen
             )
-            record_coverage(
-                con, [CoverageRow(**{**r.__dict__, "org_id": org_id}) for r in rows]
-            )
+            record_coverage(con, [CoverageRow(**{**r.__dict__, "org_id": org_id}) for r in rows])
             save_state(con, self.platform, self.target, final)
         result.org_id = org_id
         result.finished = True

@@ -172,7 +172,9 @@ class RedditCollector(Collector):
                 reached_old = newest is not None and any(s <= newest for s in stamps)
                 mine = self.name.lower()
                 inbound = [
-                    c for c in children if str((c.get("data") or {}).get("author", "")).lower() != mine
+                    c
+                    for c in children
+                    if str((c.get("data") or {}).get("author", "")).lower() != mine
                 ]
                 nxt = None if reached_old else (data or {}).get("after")
                 state = {**state, "query": i, "after": nxt, f"top_{i}": top}
@@ -190,6 +192,4 @@ class RedditCollector(Collector):
 
     def finish_inbound(self, state: dict[str, Any]) -> dict[str, Any]:
         """Next time, each search stops at this run's newest result."""
-        return {
-            f"newest_{i}": state.get(f"top_{i}") or state.get(f"newest_{i}") for i in range(2)
-        }
+        return {f"newest_{i}": state.get(f"top_{i}") or state.get(f"newest_{i}") for i in range(2)}

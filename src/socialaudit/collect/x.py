@@ -14,9 +14,8 @@ what it finds in the last 7 days and is ``search`` coverage beyond that window.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
-
 from datetime import datetime, timedelta
+from typing import Any
 
 from socialaudit.collect.base import Collector, Page, credential, credential_hint, parse_time
 from socialaudit.collect.http import Client
@@ -57,9 +56,9 @@ class XCollector(Collector):
         """The bearer token reads the mentions timeline: inbound is always fetched."""
         self.account_id = (state.get("own") or {}).get("user_id")
         self.method = "complete"
-        self._oldest_mention = (state.get("inbound") or {}).get("oldest") if state.get(
-            "resume"
-        ) else None
+        self._oldest_mention = (
+            (state.get("inbound") or {}).get("oldest") if state.get("resume") else None
+        )
 
     @classmethod
     def create(
@@ -218,7 +217,9 @@ class XCollector(Collector):
     ) -> list[CoverageRow]:
         """Complete for the mentions timeline's window; search for recent search's 7 days."""
         oldest = parse_time(self._oldest_mention)
-        complete_from = start if start is not None and (oldest is None or start > oldest) else oldest
+        complete_from = (
+            start if start is not None and (oldest is None or start > oldest) else oldest
+        )
         rows = [
             CoverageRow(
                 platform=self.stored_platform,

@@ -21,6 +21,23 @@ CREATE TABLE coverage (
 """
 
 
+#: Stores made before coverage was recorded: each import is what it was, a file export or a
+#: collector page (the collectors fetched only threads then).
+BACKFILL = """
+INSERT INTO coverage
+SELECT p.platform, '*', 'import:' || CAST(i.import_id AS VARCHAR),
+       CASE WHEN starts_with(i.source_path, 'collect ') THEN 'threads_only' ELSE 'export' END,
+       NULL, NULL, 'import', i.import_id, min(p.created_at), max(p.created_at),
+       count(*) FILTER (WHERE coalesce(p.inbound, NOT EXISTS (
+           SELECT 1 FROM org_accounts oa
+           WHERE oa.platform = p.platform AND oa.account_id = p.author_id))),
+       now()::TIMESTAMP
+FROM posts p JOIN imports i ON i.import_id = p.import_id
+GROUP BY p.platform, i.import_id, i.source_path
+"""
+
+
 def apply(con: duckdb.DuckDBPyConnection) -> None:
-    """Create ``coverage``."""
+    """Create ``coverage`` and describe the imports already in the store."""
     con.execute(DDL)
+    con.execute(BACKFILL)
