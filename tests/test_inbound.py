@@ -349,3 +349,41 @@ def test_collecting_an_undeclared_target_makes_an_org_unless_told_not_to(replay,
     assert store.frame("SELECT * FROM org_accounts").to_dict("records") == [
         {"org_id": "AcmeHelp", "platform": "mastodon", "account_id": "9001", "handle": "AcmeHelp"}
     ]
+
+
+def test_collect_orgs_every_account_one_line_each_failures_reported(
+    replay, runner, app, tmp_path, monkeypatch
+) -> None:
+    bsky = worlds.bluesky_world(replay, login_as=worlds.BSKY_ORG)
+    masto = worlds.mastodon_world(replay, token_owner="AcmeHelp")
+    url = replay.start()  # one server answers both platforms' paths; X is not recorded
+    bluesky_login(monkeypatch, "acmehelp.bsky.social")
+    monkeypatch.setenv("SOCIALAUDIT_MASTODON_TOKEN", "tok-own")
+    orgs = tmp_path / "orgs.toml"
+    orgs.write_text(
+        '[[org]]\nid = "acme"\n[org.accounts]\nbluesky = ["acmehelp.bsky.social"]\n'
+        'mastodon = ["AcmeHelp@mastodon.social"]\ntwitter = ["AcmeHelp"]\n',
+        encoding="utf-8",
+    )
+    db = str(tmp_path / "orgs.duckdb")
+    res = runner.invoke(app, ["--db", db, "collect", "--orgs", str(orgs), "--api-url", url])
+    assert res.exit_code == 1, res.output
+    lines = res.output.strip().splitlines()
+    assert lines[0] == f"Declared 1 organizations from {orgs}."
+    assert lines[1].startswith("acme: bluesky:acmehelp.bsky.social: Collected")
+    assert lines[2].startswith("acme: mastodon:AcmeHelp@mastodon.social: Collected")
+    assert lines[3].startswith("acme: x:AcmeHelp: failed: HTTP 404")
+    assert lines[-1].startswith("Collected 2 of 3 accounts") and "x:AcmeHelp" in lines[-1]
+    with sa.open(db) as store:
+        entry = org_audit(store, "acme")
+        figures = entry["responsiveness"]["all"]
+        assert figures["turns"] == bsky.turns + masto.turns
+        assert figures["answered"] == bsky.answered + masto.answered
+        assert {p: c["inbound"] for p, c in entry["coverage"].items()} == {
+            "bluesky": "complete",
+            "mastodon": "complete",
+        }
+    # Without --orgs, the store's declared accounts are collected again (incrementally).
+    again = runner.invoke(app, ["--db", db, "collect", "--api-url", url])
+    assert again.exit_code == 1
+    assert "acme: mastodon:AcmeHelp@mastodon.social: Collected 0 new posts" in again.output

@@ -17,7 +17,8 @@ from socialaudit.store import open as open_store
 from socialaudit.store.orgs import load_orgs
 
 
-def _log(message: str) -> None:
+def log_line(message: str) -> None:
+    """Print one status line on stderr (untrusted text stays text, never markup)."""
     err_console.print(Text(message), soft_wrap=True)
 
 
@@ -100,11 +101,11 @@ def collect_(
             base_url=api_url,
             max_pages=max_pages,
             progress=progress,
-            client_options={"log": _log},
+            client_options={"log": log_line},
             inbound=not no_inbound,
             make_org=not no_org,
         )
-    _log(result.summary())
+    log_line(result.summary())
 
 
 _EXAMPLE = {
@@ -133,24 +134,24 @@ def _collect_all(
     with open_store(state.db) as store:
         if orgs is not None:
             n = load_orgs(orgs, store=store)
-            _log(f"Declared {n:,} organizations from {orgs}.")
+            log_line(f"Declared {n:,} organizations from {orgs}.")
 
         def line(o: AccountOutcome) -> None:
             where = f"{o.org_id}: {o.platform}:{o.target}"
             if o.result is not None:
-                _log(f"{where}: {o.result.summary()}")
+                log_line(f"{where}: {o.result.summary()}")
             else:
-                _log(f"{where}: failed: {o.error}")
+                log_line(f"{where}: failed: {o.error}")
 
         urls = dict.fromkeys(PLATFORMS, api_url) if api_url else None
         done = collect_orgs(
             store,
             base_urls=urls,
             on_account=line,
-            client_options={"log": _log},
+            client_options={"log": log_line},
             inbound=inbound,
             max_pages=max_pages,
         )
-    _log(done.summary())
+    log_line(done.summary())
     if done.failed:
         raise typer.Exit(1)

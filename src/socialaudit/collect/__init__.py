@@ -262,14 +262,15 @@ def collect_orgs(
     client_options: dict[str, Any] | None = None,
     inbound: bool = True,
     max_pages: int | None = None,
+    platforms: set[str] | None = None,
 ) -> OrgsCollection:
     """Collect every declared account of every organization, inbound included.
 
     Each account is its own resumable run: one that fails (refused credentials, retries
     exhausted) is reported and the others go on. ``on_account`` is called once per account
-    when it is done.
+    when it is done; ``platforms`` limits the run to those collector platforms.
     """
-    targets = declared_targets(store)
+    targets = [t for t in declared_targets(store) if platforms is None or t[1] in platforms]
     if not targets:
         raise ConfigError(
             "No declared accounts to collect. Declare orgs first: socialaudit orgs load "
