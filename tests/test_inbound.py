@@ -15,6 +15,7 @@ import pytest
 import socialaudit as sa
 from socialaudit.collect import RetryPolicy, collect
 from socialaudit.errors import CredentialError
+from socialaudit.metrics.coverage import coverage_by_org, coverage_warning
 from tests import worlds
 from tests.replay import NOW, Replay
 
@@ -54,7 +55,9 @@ def bluesky_login(monkeypatch: pytest.MonkeyPatch, handle: str) -> None:
 
 def org_audit(store: sa.Store, org: str) -> dict[str, Any]:
     doc = sa.audit(store)
-    return next(o for o in doc["orgs"] if o["org"] == org)
+    entry = next(o for o in doc["orgs"] if o["org"] == org)
+    coverage = coverage_by_org(store).get(org, {})
+    return {**entry, "coverage": coverage, "coverage_warning": coverage_warning(coverage)}
 
 
 def run(world: worlds.World, store: sa.Store, url: str, **kw: Any) -> Any:

@@ -9,6 +9,7 @@ import pytest
 
 import socialaudit as sa
 from socialaudit.collect.watch import WatchOptions, relevant, watch
+from socialaudit.metrics.coverage import coverage_by_org
 from tests import jetstream_replay as js
 from tests.replay import Replay, ok
 
@@ -127,9 +128,12 @@ def test_watch_survives_a_drop_resumes_from_the_cursor_and_honours_deletes(
     (acme,) = [o for o in doc["orgs"] if o["org"] == "acme"]
     figures = acme["responsiveness"]["all"]
     assert (figures["turns"], figures["answered"]) == (3, 1)
-    assert acme["coverage"]["bluesky"]["inbound"] == "complete"
-    assert acme["coverage"]["bluesky"]["from"] == "2023-11-14T22:13:21+00:00"
-    assert acme["coverage"]["bluesky"]["to"] == "2023-11-14T22:13:30+00:00"
+    cov = coverage_by_org(store)["acme"]["bluesky"]
+    assert cov == {
+        "inbound": "complete",
+        "from": "2023-11-14T22:13:21+00:00",
+        "to": "2023-11-14T22:13:30+00:00",
+    }
 
 
 def test_a_restart_resumes_without_duplicates(store_with_org: sa.Store, api: str) -> None:
@@ -183,3 +187,31 @@ def test_cli_watch_until_idle(runner, app, api: str, tmp_path) -> None:
         assert set(stored(store)) == KEPT
     empty = runner.invoke(app, ["--db", str(tmp_path / "e.duckdb"), "watch", "--until-idle", "1"])
     assert empty.exit_code == 2 and "Nothing to watch" in empty.output
+
+
+def test_serve_shows_the_watchers_posts_without_a_restart(api: str, tmp_path) -> None:
+    from fastapi.testclient import TestClient
+
+    from socialaudit.collect.watch import watch_in_background
+    from socialaudit.serve import create_app
+
+    db = tmp_path / "served.duckdb"
+    orgs = tmp_path / "orgs.toml"
+    orgs.write_text(f'[[org]]\nid = "acme"\n[org.accounts]\nbluesky = ["{HANDLE}"]\n')
+    with sa.open(db) as store:
+        sa.load_orgs(orgs, store=store)
+
+    def turns(client: TestClient) -> int:
+        doc = client.get("/api/audit").json()
+        (acme,) = [o for o in doc["orgs"] if o["org"] == "acme"]
+        return acme["responsiveness"]["all"]["turns"]
+
+    server = js.JetstreamReplay(EVENTS)
+    url = server.start()
+    with TestClient(create_app(db, warm=False)) as client:
+        assert turns(client) == 0
+        thread, stop, outcome = watch_in_background(str(db), options=options(url, api))
+        thread.join(timeout=60)
+        server.stop()
+        assert not thread.is_alive() and isinstance(outcome[0], object)
+        assert turns(client) == 3  # the same server, no restart

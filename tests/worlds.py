@@ -328,3 +328,20 @@ def reddit_world(replay: Replay) -> World:
     replay.add("/search", ok(rp.listing(newest_first, None)), query={"q": '"u/AcmeHelp"'})
     replay.add("/search", ok(rp.listing(newest_first[:2], None)), query={"q": "AcmeHelp"})
     return World("reddit", "u/AcmeHelp", "AcmeHelp", "reddit")
+
+
+if __name__ == "__main__":
+    import sys
+    import time
+
+    builders = {
+        "mastodon": lambda r: mastodon_world(r, token_owner="AcmeHelp"),
+        "bluesky": lambda r: bluesky_world(r, login_as=BSKY_ORG),
+        "x": x_world,
+        "reddit": reddit_world,
+    }
+    server = Replay()
+    builders[sys.argv[1] if len(sys.argv) > 1 else "mastodon"](server)
+    print(server.start(), flush=True)
+    while True:
+        time.sleep(3600)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -474,3 +475,28 @@ def watch(
                 stream.close()  # closes the websocket
             watcher.flush(result)
     return result
+
+
+def watch_in_background(
+    db: str, /, *, options: WatchOptions
+) -> tuple[threading.Thread, threading.Event, list[WatchResult | BaseException]]:
+    """Run :func:`watch` on its own connection in a daemon thread (``serve --watch``).
+
+    DuckDB allows one writing process per file; inside the server's process the watcher is
+    one more connection, like the server's import jobs, so pages see its posts at the next
+    request. Set the returned event to stop it; the list receives the result or the error.
+    """
+    stop = threading.Event()
+    outcome: list[WatchResult | BaseException] = []
+
+    def run() -> None:
+        try:
+            with Store(db) as store:
+                outcome.append(watch(store, options=options, stop=stop.is_set))
+        except BaseException as exc:  # noqa: BLE001 - reported by the caller, not lost
+            options.log(f"Watching stopped: {exc}")
+            outcome.append(exc)
+
+    thread = threading.Thread(target=run, name="socialaudit-watch", daemon=True)
+    thread.start()
+    return thread, stop, outcome

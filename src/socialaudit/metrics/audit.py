@@ -14,7 +14,6 @@ import ibis
 import pandas as pd
 
 from socialaudit.errors import MetricError
-from socialaudit.metrics import coverage as cov
 from socialaudit.metrics import faq
 from socialaudit.metrics import listening as ls
 from socialaudit.metrics import responsiveness as rs
@@ -129,7 +128,6 @@ def audit(
         entry["resolution_rate"] = found["resolution_rate"] if found else None
         entry["listening"] = found
         orgs_out.append(entry)
-    _add_coverage(engine, orgs_out)
     if by_platform:
         _add_platforms(engine, orgs_out, tt, sla_minutes=sla_minutes, org=org)
     return {
@@ -196,36 +194,6 @@ def _add_platforms(
         )
     for entry in orgs_out:
         entry["platforms"] = by_org.get(entry["org"], [])
-
-
-def org_coverage_map(engine: Engine) -> dict[str, dict[str, dict[str, Any]]]:
-    """Per org, per platform: ``{"inbound": ..., "from": ISO, "to": ISO}`` (SPEC section 5)."""
-    expr = cov.org_coverage(
-        engine.table("coverage"), engine.table("org_accounts"), engine.table("posts")
-    )
-    out: dict[str, dict[str, dict[str, Any]]] = {}
-    for row in engine.execute(expr).to_dict("records"):
-        out.setdefault(row["org_id"], {})[row["platform"]] = {
-            "inbound": row["inbound"],
-            "from": _iso(None if pd.isna(row["covered_from"]) else row["covered_from"]),
-            "to": _iso(None if pd.isna(row["covered_to"]) else row["covered_to"]),
-        }
-    return out
-
-
-def coverage_warning(coverage: dict[str, dict[str, Any]]) -> str | None:
-    """The warning a rate carries when some platform's inbound is ``threads_only``."""
-    thin = sorted(p for p, c in coverage.items() if c["inbound"] == "threads_only")
-    if not thin:
-        return None
-    return f"{cov.THREADS_ONLY_WARNING} ({', '.join(thin)})"
-
-
-def _add_coverage(engine: Engine, orgs_out: list[dict[str, Any]]) -> None:
-    found = org_coverage_map(engine)
-    for entry in orgs_out:
-        entry["coverage"] = found.get(entry["org"], {})
-        entry["coverage_warning"] = coverage_warning(entry["coverage"])
 
 
 def _iso(ts: Any) -> str | None:
