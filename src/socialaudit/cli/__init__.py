@@ -114,6 +114,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "report",
     "serve",
     "train",
+    "watch",
 )
 
 
