@@ -1,9 +1,11 @@
 """The audit, benchmark and report documents of fixed markets, captured through the CLI.
 
-``tests/golden/*.json.gz`` hold these documents as the code produced them before the results
-refactor (issue 13); ``test_golden.py`` recomputes them and compares field by field. Run
-``python -m tests.golden`` (with the source tree to capture on the path) to rewrite them after
-an intended change of a figure: the diff of the golden files then shows what changed.
+``tests/golden/*.json.gz`` hold these documents: captured before the results refactor (issue
+13), which held every figure; then re-captured once for tiers v2 and the one window rule
+(issue 16: tiers, evidence, the unanswered-after-7-days share, coverage and the window are new
+or changed; the audit now covers the same 90-day window as the benchmark). ``test_golden.py``
+recomputes them and compares field by field. Run ``python -m tests.golden`` (with the source
+tree to capture on the path) to rewrite them after an intended change of a figure.
 
 Three markets:
 

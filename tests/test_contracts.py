@@ -58,4 +58,4 @@ def test_report_definitions_come_from_the_metric_families() -> None:
     for family in ("responsiveness", "survival", "presence"):
         for term, text in METRICS[family].definitions:
             assert terms[term] == text
-    assert "Thresholds: built-in tiers.toml" in terms["Maturity tier"]
+    assert "Rule table: built-in tiers.toml" in terms["Maturity tier"]

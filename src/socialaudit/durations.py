@@ -31,3 +31,10 @@ def parse_age(value: str | None, name: str) -> int | None:
         return parse_duration(value)
     except ConfigError as exc:
         raise ConfigError(f"{name}: {exc}") from None
+
+
+def parse_window(text: str) -> int | None:
+    """A window in whole days (``90d``, ``12w``), or None for ``all`` (all the data)."""
+    if text.strip().lower() == "all":
+        return None
+    return max(1, parse_duration(text) // 86_400)

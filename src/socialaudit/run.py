@@ -8,6 +8,7 @@ all call :func:`run` (or its audit half, :func:`run_audit`) and only format what
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,6 +18,7 @@ import pandas as pd
 from socialaudit.benchmark import peers, tiers
 from socialaudit.errors import MetricError
 from socialaudit.metrics import business_hours as bh
+from socialaudit.metrics import coverage as cov
 from socialaudit.metrics import faq
 from socialaudit.metrics import listening as ls
 from socialaudit.metrics import presence as pr
@@ -30,12 +32,17 @@ from socialaudit.results.model import (
     HEADLINE_LISTENING,
     AuditResult,
     BenchmarkResult,
+    Coverage,
     Figures,
+    LateShare,
     Listening,
     OrgAudit,
     PlatformAudit,
+    PlatformCoverage,
     PlatformResponsiveness,
     Responsiveness,
+    UnansweredAfter7d,
+    Window,
 )
 
 DEFAULT_WINDOW_DAYS = 90
@@ -79,36 +86,61 @@ def run_audit(
     engine: Engine,
     /,
     *,
+    window_days: int | None = DEFAULT_WINDOW_DAYS,
     sla_minutes: int | None = None,
     org: str | None = None,
     turns: rs.TurnTables | None = None,
     by_platform: bool = False,
 ) -> AuditResult:
-    """The responsiveness and listening audit of every org (or one) over ``turns``.
+    """The responsiveness and listening audit of every org (or one) over the window.
 
-    ``actionable`` is None until posts carry intent and spam enrichments: reporting the
-    ``all`` figures under that name would misstate them. Deflection and resolution are
-    measured on actionable turns when they exist (praise answered with "you're welcome" is
-    neither help nor deflection), else on all turns; ``listening.basis`` says which.
+    The window is the one rule of every surface (:func:`window`): the ``window_days`` up to
+    the reference time (None: all the data). ``actionable`` is None until posts carry intent
+    and spam enrichments: reporting the ``all`` figures under that name would misstate them.
+    Deflection and resolution are measured on actionable turns when they exist (praise
+    answered with "you're welcome" is neither help nor deflection), else on all turns;
+    ``listening.basis`` says which.
     """
     check_org(engine, org)
-    tt = turns or rs.build_turns(engine)
+    full = turns or rs.build_turns(engine)
+    span = window(engine, full, window_days)
+    tt = rs.TurnTables(
+        reference_time=full.reference_time, turns=span.turns, turn_posts=full.turn_posts
+    )
+    return _audit(engine, tt, span, sla_minutes=sla_minutes, org=org, by_platform=by_platform)
+
+
+def _audit(
+    engine: Engine,
+    tt: rs.TurnTables,
+    span: Span,
+    *,
+    sla_minutes: int | None,
+    org: str | None,
+    by_platform: bool,
+) -> AuditResult:
     orgs = engine.table("orgs")
     expr = rs.responsiveness(tt.turns, orgs, sla_minutes=sla_minutes)
     if org is not None:
         expr = expr.filter(expr.org_id == org)
     frame = engine.execute(expr)
     status = enrichment_status(engine)
-    actionable, listening = _listening(engine, tt, status, sla_minutes=sla_minutes, org=org)
+    lis = _listening(engine, tt, status, sla_minutes=sla_minutes, org=org)
     platforms = _platforms(engine, tt, sla_minutes=sla_minutes, org=org) if by_platform else None
+    late_all = _late(engine, tt.turns)
+    coverage = _coverage(engine)
     entries = tuple(
         OrgAudit(
             org=row["org_id"],
             responsiveness=Responsiveness(
-                all=Figures.from_row(row), actionable=actionable.get(row["org_id"])
+                all=Figures.from_row(row), actionable=lis.actionable.get(row["org_id"])
             ),
-            listening=listening.get(row["org_id"]),
+            listening=lis.listening.get(row["org_id"]),
             platforms=None if platforms is None else tuple(platforms.get(row["org_id"], [])),
+            unanswered_after_7d=UnansweredAfter7d(
+                all=late_all[row["org_id"]], actionable=lis.late.get(row["org_id"])
+            ),
+            coverage=coverage.get(row["org_id"], Coverage()),
         )
         for row in frame.to_dict("records")
     )
@@ -117,7 +149,41 @@ def run_audit(
         metrics_version=rs.RESPONSIVENESS.version,
         enriched=status,
         orgs=entries,
+        window=span.described,
     )
+
+
+def _late(engine: Engine, turns: ibis.Table) -> dict[str, LateShare]:
+    frame = engine.execute(rs.unanswered_after(turns, engine.table("orgs")))
+    return {r["org_id"]: LateShare.from_row(r) for r in frame.to_dict("records")}
+
+
+def _coverage(engine: Engine) -> dict[str, Coverage]:
+    """Each org's inbound coverage per platform (empty for a store without the table)."""
+    try:
+        engine.table("coverage")
+    except Exception:  # noqa: BLE001 - a Spark copy made before coverage existed
+        return {}
+    frame = engine.execute(
+        cov.org_coverage(
+            engine.table("coverage"), engine.table("org_accounts"), engine.table("posts")
+        )
+    )
+    out: dict[str, dict[str, PlatformCoverage]] = {}
+    for r in frame.to_dict("records"):
+        out.setdefault(r["org_id"], {})[r["platform"]] = PlatformCoverage(
+            r["inbound"], _timestamp(r["covered_from"]), _timestamp(r["covered_to"])
+        )
+    return {org: Coverage(platforms) for org, platforms in out.items()}
+
+
+@dataclass(frozen=True)
+class _Listened:
+    """Per org: actionable figures, their late share, and the listening figures."""
+
+    actionable: dict[str, Figures] = field(default_factory=dict)
+    late: dict[str, LateShare] = field(default_factory=dict)
+    listening: dict[str, Listening] = field(default_factory=dict)
 
 
 def _listening(
@@ -127,10 +193,10 @@ def _listening(
     *,
     sla_minutes: int | None,
     org: str | None,
-) -> tuple[dict[str, Figures], dict[str, Listening]]:
+) -> _Listened:
     """Actionable figures and listening figures per org (empty until posts are enriched)."""
     if tt.turn_posts is None or not (status["intent"] or status["deflection"]):
-        return {}, {}
+        return _Listened()
     basis = "actionable" if status["intent"] and status["spam"] else "all"
     signals = engine.cache(
         ls.turn_signals(
@@ -145,14 +211,18 @@ def _listening(
         signals = signals.filter(signals.org_id == org)
     orgs = engine.table("orgs")
     actionable: dict[str, Figures] = {}
+    late: dict[str, LateShare] = {}
     if basis == "actionable":
         signals = signals.filter(signals.actionable)
         act = engine.execute(rs.responsiveness(signals, orgs, sla_minutes=sla_minutes))
         actionable = {r["org_id"]: Figures.from_row(r) for r in act.to_dict("records")}
+        late = _late(engine, signals)
     lis = engine.execute(ls.listening(signals, orgs))
-    return actionable, {
-        r["org_id"]: Listening.from_row(r, status, basis) for r in lis.to_dict("records")
-    }
+    return _Listened(
+        actionable,
+        late,
+        {r["org_id"]: Listening.from_row(r, status, basis) for r in lis.to_dict("records")},
+    )
 
 
 def _platforms(
@@ -177,6 +247,7 @@ def audit(
     engine: Engine,
     /,
     *,
+    window_days: int | None = DEFAULT_WINDOW_DAYS,
     sla_minutes: int | None = None,
     org: str | None = None,
     turns: rs.TurnTables | None = None,
@@ -184,16 +255,34 @@ def audit(
 ) -> dict[str, Any]:
     """The ``audit --json`` document: :func:`run_audit` as JSON."""
     out: dict[str, Any] = to_jsonable(
-        run_audit(engine, sla_minutes=sla_minutes, org=org, turns=turns, by_platform=by_platform)
+        run_audit(
+            engine,
+            window_days=window_days,
+            sla_minutes=sla_minutes,
+            org=org,
+            turns=turns,
+            by_platform=by_platform,
+        )
     )
     return out
 
 
-def window(engine: Engine, tt: rs.TurnTables, window_days: int) -> tuple[int, int, ibis.Table]:
-    """(start, end) in epoch seconds and the turns opened in the window.
+@dataclass(frozen=True)
+class Span:
+    """A window in epoch seconds, the turns opened in it, and how results name it."""
 
-    The window ends at the latest post and starts ``window_days`` before it, or at the
-    earliest post when that is later; turns opened before it are left out of every figure.
+    start_s: int
+    end_s: int
+    turns: ibis.Table
+    described: Window
+
+
+def window(engine: Engine, tt: rs.TurnTables, window_days: int | None) -> Span:
+    """The one window rule of every surface (audit, benchmark, report, dashboard).
+
+    The window ends at the reference time (the latest post) and starts ``window_days``
+    before it, or at the earliest post when that is later (``window_days=None``: all the
+    data); turns opened before it are left out of every figure.
     """
     posts = engine.table("posts")
     bounds = engine.execute(
@@ -201,16 +290,26 @@ def window(engine: Engine, tt: rs.TurnTables, window_days: int) -> tuple[int, in
     ).iloc[0]
     end_s = 0 if pd.isna(bounds["hi"]) else int(bounds["hi"])
     first_s = end_s if pd.isna(bounds["lo"]) else int(bounds["lo"])
-    start_s = max(end_s - window_days * 86_400, first_s)
-    in_window = engine.cache(tt.turns.filter(epoch_s(tt.turns.opener_created_at) >= start_s))
-    return start_s, end_s, in_window
+    start_s = first_s if window_days is None else max(end_s - window_days * 86_400, first_s)
+    in_window = (
+        tt.turns
+        if window_days is None
+        else engine.cache(tt.turns.filter(epoch_s(tt.turns.opener_created_at) >= start_s))
+    )
+    has_data = tt.reference_time is not None
+    described = Window(
+        start=_epoch(start_s) if has_data else None,
+        end=_timestamp(tt.reference_time),
+        days=window_days,
+    )
+    return Span(start_s, end_s, in_window, described)
 
 
 def run(
     engine: Engine,
     /,
     *,
-    window_days: int = DEFAULT_WINDOW_DAYS,
+    window_days: int | None = DEFAULT_WINDOW_DAYS,
     sla_minutes: int | None = None,
     thresholds: tiers.Thresholds | None = None,
     sectors: dict[str, str] | None = None,
@@ -233,11 +332,14 @@ def run(
         )
     sectors = peers.load_sectors() if sectors is None else sectors
     tt = turns or rs.build_turns(engine)
-    start_s, end_s, in_window = window(engine, tt, window_days)
+    span = window(engine, tt, window_days)
+    start_s, end_s, in_window = span.start_s, span.end_s, span.turns
     windowed = rs.TurnTables(
         reference_time=tt.reference_time, turns=in_window, turn_posts=tt.turn_posts
     )
-    audit_result = run_audit(engine, sla_minutes=sla_minutes, turns=windowed)
+    audit_result = _audit(
+        engine, windowed, span, sla_minutes=sla_minutes, org=None, by_platform=False
+    )
     groups = engine.cache(peers.peer_groups(engine.table("orgs"), sectors))
     presence, accounts, latest = _presence(engine, groups, start_s, end_s)
     business = engine.execute(
@@ -280,7 +382,7 @@ def run(
         tables["turns"] = _all_turns(engine, in_window)
     return BenchmarkResult(
         reference_time=audit_result.reference_time,
-        window_start=None if tt.reference_time is None else _epoch(start_s),
+        window_start=span.described.start,
         window_days=window_days,
         thresholds=th,
         audit=audit_result,
@@ -367,17 +469,25 @@ def _headline(
         figures = to_jsonable(entry.responsiveness.all)
         act = entry.responsiveness.actionable
         ci = tiers.wilson(int(figures["answered"] or 0), int(figures["turns"] or 0))
+        late = entry.unanswered_after_7d
+        share = None if late is None else (late.actionable or late.all)
+        late_ci = None if share is None else tiers.wilson(share.late, share.aged)
         rows.append(
             {
                 "org_id": entry.org,
                 "tier": t.tier,
                 "tier_label": t.label,
+                "tier_borderline": t.borderline,
                 **figures,
                 "response_rate_ci_low": None if ci is None else ci[0],
                 "response_rate_ci_high": None if ci is None else ci[1],
                 "actionable_turns": None if act is None else act.turns,
                 "actionable_response_rate": None if act is None else act.response_rate,
                 HEADLINE_LISTENING: entry.listening_figures()[HEADLINE_LISTENING],
+                "unanswered_7d_share": None if share is None else share.share,
+                "unanswered_7d_ci_low": None if late_ci is None else late_ci[0],
+                "unanswered_7d_ci_high": None if late_ci is None else late_ci[1],
+                "coverage_warning": entry.coverage.warning,
             }
         )
     frame = (

@@ -1,31 +1,34 @@
-"""Maturity tiers 0-4 (SPEC section 5) with the evidence of every rule that decided them.
+"""Maturity tiers 0-4 (SPEC section 5, v2) from one declarative rule table.
 
-Tiers are decision rules over a handful of per-org aggregates that the metrics layer has
-already computed (the audit's responsiveness and presence); they are evaluated here in plain
-Python, one org at a time, so that each rule can say what it saw, against which threshold,
-with which 95% Wilson interval. Thresholds come from ``tiers.toml`` (shipped) or a user file.
+The table (``tiers.toml``: shipped, or a user's file overriding it key by key) lists each
+tier's rules as ``figure OP threshold``. They are evaluated here in plain Python over the
+per-org aggregates the run has executed, one org at a time, so that every rule can say what
+it saw, against which threshold, with which 95% Wilson interval; the same table writes the
+explanation the report and the dashboard show (:func:`explain`).
 """
 
 from __future__ import annotations
 
 import math
+import operator
 import os
+import re
 import tomllib
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from socialaudit.errors import ConfigError
-from socialaudit.results.jsonable import to_jsonable
 from socialaudit.results.model import (
     HEADLINE_LISTENING,
     AuditResult,
-    Responsiveness,
+    OrgAudit,
     Thresholds,
     TierEvidence,
     TierResult,
+    TierRule,
 )
 
 TIER_LABELS = {
@@ -36,84 +39,27 @@ TIER_LABELS = {
     4: "leader",
 }
 INSUFFICIENT = "insufficient data"
+INSUFFICIENT_COVERAGE = "insufficient coverage"
 Z95 = 1.959963984540054
-_BACKLOGS = {"24h": "backlog_24h", "7d": "backlog_7d", "30d": "backlog_30d"}
+BORDERLINE = "borderline: the 95% interval contains the threshold"
 
-
-def _num(data: dict[str, Any], section: str, key: str, where: str, default: float) -> float:
-    table = data.get(section, {}) if section else data
-    value = table.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-        name = f"{section}.{key}" if section else key
-        raise ConfigError(f"{where}: {name} must be a non-negative number, not {value!r}.")
-    return float(value)
-
-
-def load_thresholds(path: str | os.PathLike[str] | None = None) -> Thresholds:
-    """Read tier thresholds: the shipped file, overridden key by key by ``path`` if given."""
-    shipped = resources.files("socialaudit.benchmark").joinpath("tiers.toml").read_text("utf-8")
-    data = tomllib.loads(shipped)
-    where = "built-in tiers.toml"
-    if path is not None:
-        p = Path(path)
-        try:
-            user = tomllib.loads(p.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ConfigError(f"No tiers file at {p}. Check the --tiers path.") from None
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{p} is not valid TOML ({exc}). Fix the line it names.") from None
-        known = {k for k in data}
-        unknown = set(user) - known
-        if unknown:
-            raise ConfigError(
-                f"{p}: unknown key {sorted(unknown)[0]!r}. Known: {', '.join(sorted(known))}."
-            )
-        for key, value in user.items():
-            if isinstance(value, dict):
-                extra = set(value) - set(data[key])
-                if extra:
-                    raise ConfigError(
-                        f"{p}: unknown key {key}.{sorted(extra)[0]}. "
-                        f"Known: {', '.join(sorted(data[key]))}."
-                    )
-                data[key] = {**data[key], **value}
-            else:
-                data[key] = value
-        where = str(p)
-    backlog = data["rudimentary"].get("backlog_older_than", "7d")
-    if backlog not in _BACKLOGS:
-        raise ConfigError(
-            f"{where}: rudimentary.backlog_older_than must be one of {', '.join(_BACKLOGS)}."
-        )
-    d = Thresholds()
-    return Thresholds(
-        min_actionable_turns=int(_num(data, "", "min_actionable_turns", where, 50)),
-        dormant_max_posts_per_week=_num(data, "dormant", "max_posts_per_week", where, 1.0),
-        rudimentary_response_rate_below=_num(
-            data, "rudimentary", "response_rate_below", where, d.rudimentary_response_rate_below
-        ),
-        rudimentary_frt_median_above_s=_num(
-            data, "rudimentary", "frt_median_above_s", where, d.rudimentary_frt_median_above_s
-        ),
-        rudimentary_backlog_older_than=backlog,
-        engaged_min_response_rate=_num(
-            data, "engaged", "min_response_rate", where, d.engaged_min_response_rate
-        ),
-        engaged_max_frt_median_s=_num(
-            data, "engaged", "max_frt_median_s", where, d.engaged_max_frt_median_s
-        ),
-        leader_min_response_rate=_num(
-            data, "leader", "min_response_rate", where, d.leader_min_response_rate
-        ),
-        leader_max_frt_median_s=_num(
-            data, "leader", "max_frt_median_s", where, d.leader_max_frt_median_s
-        ),
-        leader_max_deflection=_num(
-            data, "leader", f"max_{HEADLINE_LISTENING}", where, d.leader_max_deflection
-        ),
-        leader_max_backlog=int(_num(data, "leader", "max_backlog", where, 0)),
-        source=where,
-    )
+#: The figures a rule may read, with how the explanation names them.
+FIGURES: dict[str, str] = {
+    "response_rate": "response rate",
+    "frt_median_s": "median FRT",
+    "unanswered_7d_share": "unanswered after 7 days",
+    HEADLINE_LISTENING: "deflection rate",
+}
+#: Figures in seconds (the rest are shares, with intervals).
+SECONDS = {"frt_median_s"}
+OPS: dict[str, Callable[[float, float], bool]] = {
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+RULE_TIERS = ("rudimentary", "leader")
+_RULE = re.compile(r"^\s*(<=|>=|<|>)\s*([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*$")
 
 
 def wilson(successes: int, n: int, z: float = Z95) -> tuple[float, float] | None:
@@ -131,204 +77,256 @@ def wilson(successes: int, n: int, z: float = Z95) -> tuple[float, float] | None
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
-#: One rule's evidence (kept under its old name for callers that build evidence rows).
-Rule = TierEvidence
+# -- the table ------------------------------------------------------------------------------
 
 
-def _rate_rule(name: str, k: int, n: int, threshold: float, holds: bool) -> TierEvidence:
-    rate = None if n == 0 else k / n
-    ci = wilson(k, n)
-    note = ""
-    if ci is not None and ci[0] < threshold < ci[1]:
-        note = "borderline: the 95% interval contains the threshold"
-    return TierEvidence(name, None if rate is None else round(rate, 4), threshold, holds, ci, note)
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"No tiers file at {path}. Check the --tiers path.") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path} is not valid TOML ({exc}). Fix the line it names.") from None
+
+
+def _merge(data: dict[str, Any], user: dict[str, Any], where: str) -> None:
+    """Override the shipped table key by key; a rule tier may add any known figure."""
+    for key, value in user.items():
+        if key not in data:
+            known = ", ".join(sorted(data))
+            raise ConfigError(f"{where}: unknown key {key!r}. Known: {known}.")
+        if isinstance(value, dict):
+            allowed = set(FIGURES) if key in RULE_TIERS else set(data[key])
+            extra = set(value) - allowed
+            if extra:
+                raise ConfigError(
+                    f"{where}: unknown key {key}.{sorted(extra)[0]}. "
+                    f"Known: {', '.join(sorted(allowed))}."
+                )
+            data[key] = {**data[key], **value}
+        else:
+            data[key] = value
+
+
+def _number(value: Any, name: str, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise ConfigError(f"{where}: {name} must be a non-negative number, not {value!r}.")
+    return float(value)
+
+
+def _rules(data: dict[str, Any], where: str) -> tuple[TierRule, ...]:
+    out = []
+    for tier in RULE_TIERS:
+        for figure, text in data.get(tier, {}).items():
+            if text == "off":
+                continue
+            found = _RULE.match(text) if isinstance(text, str) else None
+            if found is None:
+                raise ConfigError(
+                    f'{where}: {tier}.{figure} must read like "< 0.5" (OP THRESHOLD, OP one of '
+                    f'<, <=, >, >=) or "off", not {text!r}.'
+                )
+            out.append(TierRule(tier, figure, found.group(1), float(found.group(2))))
+    return tuple(out)
+
+
+def load_thresholds(path: str | os.PathLike[str] | None = None) -> Thresholds:
+    """Read the tier rule table: the shipped file, overridden key by key by ``path`` if given."""
+    shipped = resources.files("socialaudit.benchmark").joinpath("tiers.toml").read_text("utf-8")
+    data = tomllib.loads(shipped)
+    where = "built-in tiers.toml"
+    if path is not None:
+        where = str(path)
+        _merge(data, _read(Path(path)), where)
+    dormant = data.get("dormant", {}).get("max_posts_per_week", 1.0)
+    return Thresholds(
+        min_actionable_turns=int(
+            _number(data["min_actionable_turns"], "min_actionable_turns", where)
+        ),
+        dormant_max_posts_per_week=_number(dormant, "dormant.max_posts_per_week", where),
+        rules=_rules(data, where),
+        source=where,
+    )
+
+
+# -- evaluating it ------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class _Measured:
-    """The figures one org's tier is decided on."""
+class Measure:
+    """One figure of one org as a rule reads it: the value, and k of n for a share."""
+
+    value: float | None
+    k: int | None = None
+    n: int | None = None
+    #: Why the value is missing (None: a missing value means "never", e.g. no timed answer).
+    missing: str = ""
+
+
+@dataclass(frozen=True)
+class TierInputs:
+    """What one org's tier is decided on: presence, coverage and its measured figures."""
 
     variant: str
     turns: int
     answered: int
-    median: float | None
-    backlog: int
-    deflection: float | None
+    posts: int
+    replies: int
+    posts_per_week: float
+    figures: Mapping[str, Measure]
+    coverage_insufficient: bool = False
+    coverage_note: str = ""
+
+    @classmethod
+    def of(cls, entry: OrgAudit, presence: Mapping[str, Any]) -> TierInputs:
+        """From an org's audit (actionable when measured, else all turns) and presence row."""
+        resp = entry.responsiveness
+        figures = resp.actionable if resp.actionable is not None else resp.all
+        variant = "actionable" if resp.actionable is not None else "all"
+        late = None
+        if entry.unanswered_after_7d is not None:
+            late = entry.unanswered_after_7d.actionable or entry.unanswered_after_7d.all
+        lis = entry.listening
+        deflected = None if lis is None else lis.deflected
+        return cls(
+            variant=variant,
+            turns=int(figures.turns or 0),
+            answered=int(figures.answered or 0),
+            posts=int(presence.get("posts") or 0),
+            replies=int(presence.get("replies") or 0),
+            posts_per_week=float(presence.get("posts_per_week") or 0.0),
+            figures=measures(
+                turns=int(figures.turns or 0),
+                answered=int(figures.answered or 0),
+                frt_median_s=figures.frt_median_s,
+                late=None if late is None else (late.late, late.aged),
+                deflected=None if deflected is None or lis is None else (deflected, lis.answered),
+            ),
+            coverage_insufficient=entry.coverage.insufficient,
+            coverage_note=entry.coverage.warning or "",
+        )
 
 
-def _presence_gates(
-    presence: Mapping[str, Any], th: Thresholds, ev: list[TierEvidence]
-) -> int | None:
-    """Tier 0 (no posts) or 1 (dormant), or None to go on; appends the evidence."""
-    posts = int(presence.get("posts") or 0)
-    replies = int(presence.get("replies") or 0)
-    ppw = float(presence.get("posts_per_week") or 0.0)
-    if posts == 0:
+def measures(
+    *,
+    turns: int,
+    answered: int,
+    frt_median_s: float | None,
+    late: tuple[int, int] | None,
+    deflected: tuple[int, int] | None,
+) -> dict[str, Measure]:
+    """Every figure a rule may read, from counts (``late``, ``deflected``: k and n)."""
+
+    def share(kn: tuple[int, int] | None, missing: str) -> Measure:
+        if kn is None or kn[1] == 0:
+            return Measure(None, None if kn is None else kn[0], None if kn is None else 0, missing)
+        return Measure(kn[0] / kn[1], kn[0], kn[1])
+
+    return {
+        "response_rate": share((answered, turns), "no turns"),
+        "frt_median_s": Measure(None if frt_median_s is None else float(frt_median_s)),
+        "unanswered_7d_share": share(late, "no turn is 7 days old yet"),
+        HEADLINE_LISTENING: share(deflected, "deflection not measured (posts not enriched)"),
+    }
+
+
+def _threshold_text(rule: TierRule) -> str:
+    if rule.figure in SECONDS:
+        return _duration(rule.threshold)
+    return (
+        f"{rule.threshold:.0%}"
+        if rule.threshold * 100 == round(rule.threshold * 100)
+        else (f"{rule.threshold:.1%}")
+    )
+
+
+def _check(rule: TierRule, m: Measure) -> tuple[TierEvidence, bool]:
+    """One rule's evidence, and whether it holds conclusively (its whole interval past it)."""
+    name = f"{rule.tier}: {FIGURES[rule.figure]} {rule.op} {_threshold_text(rule)}"
+    test = OPS[rule.op]
+    if m.value is None and m.missing:
+        return TierEvidence(name, None, rule.threshold, None, note=m.missing), False
+    if m.value is None:  # no timed answer: the median is "never"
+        holds = test(math.inf, rule.threshold)
+        return TierEvidence(name, None, rule.threshold, holds, note="no timed answer"), holds
+    ci = None if m.k is None or m.n is None else wilson(m.k, m.n)
+    note, conclusive = "", True
+    if ci is not None:
+        if ci[0] < rule.threshold < ci[1]:
+            note = BORDERLINE
+        conclusive = test(ci[0], rule.threshold) and test(ci[1], rule.threshold)
+    value = m.value if rule.figure in SECONDS else round(m.value, 4)
+    holds = test(m.value, rule.threshold)
+    ci95 = None if ci is None else (round(ci[0], 4), round(ci[1], 4))
+    return TierEvidence(name, value, rule.threshold, holds, ci95, note), holds and conclusive
+
+
+def _borderline(e: TierEvidence) -> bool:
+    return e.note == BORDERLINE
+
+
+def assign_tier(org: str, inp: TierInputs, /, *, thresholds: Thresholds) -> TierResult:
+    """Decide one org's tier from the rule table, with the evidence of every rule it read."""
+    th = thresholds
+    ev: list[TierEvidence] = []
+    v = inp.variant
+
+    def result(tier: int | None, label: str | None = None, borderline: bool = False) -> TierResult:
+        name = label or TIER_LABELS[tier] if tier is not None else (label or INSUFFICIENT)
+        return TierResult(org, tier, name, v, tuple(ev), borderline)
+
+    if v == "all":
+        note = "actionable not measured (posts not enriched): all turns used"
+        ev.append(TierEvidence("variant", "all", "actionable", None, note=note))
+    if inp.posts == 0:
         ev.insert(
             0, TierEvidence("posts in window", 0, "> 0", False, note="no posts by its accounts")
         )
-        return 0
-    ev.append(TierEvidence("posts in window", posts, "> 0", True))
-    dormant = ppw < th.dormant_max_posts_per_week and replies == 0
+        return result(0)
+    ev.append(TierEvidence("posts in window", inp.posts, "> 0", True))
+    dormant = inp.posts_per_week < th.dormant_max_posts_per_week and inp.replies == 0
     ev.append(
         TierEvidence(
             "dormant: posts per week below and no replies",
-            round(ppw, 3),
-            f"< {th.dormant_max_posts_per_week:g} and replies = 0 (replies: {replies})",
+            round(inp.posts_per_week, 3),
+            f"< {th.dormant_max_posts_per_week:g} and replies = 0 (replies: {inp.replies})",
             dormant,
         )
     )
-    return 1 if dormant else None
-
-
-def _rudimentary(m: _Measured, th: Thresholds, ev: list[TierEvidence]) -> bool:
-    """Whether any rudimentary rule holds (SPEC: tier 2 when any does)."""
-    low_rate = m.answered / m.turns < th.rudimentary_response_rate_below
-    ev.append(
-        _rate_rule(
-            "rudimentary: response rate below",
-            m.answered,
-            m.turns,
-            th.rudimentary_response_rate_below,
-            low_rate,
-        )
-    )
-    slow = m.median is None or m.median > th.rudimentary_frt_median_above_s
-    ev.append(
-        TierEvidence(
-            "rudimentary: median FRT above (s)",
-            m.median,
-            th.rudimentary_frt_median_above_s,
-            slow,
-            note="no timed answer" if m.median is None else "",
-        )
-    )
-    waiting = m.backlog > 0
-    ev.append(
-        TierEvidence(
-            f"rudimentary: turns unanswered > {th.rudimentary_backlog_older_than}",
-            m.backlog,
-            "> 0",
-            waiting,
-        )
-    )
-    return low_rate or slow or waiting
-
-
-def _engaged(m: _Measured, median: float, th: Thresholds, ev: list[TierEvidence]) -> bool:
-    """Whether every engaged rule holds (restated against their own thresholds)."""
-    rate = m.answered / m.turns
-    fast = median <= th.engaged_max_frt_median_s
-    engaged = rate >= th.engaged_min_response_rate and fast
-    ev.append(
-        _rate_rule(
-            "engaged: response rate at least",
-            m.answered,
-            m.turns,
-            th.engaged_min_response_rate,
-            engaged,
-        )
-    )
-    ev.append(TierEvidence("engaged: median FRT at most (s)", median, th.engaged_max_frt_median_s,
-                           fast))  # fmt: skip
-    return engaged
-
-
-def _leader(m: _Measured, median: float, th: Thresholds, ev: list[TierEvidence]) -> bool:
-    """Whether every leader rule holds; without a measured deflection rate it cannot."""
-    lead_rate = m.answered / m.turns >= th.leader_min_response_rate
-    ev.append(
-        _rate_rule(
-            "leader: response rate at least",
-            m.answered,
-            m.turns,
-            th.leader_min_response_rate,
-            lead_rate,
-        )
-    )
-    lead_fast = median <= th.leader_max_frt_median_s
-    ev.append(TierEvidence("leader: median FRT at most (s)", median, th.leader_max_frt_median_s,
-                           lead_fast))  # fmt: skip
-    lead_backlog = m.backlog <= th.leader_max_backlog
-    ev.append(
-        TierEvidence(
-            f"leader: turns unanswered > {th.rudimentary_backlog_older_than} at most",
-            m.backlog,
-            th.leader_max_backlog,
-            lead_backlog,
-        )
-    )
-    if m.deflection is None:
-        ev.append(
-            TierEvidence(
-                "leader: deflection rate at most",
-                None,
-                th.leader_max_deflection,
-                None,
-                note="deflection not measured (posts not enriched): tier 4 withheld",
-            )
-        )
-        return False
-    lead_deflect = m.deflection <= th.leader_max_deflection
-    rule = _rate_rule(
-        "leader: deflection rate at most",
-        round(m.deflection * m.answered),
-        m.answered,
-        th.leader_max_deflection,
-        lead_deflect,
-    )
-    ev.append(replace(rule, value=round(m.deflection, 4)))
-    return lead_rate and lead_fast and lead_backlog and lead_deflect
-
-
-def assign_tier(
-    org: str,
-    responsiveness: Mapping[str, Any] | Responsiveness,
-    presence: Mapping[str, Any],
-    /,
-    *,
-    thresholds: Thresholds,
-    deflection_rate: float | None = None,
-) -> TierResult:
-    """Decide one org's tier from its responsiveness and its presence row.
-
-    ``responsiveness`` is the audit's (``all`` and ``actionable``, the latter None until
-    enriched). The actionable variant decides when measured; otherwise ``all`` stands in,
-    and the evidence says so. Without a measured deflection rate tier 4 is withheld.
-    """
-    th = thresholds
-    resp = to_jsonable(responsiveness)
-    ev: list[TierEvidence] = []
-    actionable = resp.get("actionable")
-    if actionable is not None:
-        figures, variant = actionable, "actionable"
-    else:
-        figures, variant = resp.get("all") or {}, "all"
-        note = "actionable not measured (posts not enriched): all turns used"
-        ev.append(TierEvidence("variant", "all", "actionable", None, note=note))
-    gate = _presence_gates(presence, th, ev)
-    if gate is not None:
-        return TierResult(org, gate, TIER_LABELS[gate], variant, tuple(ev))
-    n = int(figures.get("turns") or 0)
-    enough = n >= th.min_actionable_turns
-    ev.append(TierEvidence(f"{variant} turns", n, f">= {th.min_actionable_turns}", enough))
+    if dormant:
+        return result(1)
+    if inp.coverage_insufficient:
+        ev.append(TierEvidence("inbound coverage", "threads_only", "not threads_only on every "
+                               "platform", False, note=inp.coverage_note))  # fmt: skip
+        return result(None, INSUFFICIENT_COVERAGE)
+    enough = inp.turns >= th.min_actionable_turns
+    counts = f"{inp.turns} {v} turns in the window, {inp.answered} answered"
+    ev.append(TierEvidence(f"{v} turns", inp.turns, f">= {th.min_actionable_turns}", enough,
+                           note="" if enough else counts))  # fmt: skip
+    rud = [_check(r, inp.figures[r.figure]) for r in th.of("rudimentary")]
     if not enough:
-        return TierResult(org, None, INSUFFICIENT, variant, tuple(ev))
-    median = figures.get("frt_median_s")
-    m = _Measured(
-        variant=variant,
-        turns=n,
-        answered=int(figures.get("answered") or 0),
-        median=None if median is None else float(median),
-        backlog=int(figures.get(_BACKLOGS[th.rudimentary_backlog_older_than]) or 0),
-        deflection=None if deflection_rate is None else float(deflection_rate),
-    )
-    if _rudimentary(m, th, ev) or m.median is None:
-        return TierResult(org, 2, TIER_LABELS[2], variant, tuple(ev))
-    if not _engaged(m, m.median, th, ev):
-        return TierResult(org, 2, TIER_LABELS[2], variant, tuple(ev))
-    tier = 4 if _leader(m, m.median, th, ev) else 3
-    return TierResult(org, tier, TIER_LABELS[tier], variant, tuple(ev))
+        if any(conclusive for _, conclusive in rud):
+            ev.extend(e for e, _ in rud)
+            ev.append(TierEvidence("conclusive below the minimum", inp.turns,
+                                   f"< {th.min_actionable_turns}", True,
+                                   note="a rudimentary rate's whole 95% interval is past its "
+                                   "threshold"))  # fmt: skip
+            return result(2)
+        return result(None, INSUFFICIENT)
+    ev.extend(e for e, _ in rud)
+    holding = [e for e, _ in rud if e.holds]
+    if holding:
+        return result(2, borderline=all(_borderline(e) for e in holding))
+    lead = [_check(r, inp.figures[r.figure])[0] for r in th.of("leader")]
+    ev.extend(lead)
+    failing = [e for e in lead if e.holds is not True]
+    if not failing:
+        return result(4, borderline=any(_borderline(e) for e in lead))
+    if any(e.holds is None for e in failing):
+        note = "a leader figure is not measured: tier 4 withheld"
+        ev.append(TierEvidence("leader", None, "every leader rule measured", None, note=note))
+    could_lead = all(e.holds is False and _borderline(e) for e in failing)
+    return result(3, borderline=could_lead or any(_borderline(e) for e, _ in rud))
 
 
 def assign_tiers(
@@ -342,35 +340,42 @@ def assign_tiers(
     by_org = {row["org_id"]: row for row in presence_rows}
     return [
         assign_tier(
-            entry.org,
-            entry.responsiveness,
-            by_org.get(entry.org, {}),
-            thresholds=thresholds,
-            deflection_rate=entry.listening_figures()[HEADLINE_LISTENING],
+            entry.org, TierInputs.of(entry, by_org.get(entry.org, {})), thresholds=thresholds
         )
         for entry in audit_result.orgs
     ]
 
 
-def _hours(seconds: float) -> str:
+# -- explaining it ------------------------------------------------------------------------------
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 3600:
+        return f"{seconds / 60:g} min"
     return f"{seconds / 3600:g} h" if seconds < 3 * 86_400 else f"{seconds / 86_400:g} d"
 
 
+def _rule_text(rule: TierRule) -> str:
+    return f"{FIGURES[rule.figure]} {rule.op} {_threshold_text(rule)}"
+
+
 def explain(th: Thresholds) -> str:
-    """The tier rules in words, written from the thresholds in use (the report and dashboard).
+    """The tier rules in words, written from the rule table in use (report and dashboard).
 
     A user's ``tiers.toml`` changes this text as it changes the tiers.
     """
-    backlog = th.rudimentary_backlog_older_than
+    rud = ", ".join(_rule_text(r) for r in th.of("rudimentary")) or "no rule"
+    ppw = th.dormant_max_posts_per_week
+    posts = f"{ppw:g} post" + ("" if ppw == 1 else "s")
+    lead = ", ".join(_rule_text(r) for r in th.of("leader")) or "no rule"
     return (
-        f"0 absent (no posts in the window); 1 dormant (fewer than "
-        f"{th.dormant_max_posts_per_week:g} posts per week and no replies); 2 rudimentary "
-        f"(response rate < {th.rudimentary_response_rate_below:.0%}, or median FRT > "
-        f"{_hours(th.rudimentary_frt_median_above_s)}, or any turn unanswered > {backlog}); "
-        f"3 engaged (>= {th.engaged_min_response_rate:.0%} and median <= "
-        f"{_hours(th.engaged_max_frt_median_s)}); 4 leader (>= {th.leader_min_response_rate:.0%}, "
-        f"median <= {_hours(th.leader_max_frt_median_s)}, deflection <= "
-        f"{th.leader_max_deflection:.0%}, at most {th.leader_max_backlog} turns unanswered > "
-        f"{backlog}). No tier above 1 below {th.min_actionable_turns} actionable turns. "
-        f"Thresholds: {th.source}."
+        f"0 absent (no posts in the window); 1 dormant (fewer than {posts} per week and no "
+        f"replies); 2 rudimentary when "
+        f"any holds: {rud}; 3 engaged when none does; 4 leader when all hold: {lead}. Every "
+        "rule reads actionable turns (all turns until posts are enriched); a rate whose 95% "
+        "Wilson interval contains its threshold is marked borderline. No tier above 1 from "
+        f'fewer than {th.min_actionable_turns} actionable turns in the window ("insufficient '
+        "data\"; tier 2 all the same when a rudimentary rate's whole interval is past its "
+        "threshold) or from inbound coverage that is threads_only on every platform "
+        f'("insufficient coverage"). Rule table: {th.source}.'
     )

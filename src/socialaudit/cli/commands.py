@@ -31,6 +31,8 @@ from socialaudit.cli.output import (
     percent,
     records,
 )
+from socialaudit.cli.report import DEFAULT_WINDOW, WindowOpt
+from socialaudit.durations import parse_window
 from socialaudit.errors import ConfigError
 from socialaudit.results import Figures, Listening, to_jsonable
 from socialaudit.results.model import AUDIT_LISTENING, label
@@ -201,6 +203,7 @@ def audit(
     by_platform: Annotated[
         bool, typer.Option("--by-platform", help="Also split each org's figures by platform.")
     ] = False,
+    window: WindowOpt = DEFAULT_WINDOW,
     json_: JsonFlag = False,
     csv_: CsvFlag = False,
 ) -> None:
@@ -219,14 +222,19 @@ def audit(
             enrich_store(store)
     eng = _engine(engine, spark_master)
     try:
-        result = to_jsonable(
-            sa.run_audit(eng, sla_minutes=state.sla_minutes, org=org, by_platform=by_platform)
+        audited = sa.run_audit(
+            eng,
+            window_days=parse_window(window),
+            sla_minutes=state.sla_minutes,
+            org=org,
+            by_platform=by_platform,
         )
+        result = to_jsonable(audited)
     finally:
         eng.close()
     if by_platform and fmt is not Format.json:
         result = {**result, "orgs": _platform_rows(result["orgs"])}
-    emit_audit(fmt, result, title=f"Responsiveness (all turns) as of {result['reference_time']}")
+    emit_audit(fmt, result, title=f"Responsiveness (all turns) over {audited.window.describe()}")
 
 
 ACTIONABLE_COLUMNS = [

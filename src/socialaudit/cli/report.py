@@ -12,9 +12,11 @@ from rich.text import Text
 import socialaudit as sa
 from socialaudit.cli import app, guarded, state
 from socialaudit.cli.listen import enrich_store, existing_store
-from socialaudit.cli.options import CsvFlag, JsonFlag, parse_duration, pick_format
+from socialaudit.cli.options import CsvFlag, JsonFlag, pick_format
 from socialaudit.cli.output import console, duration, emit, err_console, percent, records
+from socialaudit.durations import parse_window
 from socialaudit.errors import ConfigError
+from socialaudit.run import DEFAULT_WINDOW_DAYS
 
 TiersOpt = Annotated[
     Path | None,
@@ -27,15 +29,22 @@ SectorsOpt = Annotated[
     ),
 ]
 WindowOpt = Annotated[
-    str, typer.Option("--window", help="How far back from the reference time to look (e.g. 30d).")
+    str,
+    typer.Option(
+        "--window",
+        help="How far back from the reference time to look (e.g. 30d; all: all the data). "
+        "The same default for audit, benchmark, report and serve.",
+    ),
 ]
+#: The one default window of every surface (socialaudit.run.DEFAULT_WINDOW_DAYS).
+DEFAULT_WINDOW = f"{DEFAULT_WINDOW_DAYS}d"
 
 
 def _options(tiers: Path | None, sectors: Path | None, window: str) -> dict[str, Any]:
     from socialaudit.benchmark.peers import load_sectors
     from socialaudit.benchmark.tiers import load_thresholds
 
-    days = max(1, parse_duration(window) // 86_400)
+    days = parse_window(window)
     return {
         "thresholds": load_thresholds(tiers),
         "sectors": load_sectors(sectors),
@@ -61,7 +70,7 @@ NoEnrichOpt = Annotated[
 def benchmark(
     tiers: TiersOpt = None,
     sectors: SectorsOpt = None,
-    window: WindowOpt = "90d",
+    window: WindowOpt = DEFAULT_WINDOW,
     people: Annotated[
         bool, typer.Option("--people", help="Show each account's score against its peers.")
     ] = False,
@@ -77,7 +86,7 @@ def benchmark(
 
     Example: socialaudit benchmark --tiers my_tiers.toml --json
     """
-    from socialaudit.results import benchmark_document, iso_utc
+    from socialaudit.results import benchmark_document
 
     fmt = pick_format(json_, csv_)
     if not no_enrich:
@@ -122,21 +131,22 @@ def benchmark(
             ("peer_group", "group"),
             ("tier", "tier"),
             ("tier_label", "label"),
+            ("tier_borderline", "borderline"),
             ("turns", "turns"),
             ("response_rate", "rate"),
             ("frt_median_s", "FRT median"),
             ("km_median_s", "KM median"),
             ("bh_frt_median_s", "FRT biz h"),
             ("backlog_7d", ">7d"),
+            ("unanswered_7d_share", "late 7d"),
             ("posts_per_week", "posts/wk"),
             ("response_rate_pct", "rate pct"),
         ],
-        title=f"Benchmark as of {bm.reference_time and iso_utc(bm.reference_time)} "
-        f"(window {bm.window_days} d). "
-        f"{bm.claimed.sentence}",
+        title=f"Benchmark over {bm.audit.window.describe()}. {bm.claimed.sentence}",
         formatters={
             "tier": _tier,
             "response_rate": percent,
+            "unanswered_7d_share": percent,
             "frt_median_s": duration,
             "km_median_s": duration,
             "bh_frt_median_s": duration,
@@ -161,7 +171,7 @@ def report(
     ] = None,
     tiers: TiersOpt = None,
     sectors: SectorsOpt = None,
-    window: WindowOpt = "90d",
+    window: WindowOpt = DEFAULT_WINDOW,
     title: Annotated[str, typer.Option("--title", help="The report's title.")] = (
         "Social engagement audit"
     ),

@@ -12,6 +12,7 @@ from rich.text import Text
 from socialaudit.cli import app, guarded, state
 from socialaudit.cli.output import err_console
 from socialaudit.errors import ConfigError
+from socialaudit.run import DEFAULT_WINDOW_DAYS
 
 
 @app.command()
@@ -32,8 +33,14 @@ def serve(
         ),
     ] = None,
     window_days: Annotated[
-        int, typer.Option("--window-days", min=1, help="Benchmark window of the overview.")
-    ] = 90,
+        int,
+        typer.Option(
+            "--window-days",
+            min=1,
+            help="Window of every figure the dashboard and the API show (the default of audit, "
+            "benchmark and report too).",
+        ),
+    ] = DEFAULT_WINDOW_DAYS,
     watch: Annotated[
         bool,
         typer.Option(

@@ -313,6 +313,32 @@ def responsiveness(
     ).order_by("org_id")
 
 
+#: SPEC section 5: a turn is late when it had no response within this long.
+LATE_AFTER_S = 7 * 86_400
+
+
+def unanswered_after(
+    turns: ibis.Table, orgs: ibis.Table, /, *, after_s: int = LATE_AFTER_S
+) -> ibis.Table:
+    """Per org: the unanswered-after-7-days share with its own denominator (SPEC section 5).
+
+    ``aged``: turns opened at least ``after_s`` before the reference time; ``late``: those
+    with no response within ``after_s`` (unanswered, or answered with FRT > ``after_s``);
+    ``share`` = late / aged (null when no turn is that old). A turn too young to be late is
+    in neither count, so a fresh backlog does not dilute the share.
+    """
+    t = turns
+    aged = t.age_s >= after_s
+    late = aged & (~t.answered | (t.frt_s > after_s))
+    agg = t.group_by("org_id").agg(aged=aged.cast("int64").sum(), late=late.cast("int64").sum())
+    j = orgs.select("org_id").left_join(agg, "org_id")
+    n = j.aged.fill_null(0)
+    k = j.late.fill_null(0)
+    return j.select(
+        org_id=j.org_id, aged=n, late=k, share=k.cast("float64") / n.nullif(0).cast("float64")
+    ).order_by("org_id")
+
+
 def unanswered(turns: ibis.Table, /, *, older_than_s: int = 0) -> ibis.Table:
     """Unanswered turns strictly older than ``older_than_s`` at the reference time."""
     return turns.filter(~turns.answered & (turns.age_s > older_than_s)).order_by(

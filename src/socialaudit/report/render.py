@@ -24,7 +24,13 @@ from typing import Any
 import pandas as pd
 from jinja2 import Environment
 
-from socialaudit.benchmark.tiers import TIER_LABELS, Thresholds, explain
+from socialaudit.benchmark.tiers import (
+    INSUFFICIENT,
+    INSUFFICIENT_COVERAGE,
+    TIER_LABELS,
+    Thresholds,
+    explain,
+)
 from socialaudit.metrics import quality as run_quality
 from socialaudit.metrics.base import REGISTRY as FAMILIES
 from socialaudit.metrics.base import Engine
@@ -97,7 +103,7 @@ def _env() -> Environment:
 
 
 def _bar_tiers(bm: Benchmark) -> dict[str, Any]:
-    counts = {k: 0 for k in [*TIER_LABELS.values(), "insufficient data"]}
+    counts = {k: 0 for k in [*TIER_LABELS.values(), INSUFFICIENT, INSUFFICIENT_COVERAGE]}
     for t in bm.tiers:
         counts[t.label] += 1
     return {
@@ -299,7 +305,7 @@ def section_tiers(x: _Inputs) -> dict[str, Any]:
                 "org_id": r["org_id"],
                 "peer_group": r["peer_group"],
                 "tier": t.tier,
-                "tier_label": t.label,
+                "tier_label": t.label + (" (borderline)" if t.borderline else ""),
                 "turns": _int(r["turns"]),
                 "rate": _ci(
                     r["response_rate"], r["response_rate_ci_low"], r["response_rate_ci_high"]
@@ -454,8 +460,11 @@ def section_summary(x: _Inputs) -> dict[str, Any]:
     tier_counts: list[tuple[int | str, str, int]] = [
         (n, name, sum(1 for t in bm.tiers if t.tier == n)) for n, name in TIER_LABELS.items()
     ]
-    insufficient = sum(1 for t in bm.tiers if t.tier is None)
-    tier_counts.append(("–", "insufficient data", insufficient))
+    insufficient = sum(1 for t in bm.tiers if t.label == INSUFFICIENT)
+    tier_counts.append(("–", INSUFFICIENT, insufficient))
+    thin = sum(1 for t in bm.tiers if t.label == INSUFFICIENT_COVERAGE)
+    if thin:
+        tier_counts.append(("–", INSUFFICIENT_COVERAGE, thin))
     lines = []
     if "all" in {t.variant for t in bm.tiers}:
         lines.append(
@@ -559,6 +568,7 @@ def _context(
         "bm": bm,
         "reference_time": None if bm.reference_time is None else iso_utc(bm.reference_time),
         "window_start": None if bm.window_start is None else iso_utc(bm.window_start),
+        "window": bm.audit.window.describe(),
         "metrics_version": bm.audit.metrics_version,
         "definitions": definitions(bm.thresholds),
         "exports_dir": exports,

@@ -12,7 +12,7 @@ from socialaudit.results.jsonable import to_jsonable
 from socialaudit.results.model import BenchmarkResult
 
 #: Headline columns that the document lists beside ``figures`` rather than inside them.
-_BESIDE = ("org_id", "tier", "tier_label", "peer_group")
+_BESIDE = ("org_id", "tier", "tier_label", "tier_borderline", "peer_group")
 
 
 def benchmark_document(bm: BenchmarkResult) -> dict[str, Any]:
@@ -33,6 +33,7 @@ def benchmark_document(bm: BenchmarkResult) -> dict[str, Any]:
         "reference_time": bm.reference_time,
         "window_start": bm.window_start,
         "window_days": bm.window_days,
+        "window": bm.audit.window,
         "metrics_version": bm.audit.metrics_version,
         "thresholds": bm.thresholds.source,
         "claimed_vs_measured": {

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from typing import Any
 
@@ -173,6 +173,95 @@ def listening_cards() -> list[tuple[str, str, str]]:
 
 
 @dataclass(frozen=True)
+class LateShare:
+    """The unanswered-after-7-days share with its own denominator (SPEC section 5).
+
+    ``aged``: turns opened at least 7 days before the reference time; ``late``: those with no
+    response within 7 days; ``share`` = late / aged (None when no turn is that old).
+    """
+
+    aged: int
+    late: int
+    share: float | None
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> LateShare:
+        """From one row of :func:`socialaudit.metrics.responsiveness.unanswered_after`."""
+        return cls(int(row["aged"]), int(row["late"]), _float(row["share"]))
+
+
+@dataclass(frozen=True)
+class UnansweredAfter7d:
+    """The late share over all turns and over actionable turns (None until enriched)."""
+
+    all: LateShare
+    actionable: LateShare | None = None
+
+
+@dataclass(frozen=True)
+class PlatformCoverage:
+    """How completely one platform's inbound posts were fetched, and over which window."""
+
+    inbound: str
+    covered_from: datetime | None = None
+    covered_to: datetime | None = None
+
+
+#: SPEC section 5: rates on ``threads_only`` data are overstated (unanswered mentions unseen).
+THREADS_ONLY = "threads_only"
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """An org's inbound coverage per platform (empty when nothing recorded any)."""
+
+    platforms: Mapping[str, PlatformCoverage] = field(default_factory=dict)
+
+    @property
+    def warning(self) -> str | None:
+        """The warning its rates carry when some platform's inbound is ``threads_only``."""
+        thin = sorted(p for p, c in self.platforms.items() if c.inbound == THREADS_ONLY)
+        if not thin:
+            return None
+        return f"overstated: unanswered mentions not collected ({', '.join(thin)})"
+
+    @property
+    def insufficient(self) -> bool:
+        """SPEC: no tier above 1 when inbound is ``threads_only`` on every platform."""
+        methods = [c.inbound for c in self.platforms.values()]
+        return bool(methods) and all(m == THREADS_ONLY for m in methods)
+
+    def __json__(self) -> dict[str, Any]:
+        """Platforms and the warning."""
+        from socialaudit.results.jsonable import to_jsonable
+
+        return {"platforms": to_jsonable(self.platforms), "warning": self.warning}
+
+
+@dataclass(frozen=True)
+class Window:
+    """The turns a result covers: opened from ``start`` up to ``end`` (the reference time).
+
+    ``days`` is the window asked for (None: all the data); ``start`` is the later of the
+    reference time minus ``days`` and the earliest post.
+    """
+
+    start: datetime | None
+    end: datetime | None
+    days: int | None
+
+    def describe(self) -> str:
+        """The window in words, for the heading next to its figures."""
+        from socialaudit.results.jsonable import iso_utc
+
+        if self.end is None:
+            return "no data"
+        start = "–" if self.start is None else iso_utc(self.start)[:10]
+        span = "all the data" if self.days is None else f"the last {self.days} days"
+        return f"{span}: turns opened {start} to {iso_utc(self.end)[:16]} UTC"
+
+
+@dataclass(frozen=True)
 class OrgAudit:
     """One org's audit: responsiveness, listening, and (when asked) per platform."""
 
@@ -180,6 +269,8 @@ class OrgAudit:
     responsiveness: Responsiveness
     listening: Listening | None = None
     platforms: tuple[PlatformAudit, ...] | None = field(default=None, metadata={"omit_none": True})
+    unanswered_after_7d: UnansweredAfter7d | None = None
+    coverage: Coverage = field(default_factory=Coverage)
 
     def listening_figures(self) -> dict[str, float | None]:
         """The headline listening rates (None when not measured), keyed by field name."""
@@ -199,11 +290,6 @@ class OrgAudit:
 
 
 @dataclass(frozen=True)
-class Coverage:
-    """Which inbound conversations the data can see, per platform (filled by a later issue)."""
-
-
-@dataclass(frozen=True)
 class AuditResult:
     """The responsiveness and listening audit of every org (or one) over a set of turns."""
 
@@ -211,7 +297,7 @@ class AuditResult:
     metrics_version: str
     enriched: Mapping[str, bool]
     orgs: tuple[OrgAudit, ...]
-    coverage: Coverage = field(default_factory=Coverage, metadata={"omit_empty": True})
+    window: Window = field(default_factory=lambda: Window(None, None, None))
 
     def org(self, org_id: str) -> OrgAudit:
         """One org's entry."""
@@ -220,7 +306,7 @@ class AuditResult:
     def only(self, org_id: str) -> AuditResult:
         """The same result restricted to one org."""
         kept = tuple(o for o in self.orgs if o.org == org_id)
-        return AuditResult(self.reference_time, self.metrics_version, self.enriched, kept)
+        return replace(self, orgs=kept)
 
     def listening_rows(self) -> pd.DataFrame:
         """Per org: actionable turns and the listening rates (None: not measured)."""
@@ -278,6 +364,8 @@ class TierResult:
     label: str
     variant: str
     evidence: tuple[TierEvidence, ...] = ()
+    #: Some rate's 95% interval contains its threshold: the tier could go either way.
+    borderline: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         """JSON shape of the result."""
@@ -288,21 +376,31 @@ class TierResult:
 
 
 @dataclass(frozen=True)
+class TierRule:
+    """One row of the tier rule table: ``figure op threshold`` for a tier (SPEC section 5)."""
+
+    tier: str
+    figure: str
+    op: str
+    threshold: float
+
+
+@dataclass(frozen=True)
 class Thresholds:
-    """Every number the tier rules compare against (``benchmark/tiers.toml``)."""
+    """The tier rule table (``benchmark/tiers.toml``): every number the tiers compare against.
+
+    ``rules`` are the rudimentary rules (tier 2 when any holds; tier 3 when none does) and the
+    leader rules (tier 4 when all hold), in table order.
+    """
 
     min_actionable_turns: int = 50
     dormant_max_posts_per_week: float = 1.0
-    rudimentary_response_rate_below: float = 0.5
-    rudimentary_frt_median_above_s: float = 86_400
-    rudimentary_backlog_older_than: str = "7d"
-    engaged_min_response_rate: float = 0.5
-    engaged_max_frt_median_s: float = 86_400
-    leader_min_response_rate: float = 0.8
-    leader_max_frt_median_s: float = 3_600
-    leader_max_deflection: float = 0.25
-    leader_max_backlog: int = 0
+    rules: tuple[TierRule, ...] = ()
     source: str = "built-in tiers.toml"
+
+    def of(self, tier: str) -> tuple[TierRule, ...]:
+        """The rules of one tier (``rudimentary`` or ``leader``)."""
+        return tuple(r for r in self.rules if r.tier == tier)
 
 
 @dataclass(frozen=True)
@@ -344,6 +442,7 @@ class OrgSummary:
     peer_group: str | None
     tier: int | None
     tier_label: str | None
+    tier_borderline: bool | None
     turns: int | None
     answered: int | None
     response_rate: float | None
@@ -373,7 +472,7 @@ class BenchmarkResult:
 
     reference_time: datetime | None
     window_start: datetime | None
-    window_days: int
+    window_days: int | None
     thresholds: Thresholds
     audit: AuditResult
     orgs: pd.DataFrame

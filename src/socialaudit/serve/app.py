@@ -19,6 +19,7 @@ from starlette.responses import Response
 
 from socialaudit import __version__
 from socialaudit.errors import SocialAuditError
+from socialaudit.run import DEFAULT_WINDOW_DAYS
 from socialaudit.serve import api, pages, security
 from socialaudit.serve.jobs import Forbidden, JobRunner
 from socialaudit.serve.service import NotFound, Service
@@ -53,7 +54,7 @@ def create_app(
     token: str | None = None,
     allowed_hosts: frozenset[str] | None = None,
     import_dir: Path | None = None,
-    window_days: int = 90,
+    window_days: int = DEFAULT_WINDOW_DAYS,
     warm: bool = True,
 ) -> FastAPI:
     """The app over the store at ``db``.

@@ -55,6 +55,8 @@ AuditOrg = create_model(
     org=(str, ...),
     responsiveness=(r.Responsiveness, ...),
     listening=(r.Listening | None, None),
+    unanswered_after_7d=(r.UnansweredAfter7d | None, None),
+    coverage=(dict[str, Any] | None, None),
     **{name: (float | None, None) for name in r.AUDIT_LISTENING},  # type: ignore[call-overload]
 )
 
@@ -65,6 +67,7 @@ class AuditDoc(BaseModel):
     reference_time: str | None
     metrics_version: str | None
     enriched: dict[str, bool]
+    window: r.Window | None = Field(None, description="The turns the figures cover.")
     orgs: list[AuditOrg]  # type: ignore[valid-type]
 
 

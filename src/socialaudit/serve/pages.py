@@ -22,7 +22,12 @@ from jinja2 import Environment
 from starlette.responses import Response
 
 from socialaudit import __version__
-from socialaudit.benchmark.tiers import TIER_LABELS, explain
+from socialaudit.benchmark.tiers import (
+    INSUFFICIENT,
+    INSUFFICIENT_COVERAGE,
+    TIER_LABELS,
+    explain,
+)
 from socialaudit.durations import parse_age
 from socialaudit.metrics.inbox import INTENTS, SENTIMENTS
 from socialaudit.report import fmt
@@ -78,7 +83,8 @@ def overview(request: Request) -> HTMLResponse:
     snap = svc.snapshot()
     orgs = svc.orgs(snap=snap)
     found = Counter(o["tier_label"] or "insufficient data" for o in orgs)
-    counts = {label: found[label] for label in [*TIER_LABELS.values(), "insufficient data"]}
+    labels = [*TIER_LABELS.values(), INSUFFICIENT, INSUFFICIENT_COVERAGE]
+    counts = {label: found[label] for label in labels}
     groups: dict[str, list[dict[str, Any]]] = {}
     for o in orgs:
         groups.setdefault(o["peer_group"] or "–", []).append(o)
@@ -183,6 +189,7 @@ def org_page(org_id: str, request: Request) -> HTMLResponse:
         listening=lis,
         listening_cards=[(title, lis.get(name), note) for name, title, note in listening_cards()],
         tier_explanation="" if snap.bm is None else explain(snap.bm.thresholds),
+        window=snap.audit.window.describe(),
         charts=charts,
         inbox=inbox,
     )

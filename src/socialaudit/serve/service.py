@@ -20,7 +20,7 @@ from socialaudit.errors import MetricError
 from socialaudit.metrics import inbox as ib
 from socialaudit.metrics.campaigns import campaign_report
 from socialaudit.results import benchmark_document, to_jsonable
-from socialaudit.run import topic_rows
+from socialaudit.run import DEFAULT_WINDOW_DAYS, topic_rows
 from socialaudit.serve.snapshot import GENERATION_SQL, Snapshot, SnapshotCache
 from socialaudit.store import Store
 
@@ -65,7 +65,7 @@ def _locked(method: F) -> F:
 class Service:
     """A store opened for serving, and the per-generation cache over it."""
 
-    def __init__(self, db: str | Path, *, window_days: int = 90) -> None:
+    def __init__(self, db: str | Path, *, window_days: int = DEFAULT_WINDOW_DAYS) -> None:
         self.db = str(db)
         self.store = Store(self.db)
         self.window_days = window_days

@@ -90,7 +90,7 @@ def build_snapshot(store: Store, generation: str, *, window_days: int) -> Snapsh
         generation=generation,
         built_s=0.0,
         bm=bm,
-        audit=run_audit(store, turns=tt),
+        audit=run_audit(store, window_days=window_days, turns=tt),
         quality=run_quality(store, turns=tt),
         campaigns=campaign_section(store) if has_orgs else {"campaigns": []},
         weekly=store.execute(ib.weekly(tt.turns)),
