@@ -28,4 +28,4 @@ def test_tiers_v2_on_the_twcs_sample(store) -> None:
         act = entry.responsiveness.actionable
         if act is not None and act.response_rate is not None and act.response_rate < 0.5:
             assert tiers[entry.org].tier is None or tiers[entry.org].tier <= 2, entry.org
-    assert bm.audit.window.days == 90 and bm.window_days == 90
+    assert bm.audit.window is not None and bm.audit.window.days == bm.window_days == 90

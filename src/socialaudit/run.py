@@ -149,7 +149,7 @@ def _audit(
         metrics_version=rs.RESPONSIVENESS.version,
         enriched=status,
         orgs=entries,
-        window=span.described,
+        window=span.described if tt.reference_time is not None else None,
     )
 
 

@@ -234,7 +234,7 @@ def audit(
         eng.close()
     if by_platform and fmt is not Format.json:
         result = {**result, "orgs": _platform_rows(result["orgs"])}
-    emit_audit(fmt, result, title=f"Responsiveness (all turns) over {audited.window.describe()}")
+    emit_audit(fmt, result, title=f"Responsiveness (all turns) over {audited.window_text()}")
 
 
 ACTIONABLE_COLUMNS = [

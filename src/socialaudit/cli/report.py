@@ -142,7 +142,7 @@ def benchmark(
             ("posts_per_week", "posts/wk"),
             ("response_rate_pct", "rate pct"),
         ],
-        title=f"Benchmark over {bm.audit.window.describe()}. {bm.claimed.sentence}",
+        title=f"Benchmark over {bm.audit.window_text()}. {bm.claimed.sentence}",
         formatters={
             "tier": _tier,
             "response_rate": percent,

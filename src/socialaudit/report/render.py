@@ -568,7 +568,7 @@ def _context(
         "bm": bm,
         "reference_time": None if bm.reference_time is None else iso_utc(bm.reference_time),
         "window_start": None if bm.window_start is None else iso_utc(bm.window_start),
-        "window": bm.audit.window.describe(),
+        "window": bm.audit.window_text(),
         "metrics_version": bm.audit.metrics_version,
         "definitions": definitions(bm.thresholds),
         "exports_dir": exports,

@@ -297,7 +297,12 @@ class AuditResult:
     metrics_version: str
     enriched: Mapping[str, bool]
     orgs: tuple[OrgAudit, ...]
-    window: Window = field(default_factory=lambda: Window(None, None, None))
+    #: The turns the figures cover (None: the store has no posts yet).
+    window: Window | None = field(default=None, metadata={"omit_none": True})
+
+    def window_text(self) -> str:
+        """The window in words (for headings next to the figures)."""
+        return "no data" if self.window is None else self.window.describe()
 
     def org(self, org_id: str) -> OrgAudit:
         """One org's entry."""

@@ -189,7 +189,7 @@ def org_page(org_id: str, request: Request) -> HTMLResponse:
         listening=lis,
         listening_cards=[(title, lis.get(name), note) for name, title, note in listening_cards()],
         tier_explanation="" if snap.bm is None else explain(snap.bm.thresholds),
-        window=snap.audit.window.describe(),
+        window=snap.audit.window_text(),
         charts=charts,
         inbox=inbox,
     )
