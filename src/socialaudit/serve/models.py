@@ -67,7 +67,9 @@ class AuditDoc(BaseModel):
     reference_time: str | None
     metrics_version: str | None
     enriched: dict[str, bool]
-    window: r.Window | None = Field(None, description="The turns the figures cover.")
+    window: dict[str, Any] | None = Field(
+        None, description="The turns the figures cover: start, end (UTC) and days (null: all)."
+    )
     orgs: list[AuditOrg]  # type: ignore[valid-type]
 
 
