@@ -37,6 +37,7 @@ class State:
 
     db: Path = Path(DEFAULT_PATH)
     sla_minutes: int | None = None
+    reference_time: str | None = None
     debug: bool = False
 
 
@@ -91,6 +92,16 @@ def main_options(
             help="First-response SLA in minutes for every org [default: each org's own, else 60].",
         ),
     ] = None,
+    reference_time: Annotated[
+        str | None,
+        typer.Option(
+            "--reference-time",
+            envvar="SOCIALAUDIT_REFERENCE_TIME",
+            metavar="<time>",
+            help="The audit's clock, ISO 8601 (naive = UTC), e.g. 2017-12-01T00:00:00Z "
+            "[default: the latest post].",
+        ),
+    ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
 ) -> None:
     """Measure how organizations really engage on social media.
@@ -99,7 +110,21 @@ def main_options(
     """
     state.db = db
     state.sla_minutes = sla_minutes
+    state.reference_time = reference_time
     state.debug = debug
+    _set_clock(reference_time)
+
+
+def _set_clock(text: str | None) -> None:
+    """Fix the clock of every store this process opens (a bad time exits 2, with a hint)."""
+    from socialaudit.durations import parse_instant
+    from socialaudit.store import Store
+
+    try:
+        Store.reference_time = None if text is None else parse_instant(text)
+    except SocialAuditError as exc:
+        err_console.print(Text(f"Error: {exc}"), soft_wrap=True)
+        raise typer.Exit(exc.exit_code) from None
 
 
 def _register_commands() -> None:

@@ -16,6 +16,7 @@ from typing import ClassVar
 import duckdb
 
 from socialaudit.errors import ConfigError, SourceError
+from socialaudit.ingest.checks import IMPLAUSIBLE_TIME, REPLY_CYCLE, time_checks
 
 # Quarantine reasons: short, stable strings users can filter on (`socialaudit quality`).
 WRONG_FIELD_COUNT = "wrong number of fields"
@@ -29,6 +30,8 @@ BAD_TIMESTAMP = "bad timestamp"
 MISSING_TIMESTAMP = "missing timestamp"
 BAD_INBOUND = "bad inbound flag"
 BAD_PARENT_ID = "bad parent id"
+#: Caught by :mod:`socialaudit.ingest.checks` (re-exported so every reason is listed here).
+QUARANTINE_REASONS_CHECKED = (IMPLAUSIBLE_TIME, REPLY_CYCLE)
 
 #: Canonical staged columns and their SQL types; an importer maps what its format has
 #: (the rest are NULL).
@@ -224,6 +227,7 @@ def build_stage(
         ("author_id IS NULL OR author_id = ''", MISSING_AUTHOR),
         ("created_at_text IS NULL OR trim(created_at_text) = ''", MISSING_TIMESTAMP),
         ("created_at IS NULL", BAD_TIMESTAMP),
+        *time_checks("created_at", "created_at_text", "platform"),
     ]
     whens = " ".join(f"WHEN {cond} THEN '{reason}'" for cond, reason in [*common, *checks])
     con.execute("DROP TABLE IF EXISTS _sa_stage")

@@ -12,6 +12,7 @@ from socialaudit.store.migrations import (
     m0002_enrichments,
     m0003_org_calendars,
     m0004_sources,
+    m0005_reply_cycles,
 )
 
 MIGRATIONS: list[tuple[int, ModuleType]] = [
@@ -19,4 +20,5 @@ MIGRATIONS: list[tuple[int, ModuleType]] = [
     (2, m0002_enrichments),
     (3, m0003_org_calendars),
     (4, m0004_sources),
+    (5, m0005_reply_cycles),
 ]
