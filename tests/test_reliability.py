@@ -273,3 +273,25 @@ def test_reference_time_sets_the_audit_clock(tmp_path, runner, app) -> None:
     bad = runner.invoke(app, ["--db", str(db), "--reference-time", "soon", "audit"])
     assert bad.exit_code == 2
     assert "ISO 8601" in bad.output
+
+
+def test_quality_lists_time_outliers_in_the_cli_and_the_dashboard(tmp_path, runner, app) -> None:
+    from fastapi.testclient import TestClient
+
+    from socialaudit.serve.app import create_app
+
+    db = tmp_path / "s.duckdb"
+    with socialaudit.open(db) as s:
+        socialaudit.import_file(csv_file(tmp_path / "a.csv", base_rows()), store=s)
+        s.raw.execute(
+            "INSERT INTO posts (platform, post_id, author_id, created_at, inbound) VALUES "
+            "('twitter', 'far-future', '9', TIMESTAMP '9999-12-31 00:00:00', true)"
+        )
+    res = runner.invoke(app, ["--db", str(db), "quality"])
+    assert res.exit_code == 0, res.output
+    assert "far-future" in res.output and "after the reference time" in res.output
+    with TestClient(create_app(db)) as c:
+        page = c.get("/quality")
+        assert page.status_code == 200
+        assert "far-future" in page.text
+        assert c.get("/api/quality").json()["time_outliers"] == 1

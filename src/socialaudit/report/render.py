@@ -530,7 +530,7 @@ def _context(
         "pct_cols": [c.removesuffix("_pct") for c in pct_cols],
         "pct_rows": pct_rows,
         "divide_rows": divide_rows,
-        "quality": [(k, v) for k, v in quality.items() if not isinstance(v, dict)]
+        "quality": [(k, v) for k, v in quality.items() if not isinstance(v, dict | list)]
         + [
             (f"quarantined: {k}", v) for k, v in (quality.get("quarantine_by_reason") or {}).items()
         ],

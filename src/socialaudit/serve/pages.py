@@ -358,8 +358,9 @@ def quality_page(request: Request) -> HTMLResponse:
         request,
         "quality.html.j2",
         title="Data quality",
-        flags=[(k, v) for k, v in q.items() if not isinstance(v, dict)],
+        flags=[(k, v) for k, v in q.items() if not isinstance(v, dict | list)],
         reasons=sorted((q.get("quarantine_by_reason") or {}).items()),
+        outliers=q.get("time_outlier_posts") or [],
         imports=svc.imports(),
     )
 
