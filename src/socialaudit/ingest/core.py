@@ -21,6 +21,7 @@ import duckdb
 from socialaudit.errors import ImportCheckError, SourceError
 from socialaudit.ingest import base, checks
 from socialaudit.store import Store
+from socialaudit.store.coverage import record_import_coverage
 
 # Mentions are whole handles: '@' not preceded by a word character or another '@' (so an
 # e-mail address is not a mention) and as many handle characters as follow.
@@ -81,6 +82,7 @@ def import_file(
     time_format: str | None = None,
     source_name: str | None = None,
     on_commit: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+    export_coverage: bool = True,
 ) -> ImportResult:
     """Import one file into the store atomically.
 
@@ -103,6 +105,9 @@ def import_file(
     on_commit
         Runs inside the import's transaction, last: a collector saves its cursor there, so
         the posts of a page and the cursor past it are stored together or not at all.
+    export_coverage
+        Record the import as ``export`` inbound coverage (SPEC section 5). Collectors pass
+        False: they record the coverage their API calls give once the run is complete.
 
     Raises
     ------
@@ -132,6 +137,8 @@ def import_file(
             checks.screen(con)
             result = _commit_stage(con, importer, staged, src, started_at, source_name)
             _drop_temp(con)
+            if export_coverage:
+                record_import_coverage(con, result.import_id)
             if on_commit is not None:
                 on_commit(con)
     finally:
