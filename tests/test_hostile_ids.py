@@ -160,3 +160,21 @@ def test_malformed_host_headers_are_refused(hostile_store: Path, host: str) -> N
         with TestClient(app, base_url="http://127.0.0.1:8000") as c:
             assert c.get("/api/health", headers={"host": host}).status_code == 400
             assert c.get("/api/health", headers={"host": "localhost:8000"}).status_code == 200
+
+
+def test_usage_errors_escape_what_was_typed(tmp_path) -> None:
+    """Click's own errors repeat the argument: ``python -m socialaudit`` escapes them too."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    done = subprocess.run(
+        [sys.executable, "-m", "socialaudit", "--db", str(tmp_path / "s.duckdb"),
+         "no\x1b[2Jsuch\u202ecommand"],
+        capture_output=True, text=True, env=env, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "No such command" in done.stderr
+    assert "\x1b" not in done.stderr and "\u202e" not in done.stderr
+    assert "\\x1b" in done.stderr

@@ -8,6 +8,7 @@ Errors derived from :class:`SocialAuditError` become one line on stderr and a no
 from __future__ import annotations
 
 import functools
+import io
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -142,9 +143,26 @@ def _register_commands() -> None:
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point.
+
+    Click's own usage errors repeat what was typed (``No such command 'ESC[2J'``), so they
+    are printed through the escaping console too, not by Click.
+    """
     _register_commands()
-    sys.exit(app())
+    try:
+        code = app(standalone_mode=False)
+    except typer.Abort:
+        err_console.print(Text("Aborted."))
+        sys.exit(1)
+    except typer.TyperException as exc:  # Typer's own Click: usage errors and bad values
+        show = getattr(exc, "show", None)
+        if show is None:
+            raise
+        buf = io.StringIO()
+        show(file=buf)
+        err_console.print(Text(buf.getvalue().rstrip("\n")), soft_wrap=True)
+        sys.exit(int(getattr(exc, "exit_code", 2)))
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 def get_app() -> typer.Typer:
