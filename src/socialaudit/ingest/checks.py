@@ -86,28 +86,28 @@ def _canonical_json(alias: str = "") -> str:
     return f"CAST(json_object({pairs}) AS VARCHAR)"
 
 
-def screen(con: duckdb.DuckDBPyConnection) -> None:
-    """Repair self-replies and quarantine cycle-closing records of ``_sa_stage``.
+def screen(con: duckdb.DuckDBPyConnection, rows: str = "_sa_stage") -> None:
+    """Repair self-replies and quarantine cycle-closing records of the staged ``rows``.
 
     Only the records that will be stored count: valid ones, the first of each id, and not
     already in the store. Cycles may run through stored posts, so the stored ancestors of
     the new replies are walked too (level by level, only as far as they go).
     """
     con.execute(
-        """CREATE OR REPLACE TEMP TABLE _sa_cy_dups AS
-        SELECT platform, post_id, min(rowid) AS first FROM _sa_stage
+        f"""CREATE OR REPLACE TEMP TABLE _sa_cy_dups AS
+        SELECT platform, post_id, min(rowid) AS first FROM {rows}
         WHERE reason IS NULL GROUP BY platform, post_id HAVING count(*) > 1"""
     )
     con.execute(
-        """CREATE OR REPLACE TEMP TABLE _sa_cy_new AS
-        SELECT s.platform, s.post_id, s.parent_id AS up, s.rowid AS rid FROM _sa_stage s
+        f"""CREATE OR REPLACE TEMP TABLE _sa_cy_new AS
+        SELECT s.platform, s.post_id, s.parent_id AS up, s.rowid AS rid FROM {rows} s
         WHERE s.reason IS NULL AND s.parent_id IS NOT NULL
           AND NOT EXISTS (SELECT 1 FROM posts p
                           WHERE p.platform = s.platform AND p.post_id = s.post_id)
           AND NOT EXISTS (SELECT 1 FROM _sa_cy_dups d WHERE d.platform = s.platform
                           AND d.post_id = s.post_id AND d.first <> s.rowid)"""
     )
-    _repair_self_replies(con)
+    _repair_self_replies(con, rows)
     _stored_ancestors(con)
     found = find_cycles(
         con,
@@ -116,24 +116,24 @@ def screen(con: duckdb.DuckDBPyConnection) -> None:
     )
     if found.cuts:
         con.execute(
-            f"""UPDATE _sa_stage SET reason = '{REPLY_CYCLE}', raw = {_canonical_json()}
+            f"""UPDATE {rows} SET reason = '{REPLY_CYCLE}', raw = {_canonical_json()}
             WHERE rowid IN (SELECT val FROM _sa_cycle_cut)"""
         )
     for name in ("_sa_cy_dups", "_sa_cy_new", "_sa_cy_anc", "_sa_cycle_members", "_sa_cycle_cut"):
         con.execute(f"DROP TABLE IF EXISTS {name}")
 
 
-def _repair_self_replies(con: duckdb.DuckDBPyConnection) -> None:
+def _repair_self_replies(con: duckdb.DuckDBPyConnection, rows: str) -> None:
     """A post replying to itself keeps the post, without the link; the record is kept aside."""
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _sa_self_replies AS
-        SELECT s.platform, s.post_id, {_canonical_json("s")} AS raw FROM _sa_stage s
+        SELECT s.platform, s.post_id, {_canonical_json("s")} AS raw FROM {rows} s
         WHERE s.rowid IN (SELECT rid FROM _sa_cy_new WHERE up = post_id)"""
     )
     if not con.execute("SELECT count(*) FROM _sa_self_replies").fetchall()[0][0]:
         return
     con.execute(
-        "UPDATE _sa_stage SET parent_id = NULL "
+        f"UPDATE {rows} SET parent_id = NULL "
         "WHERE rowid IN (SELECT rid FROM _sa_cy_new WHERE up = post_id)"
     )
     con.execute("DELETE FROM _sa_cy_new WHERE up = post_id")

@@ -14,6 +14,7 @@ from socialaudit.store.migrations import (
     m0004_sources,
     m0005_reply_cycles,
     m0006_coverage,
+    m0007_importer_version,
 )
 
 MIGRATIONS: list[tuple[int, ModuleType]] = [
@@ -23,4 +24,5 @@ MIGRATIONS: list[tuple[int, ModuleType]] = [
     (4, m0004_sources),
     (5, m0005_reply_cycles),
     (6, m0006_coverage),
+    (7, m0007_importer_version),
 ]
