@@ -15,6 +15,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 import pyarrow as pa
 
@@ -140,6 +141,12 @@ def _run_one(
     stage_cols = ", ".join(f'"{c}" {_SQL[t]}' for c, t in columns.items())
     con.execute(f"DROP TABLE IF EXISTS {STAGE}")
     con.execute(f"CREATE TEMP TABLE {STAGE} (platform VARCHAR, post_id VARCHAR, {stage_cols})")
+    prepare = getattr(enricher, "prepare", None)
+    if callable(prepare):
+        # Enrichers that judge a post against the others (spam's near-duplicates) first see
+        # the whole pending set, so nothing depends on where batch boundaries fall.
+        _prepare(con, enricher, prepare, batch_rows)
+        workers = 1  # the prepared state lives in this process
     # A second cursor streams the input while the first one writes the stage.
     reader = con.cursor()
     try:
@@ -170,6 +177,22 @@ def _run_one(
         reader.close()
     _merge(store, enricher, list(columns))
     return done
+
+
+def _prepare(
+    con: Any, enricher: Enricher, prepare: Callable[[Iterator[pa.Table]], None], batch_rows: int
+) -> None:
+    """Stream the pending posts' text, author and org flag through ``enricher.prepare``."""
+    reader = con.cursor()
+    try:
+        batches = reader.sql(
+            "SELECT p.text, p.author_id, oa.account_id IS NOT NULL AS is_org "
+            f"{_selection(enricher)} ORDER BY p.platform, p.post_id",
+            params=[enricher.version],
+        ).to_arrow_reader(batch_rows)
+        prepare(pa.Table.from_batches([b]) for b in batches)
+    finally:
+        reader.close()
 
 
 def _labelled(

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
+import numpy as np
 import pyarrow as pa
 
 from socialaudit.enrich.base import Labels, Target, per_distinct, register, texts
@@ -371,11 +372,19 @@ def _tokens(text: str, lex: _Lexicon) -> list[str]:
     return [w for w in words if w] + marks
 
 
+_NO_EVIDENCE = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+
+
 def _score(text: str, lex: _Lexicon) -> float:
     """One text's compound score in [-1, 1]: VADER's rules on the tokens, plus patterns."""
+    return _analyse(text, lex)[0]
+
+
+def _analyse(text: str, lex: _Lexicon) -> tuple[float, float, float, float, float, float]:
+    """Compound score and the evidence behind it, in one pass (see ``DENSE_FEATURES``)."""
     raw = _tokens(text, lex)
     if not raw:
-        return 0.0
+        return _NO_EVIDENCE
     lower = [t.lower() for t in raw]
     words = lex.words
     boosters = lex.boosters
@@ -427,13 +436,50 @@ def _score(text: str, lex: _Lexicon) -> float:
         qs = text.count("?")
         qm = 0.0 if qs <= 1 else (qs * 0.18 if qs <= 3 else 0.96)
         total += (bangs + qm) if total > 0 else -(bangs + qm)
-    return total / math.sqrt(total * total + 15.0)
+    pos = sum(v for v in valences if v > 0)
+    neg = sum(v for v in valences if v < 0)
+    return (
+        total / math.sqrt(total * total + 15.0),
+        pos / (pos + 4.0),
+        neg / (4.0 - neg),
+        sum(1 for v in valences if v > 0) / len(raw),
+        sum(1 for v in valences if v < 0) / len(raw),
+        (valences[-1] / 4.0) if valences else 0.0,
+    )
 
 
 def score_texts(items: Sequence[str]) -> list[float]:
     """Compound scores for many texts; each distinct text is scored once."""
     lex = _lexicon()
     return per_distinct(items, lambda t: _score(t, lex))
+
+
+#: The lexicon's evidence the sentiment model reads beside the words (``dense_features``):
+#: the compound score and its size, the squashed sums of positive and negative valences (after
+#: negation and boosters), the shares of positive and negative tokens, and the last valenced
+#: token's valence. They carry what the lexicon knows about words no labelled tweet contained.
+DENSE_FEATURES = (
+    "compound",
+    "abs_compound",
+    "pos_sum",
+    "neg_sum",
+    "pos_share",
+    "neg_share",
+    "last",
+)
+
+
+def dense_features(items: Sequence[str]) -> np.ndarray:
+    """``DENSE_FEATURES`` for each text, one row each (each distinct text analysed once)."""
+    lex = _lexicon()
+    rows = per_distinct(items, lambda t: _analyse(t, lex))
+    out = np.zeros((len(items), len(DENSE_FEATURES)), dtype=np.float64)
+    if rows:
+        got = np.asarray(rows, dtype=np.float64)
+        out[:, 0] = got[:, 0]
+        out[:, 1] = np.abs(got[:, 0])
+        out[:, 2:] = got[:, 1:]
+    return out
 
 
 def label_of(score: float, band: float = NEUTRAL_BAND) -> str:
