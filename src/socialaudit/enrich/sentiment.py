@@ -17,8 +17,8 @@ boosters, "but", emphasis, the compound squash), and add what a care team knows:
   "doesn't work", repeated attempts, lost items, rhetorical "why ...?").
 
 Nothing in the scorer was fitted to a labelled set: the word valences and patterns are written
-from general knowledge of customer-care language. The one design choice, the width of the neutral band,
-was chosen among three candidates on a hand-labelled sample of TWCS inbound posts
+from general knowledge of customer-care language. The one design choice, the width of the
+neutral band, was chosen among three candidates on a hand-labelled sample of TWCS inbound posts
 (``benchmarks/data/twcs_sentiment_gold.csv``), never on the airline evaluation file.
 
 It is a re-implementation of VADER's rules (not a call into ``vaderSentiment``): tokenising with
@@ -547,8 +547,10 @@ def predict(items: Sequence[str]) -> tuple[list[str], list[float]]:
 
 
 class LinearSentiment:
-    """The default sentiment enricher: a linear model over words, character n-grams and the
-    care lexicon's evidence, shipped as plain arrays (``models/sentiment_linear.npz``).
+    """The default sentiment enricher: a linear model over words and the lexicon's evidence.
+
+    Words, character n-grams and the care lexicon's ``DENSE_FEATURES``, shipped as plain arrays
+    (``models/sentiment_linear.npz``).
 
     Why: the lexicon alone reads customer care well but misses how people actually write
     (macro-F1 0.6 on held-out airline tweets); a model fitted on labelled tweets learns that,
