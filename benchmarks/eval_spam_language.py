@@ -1,7 +1,7 @@
 """Accuracy and speed of the language and spam enrichers, floors and candidates side by side.
 
     .venv/bin/python benchmarks/eval_spam_language.py            # everything
-    .venv/bin/python benchmarks/eval_spam_language.py --only spam
+    .venv/bin/python benchmarks/eval_spam_language.py --only spam [--errors]
 
 Language: accuracy on ``benchmarks/data/lang_short_posts.tsv`` (hand-written short social posts,
 13 labels incl. ``und``) for every installed candidate detector, all behind the same cleaning
@@ -9,16 +9,20 @@ Language: accuracy on ``benchmarks/data/lang_short_posts.tsv`` (hand-written sho
 TWCS texts. Candidates other than the shipped one come from ``pip install -e '.[langeval]'``;
 missing ones are skipped with a note.
 
-Spam: per YouTube Spam Collection file, F1/precision/recall of the spam class for the keyword
-floor and for our rules, judged as YouTube comments (``platform="youtube"``), and F1 of the same
-rules in customer-care mode (no platform, as ``classify`` runs them). Nothing is fitted: the rules
-and weights are hand-written. How they were written matters for reading the figures: round 1
-from general knowledge of comment spam, TWCS, and the misses on ``Youtube01`` (Psy); round 2
-from the misses on ``Youtube02`` (KatyPerry) -- before round 2 it scored F1 0.938 there.
-``Youtube03`` (LMFAO) texts were never read (only its F1 and, once, which phrase its misses
-shared), so it is the cleanest held-out figure. The false-positive rate on TWCS (customer care:
-no spam expected) for both. Speed figures are medians of several runs, with the floor's speed in
-the same run as the baseline.
+Spam: F1/precision/recall of the spam class, the keyword floor beside ours, on the YouTube Spam
+Collection files in ``../shared/data/youtube_spam``:
+
+1. HELD OUT, leave one file out: the spam model (``fit_classifiers.fit_spam``) is refitted on the
+   other files (+ TWCS even rows and airline fit rows as ham) and judged on the left-out file,
+   as YouTube comments (``platform="youtube"``), and in customer-care mode (no platform; the
+   model does not speak there, so it is the rules alone). The rules are hand-written, not
+   fitted: rounds 1-2 read misses on Youtube01 (Psy) and Youtube02 (KatyPerry); round 3 (issue
+   16: elongations, "our channel", filler dots) read Youtube01/02 misses and the issue's
+   examples. ``--errors`` lists misses for Youtube01/02 only: Youtube03 (LMFAO) texts are never
+   printed, so it stays the cleanest figure for the rules.
+2. DEV, NOT HELD OUT: the shipped model (fitted on all three files) on the same files.
+3. Customer care: share of TWCS posts flagged (no spam expected), on the odd rows that no model
+   saw and on all rows, and posts/s on one core (CPU time).
 """
 
 from __future__ import annotations
@@ -48,12 +52,17 @@ def floor_rule(text: str) -> bool:
 
 
 def median_rate(fn: Callable[[], object], n: int, runs: int = 3) -> float:
+    """Median posts/s on one core: CPU time of this single-threaded process.
+
+    CPU time rather than wall time, because the machine is shared: other jobs' load would
+    otherwise be measured as ours.
+    """
     times = []
     for _ in range(runs):
-        start = time.perf_counter()
+        start = time.process_time()
         fn()
-        times.append(time.perf_counter() - start)
-    return n / statistics.median(times)
+        times.append(time.process_time() - start)
+    return n / max(statistics.median(times), 1e-9)
 
 
 # ---------------------------------------------------------------- language
