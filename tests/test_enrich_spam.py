@@ -407,3 +407,11 @@ def test_classify_reads_a_uci_comment_file_as_youtube_comments(tmp_path) -> None
         out = io.StringIO()
         classify_file(text, spam.SpamEnricher(), text_column="text", out=out, platform=platform)
         assert out.getvalue().splitlines()[1].split(",")[-2] == label
+
+
+def test_an_index_never_misses_the_batch_it_is_asked_about() -> None:
+    # Asked about posts it was not given, the index takes them in first.
+    index = spam.DuplicateIndex()
+    index.add([CAMPAIGN], ["a"])
+    assert index.counts([CAMPAIGN + "!", "unrelated"], ["b", "c"]) == [2, 1]
+    assert index.counts([CAMPAIGN], ["a"]) == [2]

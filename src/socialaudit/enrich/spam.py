@@ -371,9 +371,12 @@ class DuplicateIndex:
                 continue
             have = self._authors[gid]
             if isinstance(have, set):
-                have.add(author)
+                if author not in have:
+                    have.add(author)
+                    self._cluster_authors = None
             elif have != author:
                 self._authors[gid] = {have, author}
+                self._cluster_authors = None
         if fresh:
             self._keys.append(_band_keys(_signatures(fresh)))
             self._cluster_authors = None
@@ -411,7 +414,11 @@ class DuplicateIndex:
         return [len(members_of[root(g)]) for g in range(n)]
 
     def counts(self, posts: Sequence[str], authors: Sequence[str | None]) -> list[int]:
-        """Per post, how many distinct authors posted it or nearly the same text (1 = alone)."""
+        """Per post, how many distinct authors posted it or nearly the same text (1 = alone).
+
+        Posts not added yet are added first, so the count never misses the batch itself.
+        """
+        self.add(posts, authors)
         if self._cluster_authors is None:
             self._cluster_authors = self._resolve()
         out = []
@@ -426,9 +433,7 @@ def near_duplicates(posts: Sequence[str], authors: Sequence[str | None]) -> list
 
     1 means no near-duplicate by anyone else (see ``DuplicateIndex``, which this fills once).
     """
-    index = DuplicateIndex()
-    index.add(posts, authors)
-    return index.counts(posts, authors)
+    return DuplicateIndex().counts(posts, authors)
 
 
 # The fitted cue, in comment sections only: a linear model over words and character n-grams
