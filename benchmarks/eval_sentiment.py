@@ -135,13 +135,13 @@ def main() -> int:
     if missing:
         print(f"SKIPPED: {', '.join(map(str, missing))} absent; {DATA} holds the shared data sets")
         return 0
-    from fit_classifiers import TWEETEVAL_WEIGHT, fit_sentiment
+    from fit_classifiers import AIRLINE_SHARE, TWEETEVAL_SHARE, fit_sentiment
     from socialaudit.enrich import sentiment
 
     air, air_held = airline()
     te, te_held = tweeteval()
     fit_air, fit_te = air.rows([not h for h in air_held]), te.rows([not h for h in te_held])
-    refit = fit_sentiment([(fit_air, 1.0), (fit_te, TWEETEVAL_WEIGHT)])
+    refit = fit_sentiment([(fit_air, AIRLINE_SHARE), (fit_te, TWEETEVAL_SHARE)])
     held = [air.rows(air_held), te.rows(te_held)]
     held[0].name, held[1].name = "airline held-out rows", "TweetEval held-out rows"
     gold = read_gold()

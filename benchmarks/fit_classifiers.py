@@ -11,7 +11,8 @@ which rows are which). What the shipped models are fitted on:
   files (spam and ham) + the even rows of the TWCS sample and the airline file's fit rows as ham
   (customer care: no spam there, so the model learns what ordinary care talk looks like);
 - sentiment (``.../sentiment_linear.npz``): every row of the airline dev file and of the TweetEval
-  validation file, with the care lexicon's features beside the words.
+  validation file, with the care lexicon's features beside the words; classes balanced within
+  each file, the two files weighing half each.
 
 scikit-learn fits; the result is plain arrays (``socialaudit.enrich.textmodel``), so prediction
 needs neither scikit-learn nor a pickle, and the same file gives the same labels everywhere.
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -42,9 +44,11 @@ from socialaudit.enrich.sentiment import DENSE_FEATURES, dense_features
 MODELS = Path(__file__).resolve().parent.parent / "src" / "socialaudit" / "enrich" / "models"
 SPAM_C = 4.0
 SENTIMENT_C = 1.0
-# How much a TweetEval row counts against an airline row: the general-Twitter set is the smaller
-# one, and the one the care vocabulary does not already cover.
-TWEETEVAL_WEIGHT = 2.0
+# The share of the total weight each sentiment source gets (within a source, classes are
+# balanced): the general-Twitter set is four times smaller than the airline file but weighs as
+# much, since the care vocabulary already covers the airline file's genre.
+AIRLINE_SHARE = 0.5
+TWEETEVAL_SHARE = 0.5
 
 
 def fit_spam(
@@ -74,14 +78,21 @@ def fit_spam(
 
 
 def fit_sentiment(parts: Sequence[tuple[Labelled, float]]) -> textmodel.LinearTextModel:
-    """Sentiment model: words + character n-grams + the care lexicon's features, balanced LR."""
+    """Sentiment model: words + character n-grams + the care lexicon's features.
+
+    Classes are balanced within each source, and each source weighs its given share in total:
+    the airline file is two-thirds complaints and TweetEval mostly neutral and positive, so
+    balancing over the pooled rows would teach the model the airline file's prior.
+    """
     texts: list[str] = []
     labels: list[str] = []
     weights: list[float] = []
-    for data, weight in parts:
+    for data, share in parts:
+        counts = Counter(data.labels)
         texts += data.texts
         labels += data.labels
-        weights += [weight] * len(data.texts)
+        weights += [share / (len(counts) * counts[lab]) for lab in data.labels]
+    scale = len(weights) / sum(weights)
     return textmodel.fit(
         texts,
         labels,
@@ -89,7 +100,8 @@ def fit_sentiment(parts: Sequence[tuple[Labelled, float]]) -> textmodel.LinearTe
         dense_names=DENSE_FEATURES,
         min_df=2,
         c=SENTIMENT_C,
-        sample_weight=weights,
+        sample_weight=[w * scale for w in weights],
+        balanced=False,
         meta={"kind": "sentiment", "fitted_on": [d.name for d, _ in parts]},
     )
 
@@ -113,7 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"spam: {model.meta['rows']} rows, {model.meta['features']} features")
     if args.only in (None, "sentiment"):
         te, _ = tweeteval()
-        model = fit_sentiment([(air, 1.0), (te, TWEETEVAL_WEIGHT)])
+        model = fit_sentiment([(air, AIRLINE_SHARE), (te, TWEETEVAL_SHARE)])
         model.save(MODELS / "sentiment_linear.npz")
         print(f"sentiment: {model.meta['rows']} rows, {model.meta['features']} features")
     for f in sorted(MODELS.glob("*.npz")):
