@@ -22,6 +22,7 @@ import pyarrow as pa
 from socialaudit.enrich.base import Enricher, Labels
 from socialaudit.enrich.catalog import DEFAULT_ENRICHERS, NAMES, load
 from socialaudit.errors import ConfigError
+from socialaudit.lifeline import die_with_parent
 from socialaudit.store import Store
 
 BATCH_ROWS = 20_000
@@ -201,7 +202,10 @@ def _labelled(
         return
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(
-        max_workers=workers, mp_context=ctx, initializer=_worker_init, initargs=(enricher.name,)
+        max_workers=workers,
+        mp_context=ctx,
+        initializer=_worker_init,
+        initargs=(enricher.name, os.getpid()),
     ) as pool:
         window: deque[tuple[pa.Table, Future[Labels]]] = deque()
         for table in tables:
@@ -224,7 +228,9 @@ def _is_registered(enricher: Enricher) -> bool:
 _WORKER: Enricher | None = None
 
 
-def _worker_init(name: str) -> None:
+def _worker_init(name: str, parent_pid: int) -> None:
+    # Workers die with the parent, even under ``kill -9`` (issue 14): see socialaudit.lifeline.
+    die_with_parent(parent_pid)
     global _WORKER
     _WORKER = load(name)
 
