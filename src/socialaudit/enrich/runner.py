@@ -15,6 +15,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 import pyarrow as pa
 
@@ -127,6 +128,12 @@ def _run_one(
     if todo == 0:
         return 0
     columns = dict(enricher.columns)
+    prepare = getattr(enricher, "prepare", None)
+    if callable(prepare):
+        # Enrichers that judge a post against the others (spam's near-duplicates) first see
+        # the whole pending set, so nothing depends on where batch boundaries fall.
+        _prepare(store.raw, enricher, prepare, batch_rows)
+        workers = 1  # the prepared state lives in this process
     stage = store.label_stage(columns)
     # A second cursor streams the input while the stage is written.
     reader = store.raw.cursor()
@@ -163,6 +170,22 @@ def _run_one(
         version_columns=[version_column(n) for n in NAMES],
     )
     return done
+
+
+def _prepare(
+    con: Any, enricher: Enricher, prepare: Callable[[Iterator[pa.Table]], None], batch_rows: int
+) -> None:
+    """Stream the pending posts' text, author and org flag through ``enricher.prepare``."""
+    reader = con.cursor()
+    try:
+        batches = reader.sql(
+            "SELECT p.text, p.author_id, oa.account_id IS NOT NULL AS is_org "
+            f"{_selection(enricher)} ORDER BY p.platform, p.post_id",
+            params=[enricher.version],
+        ).to_arrow_reader(batch_rows)
+        prepare(pa.Table.from_batches([b]) for b in batches)
+    finally:
+        reader.close()
 
 
 def _labelled(
