@@ -45,7 +45,7 @@ from socialaudit.report.fmt import num as _num
 from socialaudit.report.fmt import pct as _pct
 from socialaudit.results import BenchmarkResult, benchmark_document, iso_utc, to_jsonable
 from socialaudit.results.model import LISTENING_COLUMNS, Listening, label
-from socialaudit.run import run
+from socialaudit.run import DEFAULT_WINDOW_DAYS, run
 
 Benchmark = BenchmarkResult
 
@@ -533,7 +533,7 @@ def section_quality(x: _Inputs) -> dict[str, Any]:
     """Data-quality counts and the quarantine by reason."""
     q = x.quality
     return {
-        "quality": [(k, v) for k, v in q.items() if not isinstance(v, dict)]
+        "quality": [(k, v) for k, v in q.items() if not isinstance(v, dict | list)]
         + [(f"quarantined: {k}", v) for k, v in (q.get("quarantine_by_reason") or {}).items()]
     }
 
@@ -646,7 +646,7 @@ def build_report(
     *,
     thresholds: Thresholds | None = None,
     sectors: dict[str, str] | None = None,
-    window_days: int = 90,
+    window_days: int | None = DEFAULT_WINDOW_DAYS,
     sla_minutes: int | None = None,
     title: str = "Social engagement audit",
 ) -> ReportFiles:
