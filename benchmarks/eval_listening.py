@@ -23,13 +23,17 @@ import sys
 import time
 from pathlib import Path
 
+import os
+
 import socialaudit
 from socialaudit.enrich import deflection, intent, resolution
 from socialaudit.enrich.embeddings import available
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLD = ROOT / "benchmarks" / "gold"
-SAMPLE = ROOT.parent / "shared" / "data" / "twcs" / "twcs_head5k.csv"
+# The shared data folder sits beside the checkout; SOCIALAUDIT_SHARED_DATA points elsewhere.
+DATA = Path(os.environ.get("SOCIALAUDIT_SHARED_DATA") or ROOT.parent / "shared" / "data")
+SAMPLE = DATA / "twcs" / "twcs_head5k.csv"
 
 # The floor the issue quotes: a plain keyword list for "asks to move channel".
 FLOOR_KEYWORDS = re.compile(

@@ -45,9 +45,15 @@ QUESTION_RULES = rules(
                 r"\bhelp(?: me| us)?\s*(?:!|$|please|pls|plz|asap)|\bhelp (?:me|us)\b",
                 # Imperatives addressed to the brand: "sort it out", "fix my connection".
                 (
-                    r"\b(?:sort|fix|check|refund|cancel|unlock|reset|replace|escalate) "
+                    r"(?:^|[.!?,;:]\s*|\b(?:please|pls|plz|just|now|you|either|then|so)\s+)"
+                    r"(?:sort|fix|check|refund|cancel|unlock|reset|replace|escalate) "
                     r"(?:it|this|that|my|me|with|your|the)\b"
                 ),
+                r"\b(?:who|what|where|how) (?:do|should|can|would) (?:i|we) "
+                r"(?:contact|call|do|go|get|speak)\b",
+                r"\b(?:do|should) i (?:need|have) to\b",
+                r"\b(?:i|we) need (?:this|it|that) (?:fixed|sorted|resolved|looked at)\b",
+                r"\bplease(?: do| help)?\s*[!.]*\s*(?:$|:\)|\U0001f64f)",
                 r"\b(?:can|could|would|will) (?:you|u|y'?all|someone|anyone)\b",
                 r"\bneeds? (?:some |your )?(?:help|assistance|support|answers?)\b",
                 (
@@ -168,12 +174,32 @@ _PRAISE_CANCEL = rules(
 )
 
 
+# Questions that expect no answer from the brand (LABELLING.md rules 2 and 3): rhetorical
+# openers, and questions put to other users ("is it down for anyone else?").
+_NOT_A_QUESTION = rules(
+    [
+        (
+            "rhetorical",
+            (
+                r"\bwhat'?s the point\b",
+                r"\bwhy (?:should|would) (?:i|we|anyone)\b",
+                r"\bsince when\b",
+                r"\bfor anyone else\b|\banyone else (?:having|getting|seeing)\b",
+                r"\bor nah\b",
+            ),
+        )
+    ]
+)
+
+
 def classify(text: str) -> tuple[list[str], list[str]]:
     """(labels, rules that fired) for one post."""
     t = normalise(text)
     if not t.strip():
         return ["other"], []
     fired_q = all_matches(QUESTION_RULES, t)
+    if fired_q and "help_request" not in fired_q and all_matches(_NOT_A_QUESTION, t):
+        fired_q = []
     fired_c = all_matches(COMPLAINT_RULES, t)
     fired_p = all_matches(PRAISE_RULES, t)
     # Praise inside a complaint is politeness or sarcasm ("amazing burrito... plastic in it").
