@@ -128,4 +128,4 @@ def test_trained_model_in_enrich_and_classify(tmp_path: Path, runner, app, write
     assert res.exit_code == 0, res.output
     assert res.stdout.splitlines()[1].split(",")[-2] == "positive"
     wrong = runner.invoke(app, ["classify", "intent", str(src), "--model", str(model)])
-    assert wrong.exit_code == 2 and "sentiment only" in wrong.output
+    assert wrong.exit_code == 2 and "Unknown intent model" in wrong.output

@@ -28,7 +28,6 @@ from socialaudit.enrich.classify import classify_file
 from socialaudit.enrich.runner import EnrichResult
 from socialaudit.enrich.runner import Progress as ProgressFn
 from socialaudit.enrich.runner import enrich as run_enrich
-from socialaudit.enrich.sentiment_model import load_trained
 from socialaudit.errors import ConfigError, SourceError, StoreError
 
 
@@ -65,14 +64,14 @@ def existing_store() -> sa.Store:
 
 
 def enrich_store(
-    store: sa.Store, names: list[str] | None = None, *, sentiment_model: Path | None = None
+    store: sa.Store, names: list[str] | None = None, *, models: dict[str, str] | None = None
 ) -> EnrichResult:
-    """Run the enrichers with a progress bar and say on stderr what was done."""
-    chosen = catalog.with_sentiment_model(None if sentiment_model is None else str(sentiment_model))
-    if chosen is not None and names:
-        chosen = [e for e in chosen if e.name in names]
+    """Run the enrichers (with the models the store records) and say on stderr what was done."""
     with progress_bar() as update:
-        result = run_enrich(store, names, enrichers=chosen, progress=update)
+        result = run_enrich(store, names, progress=update, models=models)
+    if models:
+        chosen = ", ".join(f"{n}={m}" for n, m in models.items())
+        err_console.print(Text(f"Recorded in the store: {chosen} (later runs use it too)."))
     if result.total:
         done = ", ".join(f"{n} {rows:,}" for n, rows in result.rows.items() if rows)
         err_console.print(Text(f"Enriched posts: {done}."))
@@ -86,20 +85,28 @@ def enrich(
         list[str] | None,
         typer.Option("--only", help="Run only this enricher (repeat).", show_default=False),
     ] = None,
+    model: Annotated[
+        list[str] | None,
+        typer.Option("--model", help=f"Choose a model: {catalog.MODEL_HELP}.", show_default=False),
+    ] = None,
     sentiment_model: Annotated[
         Path | None,
         typer.Option(
-            "--sentiment-model", help="A model folder from `socialaudit train sentiment`."
+            "--sentiment-model", help="Same as --model sentiment=DIR (a `train sentiment` folder)."
         ),
     ] = None,
 ) -> None:
     """Label posts with language, sentiment, intent, spam, deflection and resolution.
 
     Incremental: only posts without a current result are labelled, so a second run does
-    nothing. Example: socialaudit enrich
+    nothing. The default models give the same labels on every install; --model chooses
+    another one, and the store records the choice for every later run.
+    Example: socialaudit enrich --model intent=rules
     """
+    specs = [*(model or []), *([f"sentiment={sentiment_model}"] if sentiment_model else [])]
+    models = dict(catalog.parse_model(spec) for spec in specs)
     with existing_store() as store:
-        result = enrich_store(store, only, sentiment_model=sentiment_model)
+        result = enrich_store(store, only, models=models or None)
     if not result.total:
         err_console.print(Text("Nothing to enrich: every post has current results."))
 
@@ -123,7 +130,8 @@ def classify(
     model: Annotated[
         Path | None,
         typer.Option(
-            "--model", help="sentiment only: a folder from `socialaudit train sentiment`."
+            "--model",
+            help="intent: rules; sentiment: a folder from `socialaudit train sentiment`.",
         ),
     ] = None,
 ) -> None:
@@ -131,9 +139,7 @@ def classify(
 
     Example: socialaudit classify sentiment tweets.csv --text-column text --out labelled.csv
     """
-    if model is not None and enricher != "sentiment":
-        raise ConfigError("--model applies to sentiment only (a `train sentiment` folder).")
-    labeller = catalog.load(enricher) if model is None else load_trained(model)
+    labeller = catalog.load(*catalog.parse_model(f"{enricher}={model or 'default'}"))
     if out is not None and out.resolve() == file.resolve():
         raise SourceError("--out is the input file; write the labels to another file.")
     if out is None:

@@ -66,6 +66,34 @@ def enrichment_status(engine: Engine) -> dict[str, bool]:
     return {n: bool(row[n]) for n in names}
 
 
+ENRICHERS = ("language", "spam", "sentiment", "intent", "deflection", "resolution")
+
+
+def enricher_versions(engine: Engine) -> dict[str, dict[str, Any]]:
+    """Per enricher: the model the store runs it with and how many posts each version labelled.
+
+    Two audits agree only when they read the same versions; ``audit --json`` prints this so
+    they can be compared (a mixed store, e.g. mid-way through a re-label, shows two versions).
+    """
+    e = engine.table("enrichments")
+    chosen = engine.execute(engine.table("enricher_models"))
+    models = dict(zip(chosen["enricher"], chosen["model"], strict=True))
+    out: dict[str, dict[str, Any]] = {}
+    for name in ENRICHERS:
+        col = e[f"{name}_version"]
+        counts = engine.execute(
+            e.filter(col.notnull()).group_by(version=col).aggregate(posts=e.count())
+        )
+        out[name] = {
+            "model": models.get(name, "default"),
+            "versions": {
+                str(v): int(n)
+                for v, n in sorted(zip(counts["version"], counts["posts"], strict=True))
+            },
+        }
+    return out
+
+
 def audit(
     engine: Engine,
     /,
@@ -134,6 +162,7 @@ def audit(
         "reference_time": _iso(tt.reference_time),
         "metrics_version": rs.RESPONSIVENESS.version,
         "enriched": status,
+        "enrichers": enricher_versions(engine),
         "orgs": orgs_out,
     }
 

@@ -26,6 +26,7 @@ IMPORTS = "imports"
 QUARANTINE = "quarantine"
 RAW_RECORDS = "raw_records"
 COLLECTOR_CURSORS = "collector_cursors"
+ENRICHER_MODELS = "enricher_models"
 MIGRATIONS = "_socialaudit_migrations"
 
 _str_list = dt.Array(dt.string)
@@ -202,6 +203,10 @@ SCHEMAS: dict[str, ibis.Schema] = {
     # Where each live collector stopped (JSON state), so an interrupted run resumes.
     COLLECTOR_CURSORS: ibis.schema(
         {"platform": "string", "target": "string", "state": "string", "updated_at": "timestamp(6)"}
+    ),
+    # The model each enricher runs with in this store (`enrich --model`); no row: the default.
+    ENRICHER_MODELS: ibis.schema(
+        {"enricher": "string", "model": "string", "chosen_at": "timestamp(6)"}
     ),
 }
 

@@ -176,6 +176,20 @@ class Store:
         """Run parameterised SQL on the store (for store-internal bookkeeping only)."""
         return self.raw.execute(sql, params or []).df()
 
+    def enricher_models(self) -> dict[str, str]:
+        """The model chosen for each enricher with ``enrich --model`` (absent: the default)."""
+        rows = self.raw.execute("SELECT enricher, model FROM enricher_models").fetchall()
+        return {str(name): str(model) for name, model in rows}
+
+    def choose_enricher_model(self, enricher: str, model: str) -> None:
+        """Record the model ``enricher`` runs with from now on ("default" forgets the choice)."""
+        with self.transaction():
+            self.raw.execute("DELETE FROM enricher_models WHERE enricher = ?", [enricher])
+            if model != "default":
+                self.raw.execute(
+                    "INSERT INTO enricher_models VALUES (?, ?, ?)", [enricher, model, _utcnow()]
+                )
+
     @contextlib.contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """All-or-nothing block: committed on success, rolled back on any exception.

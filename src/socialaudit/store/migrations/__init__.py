@@ -12,6 +12,7 @@ from socialaudit.store.migrations import (
     m0002_enrichments,
     m0003_org_calendars,
     m0004_sources,
+    m0008_enricher_models,
 )
 
 MIGRATIONS: list[tuple[int, ModuleType]] = [
@@ -19,4 +20,5 @@ MIGRATIONS: list[tuple[int, ModuleType]] = [
     (2, m0002_enrichments),
     (3, m0003_org_calendars),
     (4, m0004_sources),
+    (8, m0008_enricher_models),
 ]

@@ -1,0 +1,19 @@
+"""Which model each enricher runs with in this store (``enrich --model``), so a later run on
+another install, or by ``audit``, labels new posts the same way instead of the default."""
+
+from __future__ import annotations
+
+import duckdb
+
+NAME = "enricher_models"
+
+DDL = """
+CREATE TABLE enricher_models (
+    enricher VARCHAR PRIMARY KEY, model VARCHAR NOT NULL, chosen_at TIMESTAMP NOT NULL
+)
+"""
+
+
+def apply(con: duckdb.DuckDBPyConnection) -> None:
+    """Create ``enricher_models``: no row means the enricher's default model."""
+    con.execute(DDL)
