@@ -196,3 +196,12 @@ def test_enrich_model_option(tmp_path: Path, runner, app, write_twcs) -> None:
     doc = json.loads(audit.stdout)
     assert doc["enrichers"]["intent"]["model"] == "rules"
     assert doc["enrichers"]["intent"]["versions"] == {intent.RULES_VERSION: 1}
+
+
+def test_train_auto_embeddings_are_the_shipped_model(tmp_path: Path, runner, app) -> None:
+    fixture = Path(__file__).parent / "fixtures" / "sentiment_labelled.csv"
+    res = runner.invoke(
+        app, ["train", "sentiment", str(fixture), "--out", str(tmp_path / "m"), "--json"]
+    )
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["embeddings"] == "core"

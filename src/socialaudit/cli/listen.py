@@ -28,7 +28,7 @@ from socialaudit.enrich.classify import classify_file
 from socialaudit.enrich.runner import EnrichResult
 from socialaudit.enrich.runner import Progress as ProgressFn
 from socialaudit.enrich.runner import enrich as run_enrich
-from socialaudit.errors import ConfigError, SourceError, StoreError
+from socialaudit.errors import SourceError, StoreError
 
 
 @contextlib.contextmanager

@@ -80,9 +80,9 @@ def enricher_versions(engine: Engine) -> dict[str, dict[str, Any]]:
     models = dict(zip(chosen["enricher"], chosen["model"], strict=True))
     out: dict[str, dict[str, Any]] = {}
     for name in ENRICHERS:
-        col = e[f"{name}_version"]
+        done = e.filter(e[f"{name}_version"].notnull())
         counts = engine.execute(
-            e.filter(col.notnull()).group_by(version=col).aggregate(posts=e.count())
+            done.group_by(version=done[f"{name}_version"]).aggregate(posts=done.count())
         )
         out[name] = {
             "model": models.get(name, "default"),

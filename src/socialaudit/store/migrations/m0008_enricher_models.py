@@ -1,5 +1,8 @@
-"""Which model each enricher runs with in this store (``enrich --model``), so a later run on
-another install, or by ``audit``, labels new posts the same way instead of the default."""
+"""Which model each enricher runs with in this store (``enrich --model``).
+
+Recorded so that a later run, on another install or by ``audit``, labels new posts the same
+way instead of falling back to the default.
+"""
 
 from __future__ import annotations
 
