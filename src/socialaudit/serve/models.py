@@ -97,12 +97,22 @@ class AuditOrg(_Open):
     listening: Listening | None
 
 
+class EnricherRun(BaseModel):
+    """The model an enricher runs with in this store and the posts each version labelled."""
+
+    model: str
+    versions: dict[str, int]
+
+
 class AuditDoc(BaseModel):
     """The audit of every turn in the store (the same document as ``audit --json``)."""
 
     reference_time: str | None
     metrics_version: str | None
     enriched: dict[str, bool]
+    enrichers: dict[str, EnricherRun] = Field(
+        default_factory=dict, description="Which model and versions labelled the posts read."
+    )
     orgs: list[AuditOrg]
 
 
