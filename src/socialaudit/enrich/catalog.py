@@ -1,7 +1,9 @@
-"""Which enrichers exist, which run by default, and how they are loaded.
+"""The one enricher registry: the built-in enricher modules, imported in the order they run.
 
-Modules register their enricher on import; this is the one place that imports them, in the
-order they run (intent reads nothing from the others, so the order only fixes output order).
+Each module registers its enricher with :func:`socialaudit.enrich.base.register` when it is
+imported; this is the one place that imports them (intent reads nothing from the others, so
+the order only fixes output order). Names, defaults and loading all read
+:data:`socialaudit.enrich.base.REGISTRY`: there is no second list of names.
 """
 
 from __future__ import annotations
@@ -11,17 +13,22 @@ import importlib
 from socialaudit.enrich.base import REGISTRY, Enricher
 from socialaudit.errors import ConfigError
 
-#: Every enricher with columns in ``enrichments`` (its ``<name>_version`` column included).
-ENRICHER_MODULES: dict[str, str] = {
-    "language": "socialaudit.enrich.language",
-    "spam": "socialaudit.enrich.spam",
-    "sentiment": "socialaudit.enrich.sentiment",
-    "intent": "socialaudit.enrich.intent",
-    "deflection": "socialaudit.enrich.deflection",
-    "resolution": "socialaudit.enrich.resolution",
-}
+#: Every built-in enricher module; each has columns in ``enrichments`` (``<name>_version``).
+BUILTIN_MODULES: tuple[str, ...] = (
+    "socialaudit.enrich.language",
+    "socialaudit.enrich.spam",
+    "socialaudit.enrich.sentiment",
+    "socialaudit.enrich.intent",
+    "socialaudit.enrich.deflection",
+    "socialaudit.enrich.resolution",
+)
+for _module in BUILTIN_MODULES:
+    importlib.import_module(_module)
+
+#: Every registered enricher's name, in run order.
+NAMES: tuple[str, ...] = tuple(REGISTRY)
 #: What ``socialaudit enrich`` and ``audit`` run when not told otherwise.
-DEFAULT_ENRICHERS: tuple[str, ...] = tuple(ENRICHER_MODULES)
+DEFAULT_ENRICHERS: tuple[str, ...] = NAMES
 
 
 #: What ``enrich --model ENRICHER=MODEL`` may choose besides "default" (README, "Models").
@@ -32,16 +39,15 @@ MODEL_HELP = (
 
 
 def load(name: str, model: str = "default") -> Enricher:
-    """Import the enricher's module (registering it) and build the enricher with ``model``.
+    """Build the registered enricher ``name`` with ``model``.
 
     Every default works the same on every install; other models run only when chosen.
     """
-    module = ENRICHER_MODULES.get(name)
-    if module is None:
-        raise ConfigError(f"Unknown enricher {name!r}. Choose from: {', '.join(ENRICHER_MODULES)}.")
-    importlib.import_module(module)
+    factory = REGISTRY.get(name)
+    if factory is None:
+        raise ConfigError(f"Unknown enricher {name!r}. Choose from: {', '.join(NAMES)}.")
     if model == "default":
-        return REGISTRY[name]()
+        return factory()
     if name == "intent":
         from socialaudit.enrich.intent import IntentEnricher
 
@@ -59,8 +65,8 @@ def parse_model(spec: str) -> tuple[str, str]:
     name, model = name.strip(), model.strip()
     if not sep or not model:
         raise ConfigError(f"--model takes {MODEL_HELP}; got {spec!r}.")
-    if name not in ENRICHER_MODULES:
-        raise ConfigError(f"Unknown enricher {name!r}. Choose from: {', '.join(ENRICHER_MODULES)}.")
+    if name not in NAMES:
+        raise ConfigError(f"Unknown enricher {name!r}. Choose from: {', '.join(NAMES)}.")
     if name == "sentiment" and model != "default":
         from pathlib import Path
 
