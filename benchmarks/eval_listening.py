@@ -98,8 +98,8 @@ def score_split(by_id: dict[str, str], parity: int | None) -> dict[str, dict[str
 
 
 INTENT_SETS = {
-    "set C, intent_holdout.csv (untouched)": ("intent_holdout.csv",),
-    "sets A+B (rules + heads fitted on)": ("intent_gold.csv", "intent_gold_b.csv"),
+    "set D, intent_holdout.csv (untouched)": ("intent_holdout.csv",),
+    "sets A+B+C (fitted on)": ("intent_gold.csv", "intent_gold_b.csv", "intent_gold_c.csv"),
 }
 
 

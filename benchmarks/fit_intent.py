@@ -107,7 +107,7 @@ def airline() -> tuple[list[str], list[int]]:
     return [r["text"] for r in rows], [int(r["airline_sentiment"] == "negative") for r in rows]
 
 
-GOLD_FILES = ("intent_gold.csv", "intent_gold_b.csv")
+GOLD_FILES = ("intent_gold.csv", "intent_gold_b.csv", "intent_gold_c.csv")
 
 
 def gold(label: str) -> tuple[list[str], list[int]]:

@@ -18,6 +18,7 @@ fitted on what is in benchmarks/gold/LABELLING.md (sections 5 and 6).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -33,8 +34,8 @@ from socialaudit.enrich.textrules import all_matches, normalise, rules, without_
 from socialaudit.errors import ConfigError
 
 # The default (rules + complaint head on the shipped static embeddings) and the rules alone.
-VERSION = "intent-3+" + static_model.VERSION
-RULES_VERSION = "intent-rules-3"
+VERSION = "intent-4+" + static_model.VERSION
+RULES_VERSION = "intent-rules-4"
 LABELS = ("question", "complaint", "praise", "other")
 
 _WH = r"(?:how|what|why|when|where|who|which|whats|what's|hows|how's|wheres|where's|whens|whys)"
@@ -101,6 +102,16 @@ QUESTION_RULES = rules(
                 r"\b(?:provide|give|send) me (?:with )?(?:a|an|the|my)\b",
                 r"\bwhen will (?:i|we|my|our|it|this|you)\b|\bmy question (?:to you )?is\b",
                 r"\bhelp (?:a \w+|me|us) out\b",
+                (
+                    r"\bwhat do you mean\b|^how to\b|\bwhat \w+ should (?:i|we)\b|"
+                    r"\b(?:would|it'?d|that'?d) be (?:nice|great|good|helpful) if\b|"
+                    r"\bthat'?d be (?:great|nice|helpful)\b|\bif you could\b"
+                ),
+                (
+                    r"\b(?:i|we) want (?:compensation|a refund|my money|an? answer)\b|"
+                    r"\bsomeone (?:dm|call|contact|help|email) (?:me|us)\b|\bplease get\b|"
+                    r"\b(?:i|we) need (?:my|our|the) \w+ to\b"
+                ),
                 r"\bany (?:update|news|idea|help|info|word|eta)\b",
                 r"\b(?:wondering|want(?:ed)? to know) (?:if|whether|why|how|what|when)\b",
                 r"\b(?:how (?:do|can|come)|is there (?:a|any) way)\b",
@@ -237,6 +248,12 @@ _NOT_A_QUESTION = rules(
                 r"\bor nah\b",
                 r"\bwh\w* (?:tf|the (?:hell|fuck))\b|\bwho doesn'?t\b|\bwhat'?s with\b",
                 r"\bi hope this (?:isn'?t|is not)\b|#bs\b|\bwtf\b",
+                (
+                    r"\bhow (?:terrible|awful|bad|hard|stupid|ridiculous|annoying|sad|dumb) "
+                    r"(?:is|was|are)\b|\bhow the \w+ (?:does|do|is|are|did|can)\b"
+                ),
+                r"\bwth\b|\bwhat in the (?:world|hell)\b|\bnow you'?re\b|\bpeeps\b",
+                r"^when (?:your|you|u)\b",
             ),
         )
     ]
@@ -264,6 +281,7 @@ class Cues:
         return [1.0 if name in fired else 0.0 for name in CUE_NAMES]
 
 
+_LEADING_HANDLES = re.compile(r"(?:\s*\.?@\w{1,30})*")
 CUE_NAMES: tuple[str, ...] = (
     *(r.name for r in QUESTION_RULES + COMPLAINT_RULES + PRAISE_RULES),
     "rhetorical",
@@ -271,16 +289,20 @@ CUE_NAMES: tuple[str, ...] = (
 )
 
 
+_CROWD = 4  # leading @handles: a post to this many accounts addresses a crowd, not a brand
+
+
 def cues(text: str) -> Cues:
     """Run every rule once on the normalised post."""
     t = normalise(text)
     if not t.strip():
         return Cues()
+    crowd = len(_LEADING_HANDLES.match(text or "").group(0).split()) >= _CROWD
     return Cues(
         question=tuple(all_matches(QUESTION_RULES, t)),
         complaint=tuple(all_matches(COMPLAINT_RULES, t)),
         praise=tuple(all_matches(PRAISE_RULES, t)),
-        rhetorical=bool(all_matches(_NOT_A_QUESTION, t)),
+        rhetorical=crowd or bool(all_matches(_NOT_A_QUESTION, t)),
         praise_cancel=bool(all_matches(_PRAISE_CANCEL, t)),
         empty=False,
     )
