@@ -297,7 +297,8 @@ def cues(text: str) -> Cues:
     t = normalise(text)
     if not t.strip():
         return Cues()
-    crowd = len(_LEADING_HANDLES.match(text or "").group(0).split()) >= _CROWD
+    handles = _LEADING_HANDLES.match(text or "")
+    crowd = handles is not None and len(handles.group(0).split()) >= _CROWD
     return Cues(
         question=tuple(all_matches(QUESTION_RULES, t)),
         complaint=tuple(all_matches(COMPLAINT_RULES, t)),
