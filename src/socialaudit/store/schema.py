@@ -179,6 +179,7 @@ SCHEMAS: dict[str, ibis.Schema] = {
             "inserted": "int64",
             "duplicates": "int64",
             "quarantined": "int64",
+            "importer_version": "string",
         }
     ),
     QUARANTINE: ibis.schema(

@@ -13,6 +13,7 @@ from socialaudit.store.migrations import (
     m0003_org_calendars,
     m0004_sources,
     m0006_coverage,
+    m0007_importer_version,
 )
 
 MIGRATIONS: list[tuple[int, ModuleType]] = [
@@ -21,4 +22,5 @@ MIGRATIONS: list[tuple[int, ModuleType]] = [
     (3, m0003_org_calendars),
     (4, m0004_sources),
     (6, m0006_coverage),
+    (7, m0007_importer_version),
 ]
