@@ -15,7 +15,6 @@ import pytest
 import socialaudit as sa
 from socialaudit.collect import RetryPolicy, collect
 from socialaudit.errors import CredentialError
-from socialaudit.metrics.coverage import coverage_by_org, coverage_warning
 from tests import worlds
 from tests.replay import NOW, Replay
 
@@ -55,15 +54,22 @@ def bluesky_login(monkeypatch: pytest.MonkeyPatch, handle: str) -> None:
 
 def org_audit(store: sa.Store, org: str) -> dict[str, Any]:
     doc = sa.audit(store)
-    entry = next(o for o in doc["orgs"] if o["org"] == org)
-    coverage = coverage_by_org(store).get(org, {})
-    return {**entry, "coverage": coverage, "coverage_warning": coverage_warning(coverage)}
+    return next(o for o in doc["orgs"] if o["org"] == org)
 
 
 def run(world: worlds.World, store: sa.Store, url: str, **kw: Any) -> Any:
     return collect(
         world.platform, world.target, store=store, base_url=url, client_options=OPTS, **kw
     )
+
+
+def tier(store: sa.Store, org: str) -> Any:
+    """The org's tier, with the turn minimum lowered to the worlds' size (12 turns)."""
+    from socialaudit.results.model import Thresholds
+    from socialaudit.run import run as run_benchmark
+
+    bm = run_benchmark(store, thresholds=Thresholds(min_actionable_turns=5), with_turns=False)
+    return bm.tier_of(org)
 
 
 def check_truth(store: sa.Store, world: worlds.World, method: str) -> None:
@@ -74,6 +80,8 @@ def check_truth(store: sa.Store, world: worlds.World, method: str) -> None:
     assert cov["inbound"] == method
     assert cov["from"] and cov["to"]
     assert entry["coverage_warning"] is None
+    t = tier(store, world.org_id)
+    assert (t.tier, t.label) == (3, "engaged")  # 8 of 12 answered: a tier, not withheld
 
 
 def check_overstated(store: sa.Store, world: worlds.World) -> None:
@@ -84,6 +92,10 @@ def check_overstated(store: sa.Store, world: worlds.World) -> None:
     assert figures["response_rate"] == 1.0 > world.answered / world.turns
     assert entry["coverage"][world.store_platform]["inbound"] == "threads_only"
     assert "overstated: unanswered mentions not collected" in entry["coverage_warning"]
+    # 100% answered would look like a leader; threads_only everywhere withholds any tier > 1.
+    t = tier(store, world.org_id)
+    assert (t.tier, t.label) == (None, "insufficient coverage")
+    assert t.evidence[-1].rule == "inbound coverage" and "threads_only" in t.evidence[-1].value
 
 
 # -- Bluesky ------------------------------------------------------------------------------------

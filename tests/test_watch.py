@@ -10,7 +10,6 @@ import pytest
 
 import socialaudit as sa
 from socialaudit.collect.watch import WatchOptions, relevant, watch
-from socialaudit.metrics.coverage import coverage_by_org
 from tests import jetstream_replay as js
 from tests.replay import Replay, ok
 
@@ -129,8 +128,7 @@ def test_watch_survives_a_drop_resumes_from_the_cursor_and_honours_deletes(
     (acme,) = [o for o in doc["orgs"] if o["org"] == "acme"]
     figures = acme["responsiveness"]["all"]
     assert (figures["turns"], figures["answered"]) == (3, 1)
-    cov = coverage_by_org(store)["acme"]["bluesky"]
-    assert cov == {
+    assert acme["coverage"]["bluesky"] == {
         "inbound": "complete",
         "from": "2023-11-14T22:13:21+00:00",
         "to": "2023-11-14T22:13:30+00:00",
