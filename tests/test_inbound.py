@@ -402,3 +402,42 @@ def test_collect_orgs_every_account_one_line_each_failures_reported(
     again = runner.invoke(app, ["--db", db, "collect", "--api-url", url])
     assert again.exit_code == 1
     assert "acme: mastodon:AcmeHelp@mastodon.social: Collected 0 new posts" in again.output
+
+
+def test_dashboard_and_report_show_coverage_next_to_the_rates(replay, tmp_path) -> None:
+    from fastapi.testclient import TestClient
+
+    from socialaudit.report import build_report
+    from socialaudit.serve import create_app
+
+    world = worlds.mastodon_world(replay, token_owner=None)
+    url = replay.start()
+    db = tmp_path / "thin.duckdb"
+    with sa.open(db) as store:
+        run(world, store, url)
+        files = build_report(store, tmp_path / "report")
+    html = files.html.read_text(encoding="utf-8")
+    assert "mastodon threads_only" in html
+    assert "overstated: unanswered mentions not collected (mastodon)" in html
+    assert "insufficient coverage" in html
+    with TestClient(create_app(db, warm=False)) as client:
+        overview = client.get("/").text
+        assert "mastodon threads_only" in overview and "overstated" in overview
+        page = client.get(f"/orgs/{world.org_id}").text
+        assert "threads_only" in page
+        assert "overstated: unanswered mentions not collected (mastodon)" in page
+        orgs = client.get("/api/orgs").json()
+        assert orgs[0]["coverage"] == "mastodon threads_only"
+
+
+def test_reddit_subreddit_listing_is_complete(replay, store) -> None:
+    from tests import replay as rp
+
+    rp.reddit(replay)
+    url = replay.start()
+    r = collect("reddit", "r/AcmeSupport", store=store, base_url=url, client_options=OPTS)
+    assert r.inbound == "complete" and r.inbound_seen == 2  # the two submissions
+    rows = store.frame("SELECT account_id, inbound, target FROM coverage").to_dict("records")
+    assert rows == [
+        {"account_id": "r/AcmeSupport", "inbound": "complete", "target": "r/AcmeSupport"}
+    ]
