@@ -14,7 +14,6 @@ import ibis
 import pandas as pd
 
 from socialaudit.benchmark import peers, tiers
-from socialaudit.errors import MetricError
 from socialaudit.metrics import audit as run_audit
 from socialaudit.metrics import business_hours as bh
 from socialaudit.metrics import presence as pr
@@ -22,6 +21,7 @@ from socialaudit.metrics import responsiveness as rs
 from socialaudit.metrics import survival as sv
 from socialaudit.metrics.audit import turn_rows
 from socialaudit.metrics.base import Engine, epoch_s
+from socialaudit.metrics.orgcheck import require_orgs
 
 DEFAULT_WINDOW_DAYS = 90
 UNANSWERED_PER_ORG = 25
@@ -75,11 +75,7 @@ def run_benchmark(
     window with its text: the report exports it, the dashboard pages its inbox instead).
     """
     th = thresholds or tiers.load_thresholds()
-    if int(engine.execute(engine.table("orgs").count())) == 0:
-        raise MetricError(
-            "No organizations in the store to benchmark. Import an export first "
-            "(socialaudit import FILE) or declare them (socialaudit orgs --load orgs.toml)."
-        )
+    require_orgs(engine)
     sectors = peers.load_sectors() if sectors is None else sectors
     posts = engine.table("posts")
     tt = turns or rs.build_turns(engine)

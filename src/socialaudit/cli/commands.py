@@ -30,8 +30,10 @@ from socialaudit.cli.output import (
     percent,
     records,
 )
-from socialaudit.errors import ConfigError
-from socialaudit.metrics.audit import RATE_KEYS
+from socialaudit.errors import ConfigError, SourceError, StoreNotFound
+from socialaudit.metrics.audit import COVERAGE_NOTES, RATE_KEYS
+from socialaudit.metrics.orgcheck import require_orgs
+from socialaudit.store.orgs import declare_org
 
 
 def _store(*, read_only: bool = False) -> sa.Store:
@@ -83,12 +85,27 @@ def import_(
     orgs: Annotated[
         Path | None, typer.Option("--orgs", help="Also declare organizations from an orgs.toml.")
     ] = None,
+    org: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--org",
+            help="Declare this account (a handle in the data) an organization; repeat for more. "
+            "The import is undone if the data has no such account.",
+        ),
+    ] = None,
 ) -> None:
     """Import an export into the store, all or nothing.
 
-    Example: socialaudit import twcs.csv
+    Example: socialaudit import mentions.jsonl --org AcmeHelp
     """
     mapping = parse_map(map_ or [])
+    if file != "-" and not Path(file).exists():
+        raise SourceError(f"File {file} does not exist. Check the path.")
+    declared: list[str] = []
+
+    def declare(con: Any) -> None:
+        declared.extend(declare_org(con, handle) for handle in org or [])
+
     with _store() as store, _input_path(file) as path:
         with err_console.status("Importing…") if err_console.is_terminal else _null():
             result = sa.import_file(
@@ -99,8 +116,11 @@ def import_(
                 platform=platform,
                 time_format=time_format,
                 source_name="stdin" if file == "-" else None,
+                on_commit=declare if org else None,
             )
         err_console.print(Text(result.summary()), soft_wrap=True)
+        if declared:
+            err_console.print(Text(f"Declared organizations: {', '.join(declared)}."))
         if orgs is not None:
             n = sa.load_orgs(orgs, store=store)
             err_console.print(Text(f"Declared {n:,} organizations from {orgs}."))
@@ -141,6 +161,10 @@ def orgs(
     load: Annotated[
         Path | None, typer.Option("--load", help="Declare organizations from an orgs.toml first.")
     ] = None,
+    add: Annotated[
+        list[str] | None,
+        typer.Option("--add", help="Declare this account (a handle in the data) an organization."),
+    ] = None,
     json_: JsonFlag = False,
     csv_: CsvFlag = False,
 ) -> None:
@@ -149,10 +173,17 @@ def orgs(
     Example: socialaudit orgs --load orgs.toml
     """
     fmt = pick_format(json_, csv_)
-    with _store(read_only=load is None) as store:
+    writes = load is not None or bool(add)
+    if writes and not state.db.exists():
+        raise StoreNotFound(f"No store at {state.db}. Run `socialaudit import FILE` first.")
+    with _store(read_only=not writes) as store:
         if load is not None:
             n = sa.load_orgs(load, store=store)
             err_console.print(Text(f"Declared {n:,} organizations from {load}."))
+        if add:
+            with store.transaction() as con:
+                names = [declare_org(con, handle) for handle in add]
+            err_console.print(Text(f"Declared organizations: {', '.join(names)}."))
         rows = sa.list_orgs(store)
     emit(
         fmt,
@@ -213,6 +244,8 @@ def audit(
     fmt = pick_format(json_, csv_)
     if engine not in ENGINES:
         raise ConfigError(f"Unknown engine {engine!r}. Use duckdb or spark.")
+    with _store(read_only=True) as store:
+        require_orgs(store)
     if not no_enrich:
         from socialaudit.cli.listen import enrich_store, existing_store
 
@@ -268,6 +301,17 @@ def emit_audit(fmt: Format, report: dict[str, Any], *, title: str) -> None:
         "resolution_rate": percent,
     }
     rows = [{"org": o["org"], **o["responsiveness"]["all"]} for o in report["orgs"]]
+    if fmt == Format.table:
+        # An org nobody addressed in this data gets a sentence, not a row of zeros.
+        notes = [(o["org"], COVERAGE_NOTES.get(o.get("coverage", ""))) for o in report["orgs"]]
+        silent = {org for org, note in notes if note}
+        rows = [r for r in rows if r["org"] not in silent]
+        report = {**report, "orgs": [o for o in report["orgs"] if o["org"] not in silent]}
+        for org, note in notes:
+            if note:
+                console.print(Text(f"{org}: {note}."), soft_wrap=True)
+        if not rows:
+            return
     if fmt == Format.csv:
         for row, o in zip(rows, report["orgs"], strict=True):
             actionable = o["responsiveness"].get("actionable") or {}

@@ -29,7 +29,7 @@ from socialaudit.enrich.runner import EnrichResult
 from socialaudit.enrich.runner import Progress as ProgressFn
 from socialaudit.enrich.runner import enrich as run_enrich
 from socialaudit.enrich.sentiment_model import load_trained
-from socialaudit.errors import ConfigError, SourceError, StoreError
+from socialaudit.errors import ConfigError, SourceError, StoreNotFound
 
 
 @contextlib.contextmanager
@@ -58,7 +58,7 @@ def progress_bar() -> Iterator[ProgressFn]:
 def existing_store() -> sa.Store:
     """Open the store for writing labels, refusing to create one that is not there."""
     if str(state.db) != ":memory:" and not Path(state.db).exists():
-        raise StoreError(
+        raise StoreNotFound(
             f"No store at {state.db}. Run `socialaudit --db {state.db} import FILE` first."
         )
     return sa.open(state.db)

@@ -13,11 +13,11 @@ from typing import Any
 import ibis
 import pandas as pd
 
-from socialaudit.errors import MetricError
 from socialaudit.metrics import faq
 from socialaudit.metrics import listening as ls
 from socialaudit.metrics import responsiveness as rs
 from socialaudit.metrics.base import Engine
+from socialaudit.metrics.orgcheck import resolve_org
 from socialaudit.metrics.platforms import responsiveness_by_platform
 
 RATE_KEYS = (
@@ -43,17 +43,32 @@ def _clean(key: str, value: Any) -> Any:
     return float(value)
 
 
-def _check_org(engine: Engine, org: str | None) -> None:
-    if org is None:
-        return
-    orgs = engine.table("orgs")
-    if int(engine.execute(orgs.filter(orgs.org_id == org).count())) == 0:
-        known = engine.execute(orgs.select("org_id").order_by("org_id").limit(8))
-        hint = ", ".join(known["org_id"]) if len(known) else "none yet"
-        raise MetricError(
-            f"No organization {org!r} in the store (some are: {hint}). "
-            "Run `socialaudit orgs` to list them."
-        )
+#: What an org's data lets the audit measure (``coverage`` in the audit document).
+COVERAGE_NOTES = {
+    "own posts only": "no customer posts in this data (coverage: own posts only)",
+    "no posts": "no posts in this data (coverage: none)",
+}
+
+
+def coverage(turns: int, own_posts: int) -> str:
+    """``customer posts`` when anyone addressed the org, else what the data holds of it.
+
+    An X archive holds only its owner's posts: its org has no turns, and a row of zeros
+    would read as "never answers" rather than "nobody asked in this data".
+    """
+    if turns > 0:
+        return "customer posts"
+    return "own posts only" if own_posts > 0 else "no posts"
+
+
+def own_post_counts(engine: Engine, /, *, org: str | None = None) -> dict[str, int]:
+    """Posts each org's accounts wrote, by org id."""
+    posts, oa = engine.table("posts"), engine.table("org_accounts")
+    if org is not None:
+        oa = oa.filter(oa.org_id == org)
+    j = posts.join(oa, [posts.platform == oa.platform, posts.author_id == oa.account_id])
+    frame = engine.execute(j.group_by("org_id").agg(n=j.count()))
+    return {str(r["org_id"]): int(r["n"]) for r in frame.to_dict("records")}
 
 
 def enrichment_status(engine: Engine) -> dict[str, bool]:
@@ -84,7 +99,7 @@ def audit(
     ``by_platform`` each org also gets ``platforms``: the same figures for each platform it has
     accounts on.
     """
-    _check_org(engine, org)
+    org = resolve_org(engine, org)
     tt = turns or rs.build_turns(engine)
     orgs = engine.table("orgs")
     expr = rs.responsiveness(tt.turns, orgs, sla_minutes=sla_minutes)
@@ -117,10 +132,12 @@ def audit(
         lis = engine.execute(ls.listening(signals, orgs))
         listen = {r["org_id"]: _listening(r, status, basis) for r in lis.to_dict("records")}
     orgs_out = []
+    own = own_post_counts(engine, org=org)
     for row in frame.to_dict("records"):
         figures = {key: _clean(key, row[key]) for key in RATE_KEYS}
         entry: dict[str, Any] = {
             "org": row["org_id"],
+            "coverage": coverage(figures["turns"] or 0, own.get(row["org_id"], 0)),
             "responsiveness": {"all": figures, "actionable": actionable.get(row["org_id"])},
         }
         found = listen.get(row["org_id"])
@@ -248,7 +265,7 @@ def turns(
     With ``unanswered_older_than_s`` only unanswered turns strictly older than that remain,
     oldest first.
     """
-    _check_org(engine, org)
+    org = resolve_org(engine, org)
     tt = rs.build_turns(engine)
     t = tt.turns
     if org is not None:
@@ -274,7 +291,7 @@ def topics(store: Any, /, *, org: str, k: int | None = None) -> dict[str, Any]:
     """
     from socialaudit.enrich.topics import build_topics
 
-    _check_org(store, org)
+    org = resolve_org(store, org) or org
     # The turn tables come from posts and accounts only: fitting topics does not change them.
     tt = rs.build_turns(store)
     assert tt.turn_posts is not None

@@ -37,6 +37,7 @@ from socialaudit.metrics.audit import topic_rows
 from socialaudit.metrics.campaigns import campaign_report, campaign_section
 from socialaudit.metrics.quality import quality as run_quality
 from socialaudit.store import Store
+from socialaudit.store.orgs import did_you_mean, match_org
 
 #: The fingerprint of what the audit depends on: one row per figure, each a count or a max
 #: over a small table (or DuckDB's stored row count). As sub-queries of one SELECT, DuckDB
@@ -209,14 +210,15 @@ class Service:
             return snap.lazy[key]
 
     # -- reads ----------------------------------------------------------------------------------
-    def require_org(self, snap: Snapshot, org: str) -> None:
-        """Raise :class:`NotFound` (with a hint) for an org the store does not have."""
-        if org not in snap.org_ids:
-            known = ", ".join(snap.org_ids[:8]) or "none yet"
+    def require_org(self, snap: Snapshot, org: str) -> str:
+        """The stored id ``org`` names (any case); :class:`NotFound` with a hint otherwise."""
+        found = match_org(org, snap.org_ids)
+        if found is None:
             raise NotFound(
-                f"No organization {org!r} in the store (some are: {known}). "
+                f"No organization {org!r} in the store{did_you_mean(org, snap.org_ids)}. "
                 "GET /api/orgs lists them."
             )
+        return found
 
     def orgs(self, *, snap: Snapshot | None = None) -> list[dict[str, Any]]:
         """Every org with its tier, peer group and headline figures."""
@@ -251,7 +253,7 @@ class Service:
         doc = snap.audit
         if org is None:
             return doc
-        self.require_org(snap, org)
+        org = self.require_org(snap, org)
         return {**doc, "orgs": [o for o in doc["orgs"] if o["org"] == org]}
 
     def org(self, org: str, *, snap: Snapshot | None = None) -> dict[str, Any]:
@@ -260,7 +262,7 @@ class Service:
         Built from the snapshot's tables once per generation, then served from memory.
         """
         snap = snap or self.snapshot()
-        self.require_org(snap, org)
+        org = self.require_org(snap, org)
         return self._lazy(snap, ("org", org), lambda: self._org_doc(snap, org))
 
     def _org_doc(self, snap: Snapshot, org: str) -> dict[str, Any]:
@@ -323,7 +325,7 @@ class Service:
         """
         snap = snap or self.snapshot()
         if org is not None:
-            self.require_org(snap, org)
+            org = self.require_org(snap, org)
         params: dict[str, Any] = {
             "org": org,
             "platform": platform,
@@ -411,7 +413,7 @@ class Service:
         from socialaudit.metrics.network_audit import network
 
         snap = self.snapshot()
-        self.require_org(snap, org)
+        org = self.require_org(snap, org)
         return self._lazy(
             snap,
             ("network", f"{org}\x00{limit}"),
@@ -422,7 +424,7 @@ class Service:
     def topics(self, org: str) -> dict[str, Any]:
         """An org's stored topics with their figures and example posts (no refitting)."""
         snap = self.snapshot()
-        self.require_org(snap, org)
+        org = self.require_org(snap, org)
 
         def compute() -> dict[str, Any]:
             topics = _clean(topic_rows(self.store, snap.turns, org=org))
