@@ -10,11 +10,12 @@ from __future__ import annotations
 import contextlib
 import functools
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
+import click
 import typer
 from rich.text import Text
 from typer.core import TyperGroup
@@ -22,6 +23,9 @@ from typer.core import TyperGroup
 from socialaudit.cli.output import err_console
 from socialaudit.errors import SocialAuditError
 from socialaudit.store import DEFAULT_PATH
+
+if TYPE_CHECKING:
+    from socialaudit.store import Store
 
 #: Global options that take a value, and global flags: accepted before or after the command.
 GLOBAL_VALUED = ("--db", "--sla-minutes")
@@ -176,6 +180,38 @@ def _report_errors(fn: F) -> F:
             raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+@contextlib.contextmanager
+def open_store(*, read_only: bool = False, must_exist: bool = False) -> Iterator[Store]:
+    """The ``--db`` store for one command.
+
+    Readers open it read-only, which works beside a running ``serve``. Writers open it
+    read-write; when ``serve`` holds it, the server hands it over for the command (see
+    :mod:`socialaudit.serve.handoff`) and this says so on stderr. ``must_exist``: refuse to
+    create a store (commands that only add to one).
+    """
+    from socialaudit.errors import StoreNotFound
+    from socialaudit.store import Store
+
+    if (read_only or must_exist) and str(state.db) != ":memory:" and not state.db.exists():
+        raise StoreNotFound(
+            f"No store at {state.db}. Run `socialaudit --db {state.db} import FILE` first."
+        )
+    if read_only:
+        with Store(state.db, read_only=True) as store:
+            yield store
+        return
+    from socialaudit.serve.handoff import writable_store
+
+    ctx = click.get_current_context(silent=True)
+    command = ctx.command_path if ctx is not None else "socialaudit"
+
+    def notice(line: str) -> None:
+        err_console.print(Text(line), soft_wrap=True)
+
+    with writable_store(state.db, command=command, notify=notice) as store:
+        yield store
 
 
 def _print_version(value: bool) -> None:

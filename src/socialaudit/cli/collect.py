@@ -8,11 +8,10 @@ import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
-from socialaudit.cli import app, guarded, state
+from socialaudit.cli import app, guarded, open_store
 from socialaudit.cli.output import err_console
 from socialaudit.collect import PLATFORMS, CollectResult, collect
 from socialaudit.errors import ConfigError
-from socialaudit.store import open as open_store
 
 
 @app.command("collect")
@@ -48,7 +47,7 @@ def collect_(
         err_console.print(Text(message), soft_wrap=True)
 
     with (
-        open_store(state.db) as store,
+        open_store() as store,
         Progress(
             SpinnerColumn(),
             TextColumn("{task.description}"),

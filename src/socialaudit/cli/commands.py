@@ -12,7 +12,7 @@ import typer
 from rich.text import Text
 
 import socialaudit as sa
-from socialaudit.cli import app, guarded, state
+from socialaudit.cli import app, guarded, open_store, state
 from socialaudit.cli.options import (
     CsvFlag,
     Format,
@@ -30,27 +30,22 @@ from socialaudit.cli.output import (
     percent,
     records,
 )
-from socialaudit.errors import ConfigError, SourceError, StoreNotFound
+from socialaudit.errors import ConfigError, SourceError
 from socialaudit.metrics.audit import COVERAGE_NOTES, RATE_KEYS
 from socialaudit.metrics.orgcheck import require_orgs
 from socialaudit.store.orgs import declare_org
-
-
-def _store(*, read_only: bool = False) -> sa.Store:
-    return sa.open(state.db, read_only=read_only)
-
 
 ENGINES = ("duckdb", "spark")
 
 
 def _engine(engine: str, spark_master: str) -> Any:
     if engine == "duckdb":
-        return _store(read_only=True)
+        return sa.open(state.db, read_only=True)
     if engine == "spark":
         from socialaudit.store.spark import SparkEngine
 
         # The engine works on its own Parquet copy; the store can close at once.
-        with _store(read_only=True) as store:
+        with open_store(read_only=True) as store:
             return SparkEngine.from_store(store, master=spark_master)
     raise ConfigError(f"Unknown engine {engine!r}. Use duckdb or spark.")
 
@@ -106,7 +101,7 @@ def import_(
     def declare(con: Any) -> None:
         declared.extend(declare_org(con, handle) for handle in org or [])
 
-    with _store() as store, _input_path(file) as path:
+    with open_store() as store, _input_path(file) as path:
         with err_console.status("Importing…") if err_console.is_terminal else _null():
             result = sa.import_file(
                 path,
@@ -174,9 +169,7 @@ def orgs(
     """
     fmt = pick_format(json_, csv_)
     writes = load is not None or bool(add)
-    if writes and not state.db.exists():
-        raise StoreNotFound(f"No store at {state.db}. Run `socialaudit import FILE` first.")
-    with _store(read_only=not writes) as store:
+    with open_store(read_only=not writes, must_exist=True) as store:
         if load is not None:
             n = sa.load_orgs(load, store=store)
             err_console.print(Text(f"Declared {n:,} organizations from {load}."))
@@ -244,7 +237,7 @@ def audit(
     fmt = pick_format(json_, csv_)
     if engine not in ENGINES:
         raise ConfigError(f"Unknown engine {engine!r}. Use duckdb or spark.")
-    with _store(read_only=True) as store:
+    with open_store(read_only=True) as store:
         require_orgs(store)
     if not no_enrich:
         from socialaudit.cli.listen import enrich_store, existing_store
@@ -376,7 +369,7 @@ def turns(
     Example: socialaudit turns AmazonHelp --csv > turns.csv
     """
     fmt = pick_format(json_, csv_)
-    with _store(read_only=True) as store:
+    with open_store(read_only=True) as store:
         rows = records(sa.turns(store, org=org, limit=limit))
     emit(
         fmt,
@@ -416,7 +409,7 @@ def unanswered(
     """
     fmt = pick_format(json_, csv_)
     seconds = parse_duration(older_than)
-    with _store(read_only=True) as store:
+    with open_store(read_only=True) as store:
         rows = records(sa.turns(store, org=org, unanswered_older_than_s=seconds, limit=limit))
     emit(
         fmt,
@@ -435,7 +428,7 @@ def quality(json_: JsonFlag = False) -> None:
 
     Example: socialaudit quality --json
     """
-    with _store(read_only=True) as store:
+    with open_store(read_only=True) as store:
         result = sa.quality(store)
     if json_:
         emit(pick_format(True, False), [], [], json_data=result)

@@ -20,7 +20,7 @@ from rich.progress import (
 from rich.text import Text
 
 import socialaudit as sa
-from socialaudit.cli import app, guarded, state
+from socialaudit.cli import app, guarded, open_store
 from socialaudit.cli.options import CsvFlag, JsonFlag, pick_format
 from socialaudit.cli.output import duration, emit, err_console, percent
 from socialaudit.enrich import catalog
@@ -29,7 +29,7 @@ from socialaudit.enrich.runner import EnrichResult
 from socialaudit.enrich.runner import Progress as ProgressFn
 from socialaudit.enrich.runner import enrich as run_enrich
 from socialaudit.enrich.sentiment_model import load_trained
-from socialaudit.errors import ConfigError, SourceError, StoreNotFound
+from socialaudit.errors import ConfigError, SourceError
 
 
 @contextlib.contextmanager
@@ -55,13 +55,9 @@ def progress_bar() -> Iterator[ProgressFn]:
         yield update
 
 
-def existing_store() -> sa.Store:
+def existing_store() -> contextlib.AbstractContextManager[sa.Store]:
     """Open the store for writing labels, refusing to create one that is not there."""
-    if str(state.db) != ":memory:" and not Path(state.db).exists():
-        raise StoreNotFound(
-            f"No store at {state.db}. Run `socialaudit --db {state.db} import FILE` first."
-        )
-    return sa.open(state.db)
+    return open_store(must_exist=True)
 
 
 def enrich_store(

@@ -10,7 +10,7 @@ import typer
 from rich.text import Text
 
 import socialaudit as sa
-from socialaudit.cli import app, guarded, state
+from socialaudit.cli import app, guarded, open_store, state
 from socialaudit.cli.listen import enrich_store, existing_store
 from socialaudit.cli.options import CsvFlag, JsonFlag, parse_duration, pick_format
 from socialaudit.cli.output import console, duration, emit, err_console, percent, records
@@ -83,7 +83,7 @@ def benchmark(
     if not no_enrich:
         with existing_store() as store:
             enrich_store(store)
-    with sa.open(state.db, read_only=True) as store:
+    with open_store(read_only=True) as store:
         bm = run_benchmark(store, **_options(tiers, sectors, window))
     if people or account is not None:
         rows = records(bm.accounts)
@@ -174,7 +174,7 @@ def report(
 
     started = time.perf_counter()
     opts = _options(tiers, sectors, window)
-    with sa.open(state.db) as store:
+    with open_store() as store:
         for path in files or []:
             err_console.print(Text(sa.import_file(path, store=store).summary()), soft_wrap=True)
         if orgs is not None:

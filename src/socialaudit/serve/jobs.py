@@ -8,12 +8,14 @@ page by page with its cursor, so a failed job keeps the pages it finished and sa
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import threading
 import time
 import traceback
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -87,9 +89,17 @@ def allowed_path(root: Path | None, candidate: str) -> Path:
 class JobRunner:
     """Queue, run and remember jobs; calls ``on_done`` after each one that wrote anything."""
 
-    def __init__(self, db: str, *, on_done: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        db: str,
+        *,
+        on_done: Callable[[], None],
+        writing: Callable[[str], AbstractContextManager[None]] | None = None,
+    ) -> None:
         self.db = db
         self.on_done = on_done
+        #: Hands the store over for the job (the server holds it read-only otherwise).
+        self.writing = writing or (lambda _command: contextlib.nullcontext())
         self.jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="socialaudit-job")
@@ -123,7 +133,7 @@ class JobRunner:
         job.state, job.started_at, job.progress = "running", _now(), "running"
         started = time.perf_counter()
         try:
-            with Store(self.db) as store:
+            with self.writing(f"a {job.kind} job"), Store(self.db) as store:
                 job.result = work(store, job)
             job.state = "done"
             job.progress = f"done in {time.perf_counter() - started:.1f} s"

@@ -379,3 +379,18 @@ class JobDoc(BaseModel):
     finished_at: str | None
     result: dict[str, Any] | None
     error: str | None
+
+
+class PauseRequest(BaseModel):
+    """A local CLI command asking for the store to write it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    pid: int = Field(ge=1, description="The writing process: the store reopens if it ends.")
+    command: str = Field("a socialaudit command", max_length=200)
+
+
+class StoreState(BaseModel):
+    """Who holds the store read-write while the server has let go of it (null: the server)."""
+
+    paused_by: str | None

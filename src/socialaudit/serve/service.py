@@ -15,11 +15,13 @@ one instance per file within a process), so a long import does not block readers
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
+import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -29,7 +31,7 @@ import ibis
 import pandas as pd
 
 from socialaudit.benchmark.run import Benchmark, run_benchmark, tier_json
-from socialaudit.errors import MetricError
+from socialaudit.errors import MetricError, MigrationError
 from socialaudit.metrics import inbox as ib
 from socialaudit.metrics import responsiveness as rs
 from socialaudit.metrics.audit import audit as run_audit
@@ -76,6 +78,10 @@ class NotFound(MetricError):
     """An org, campaign or job the store does not have (HTTP 404)."""
 
 
+class StoreUnavailable(MetricError):
+    """The server has handed the store to a writer for a moment (HTTP 503; retry soon)."""
+
+
 @dataclass
 class Snapshot:
     """Everything the pages and endpoints read, for one store generation."""
@@ -120,28 +126,105 @@ class Service:
 
     def __init__(self, db: str | Path, *, window_days: int = 90) -> None:
         self.db = str(db)
-        self.store = Store(self.db)
+        # Migrate once read-write, then hold the store read-only: other processes (the CLI
+        # next to a dashboard left running) can then read it too.
+        try:
+            self.store: Store | None = Store(self.db, read_only=True)
+        except MigrationError:
+            Store(self.db).close()
+            self.store = Store(self.db, read_only=True)
         self.window_days = window_days
         self.lock = threading.RLock()
         self._snap: Snapshot | None = None
         self.builds = 0
+        #: Who holds the store read-write while the server has let go of it, and the
+        #: event that says they are done.
+        self.paused_by: str | None = None
+        self._resumed = threading.Event()
+        self._reopened = threading.Event()
+        self._reopened.set()
+
+    # -- handing the store to a writer ----------------------------------------------------------
+    def conn(self) -> Store:
+        """The open store; :class:`StoreUnavailable` while a writer holds it."""
+        if self.store is None:
+            raise StoreUnavailable(
+                f"The store is being written by {self.paused_by or 'another process'}. "
+                "Reload in a moment: the dashboard comes back as soon as it is done."
+            )
+        return self.store
+
+    def pause(self, *, pid: int, command: str) -> None:
+        """Close the store so process ``pid`` can write it; reopen on :meth:`resume`.
+
+        Waits for the request or build in progress. Pages already built keep answering
+        from memory. If ``pid`` ends without resuming, the store is reopened anyway.
+        """
+        with self.lock:
+            if self.store is not None:
+                self.store.close()
+                self.store = None
+            self.paused_by = f"{command} (PID {pid})"
+            self._resumed.clear()
+            self._reopened.clear()
+        threading.Thread(
+            target=self._reopen_when_done, args=(pid,), name="socialaudit-reopen", daemon=True
+        ).start()
+
+    def resume(self) -> None:
+        """The writer is done: reopen the store (in the background) and rebuild."""
+        self._resumed.set()
+
+    def wait_reopened(self, timeout: float | None = None) -> bool:
+        """Block until the store is open again (tests and jobs use it)."""
+        return self._reopened.wait(timeout)
+
+    def _reopen_when_done(self, pid: int) -> None:
+        from socialaudit.serve.handoff import open_when_free, pid_alive
+
+        while not self._resumed.wait(0.5):
+            if pid != os.getpid() and not pid_alive(pid):
+                break
+        store = open_when_free(self.db, read_only=True, wait_s=float("inf"))
+        with self.lock:
+            self.store = store
+            self.paused_by = None
+            self._snap = None
+            self._reopened.set()
+        self.warm_in_background()
+
+    @contextlib.contextmanager
+    def writing(self, command: str) -> Iterator[None]:
+        """Let go of the store while this process writes it (a background job)."""
+        self.pause(pid=os.getpid(), command=command)
+        try:
+            yield
+        finally:
+            self.resume()
+            self.wait_reopened()
 
     # -- generations ----------------------------------------------------------------------------
     def generation(self) -> str:
         """The store's current fingerprint."""
         with self.lock:
-            rows = self.store.raw.execute(GENERATION_SQL).fetchall()
+            rows = self.conn().raw.execute(GENERATION_SQL).fetchall()
         return "|".join("" if v is None else str(v) for _, v in sorted(rows))
 
     def snapshot(self) -> Snapshot:
-        """The snapshot of the current generation, built now if the store has changed."""
+        """The snapshot of the current generation, built now if the store has changed.
+
+        While a writer holds the store, the last snapshot answers (what needs only its
+        in-memory figures still works); without one, :class:`StoreUnavailable`.
+        """
         with self.lock:
+            if self.store is None and self._snap is not None:
+                return self._snap
             gen = self.generation()
             if self._snap is None or self._snap.generation != gen:
                 # The old snapshot's tables go first: Ibis would otherwise hand back its stale
                 # cached tables for the same expressions over the changed store.
                 self._snap = None
-                self.store.drop_cached()
+                self.conn().drop_cached()
                 self._snap = self._build(gen)
             return self._snap
 
@@ -174,7 +257,7 @@ class Service:
 
     def _build(self, gen: str) -> Snapshot:
         started = time.perf_counter()
-        store = self.store
+        store = self.conn()
         tt = rs.build_turns(store)
         has_orgs = store.count("orgs") > 0
         bm = (
@@ -336,7 +419,7 @@ class Service:
             "spam": include_spam,
         }
         table, columns = snap.inbox.get_name(), snap.inbox.columns
-        con = self.store.raw
+        con = self.conn().raw
         total = int(
             con.execute(f"SELECT count(*) FROM {table} {INBOX_WHERE}", params).fetchall()[0][0]
         )
@@ -404,7 +487,7 @@ class Service:
         return self._lazy(
             snap,
             ("campaign", campaign_id),
-            lambda: _clean(campaign_report(self.store, campaign_id)),
+            lambda: _clean(campaign_report(self.conn(), campaign_id)),
         )
 
     @_locked
@@ -417,7 +500,7 @@ class Service:
         return self._lazy(
             snap,
             ("network", f"{org}\x00{limit}"),
-            lambda: _clean(network(self.store, org, limit=limit)),
+            lambda: _clean(network(self.conn(), org, limit=limit)),
         )
 
     @_locked
@@ -427,7 +510,7 @@ class Service:
         org = self.require_org(snap, org)
 
         def compute() -> dict[str, Any]:
-            topics = _clean(topic_rows(self.store, snap.turns, org=org))
+            topics = _clean(topic_rows(self.conn(), snap.turns, org=org))
             hint = f"No topics stored for {org}: run `socialaudit topics {org}` to fit them."
             return {"org": org, "fitted": bool(topics), "hint": None if topics else hint,
                     "topics": topics}  # fmt: skip
@@ -437,8 +520,8 @@ class Service:
     def imports(self) -> list[dict[str, Any]]:
         """Every import, newest first, with its reconciled counts."""
         with self.lock:
-            t = self.store.table("imports")
-            frame = self.store.execute(t.order_by(ibis.desc("import_id")))
+            store = self.conn()
+            frame = store.execute(store.table("imports").order_by(ibis.desc("import_id")))
         return [{k: _plain(v) for k, v in r.items()} for r in frame.to_dict("records")]
 
     def close(self, *, timeout: float = 5.0) -> bool:
@@ -452,7 +535,9 @@ class Service:
             return False
         try:
             self._snap = None
-            self.store.close()
+            if self.store is not None:
+                self.store.close()
+                self.store = None
             return True
         finally:
             self.lock.release()
