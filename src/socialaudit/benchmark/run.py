@@ -112,7 +112,13 @@ def run_benchmark(
 
     org_info = engine.execute(
         orgs_t.join(groups, "org_id").select(
-            "org_id", "name", "claimed_activity", "timezone", "sla_minutes", groups.peer_group
+            "org_id",
+            "name",
+            "claimed_activity",
+            "timezone",
+            "sla_minutes",
+            groups.peer_group,
+            groups.peer_group_source,
         )
     )
     tier_results = tiers.assign_tiers(audit, presence.to_dict("records"), thresholds=th)
@@ -214,7 +220,10 @@ def _headline(
         ]
     ]
     frame = (
-        frame.merge(org_info[["org_id", "name", "peer_group", "claimed_activity"]], on="org_id")
+        frame.merge(
+            org_info[["org_id", "name", "peer_group", "peer_group_source", "claimed_activity"]],
+            on="org_id",
+        )
         .merge(pres, on="org_id", how="left")
         .merge(business, on="org_id", how="left")
         .merge(km, on="org_id", how="left")
@@ -330,10 +339,11 @@ def tier_json(bm: Benchmark) -> dict[str, Any]:
             {
                 **t.as_dict(),
                 "peer_group": r.get("peer_group"),
+                "peer_group_source": r.get("peer_group_source"),
                 "figures": {
                     k: _plain(v)
                     for k, v in r.items()
-                    if k not in ("org_id", "tier", "tier_label", "peer_group")
+                    if k not in ("org_id", "tier", "tier_label", "peer_group", "peer_group_source")
                 },
             }
         )

@@ -15,7 +15,15 @@ from typer.core import TyperGroup
 import socialaudit as sa
 from socialaudit.cli import app, guarded, open_store
 from socialaudit.cli.options import Format, JsonFlag
-from socialaudit.cli.output import console, emit, emit_json, err_console, percent, records
+from socialaudit.cli.output import (
+    console,
+    emit,
+    emit_json,
+    err_console,
+    peer_group_text,
+    percent,
+    records,
+)
 from socialaudit.metrics.campaigns import campaign_report
 from socialaudit.store import campaigns as cs
 
@@ -177,7 +185,8 @@ def _print_report(r: dict[str, Any]) -> None:
     console.print(
         Text(
             f"Campaign {r['name']} ({r['campaign']}) of {r['org']}: "
-            f"{w['start']} to {w['end']} (end excluded)"
+            f"{w['start']} to {w['end']} (end excluded); peer group: "
+            f"{peer_group_text(r['peer_group'], r['peer_group_source'])}"
         ),
         soft_wrap=True,
     )

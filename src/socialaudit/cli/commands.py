@@ -18,6 +18,7 @@ from socialaudit.cli.options import (
     Format,
     JsonFlag,
     Limit,
+    SectorsOpt,
     parse_duration,
     parse_map,
     pick_format,
@@ -33,6 +34,7 @@ from socialaudit.cli.output import (
 from socialaudit.errors import ConfigError, SourceError
 from socialaudit.metrics.audit import COVERAGE_NOTES, RATE_KEYS
 from socialaudit.metrics.orgcheck import require_orgs
+from socialaudit.metrics.peer_groups import load_sectors, org_peer_groups
 from socialaudit.store.orgs import declare_org
 
 ENGINES = ("duckdb", "spark")
@@ -160,6 +162,7 @@ def orgs(
         list[str] | None,
         typer.Option("--add", help="Declare this account (a handle in the data) an organization."),
     ] = None,
+    sectors: SectorsOpt = None,
     json_: JsonFlag = False,
     csv_: CsvFlag = False,
 ) -> None:
@@ -178,6 +181,9 @@ def orgs(
                 names = [declare_org(con, handle) for handle in add]
             err_console.print(Text(f"Declared organizations: {', '.join(names)}."))
         rows = sa.list_orgs(store)
+        groups = org_peer_groups(store, sectors=load_sectors(sectors))
+    for row in rows:
+        row["peer_group"], row["peer_group_source"] = groups.get(row["org_id"], (None, "none"))
     emit(
         fmt,
         rows,
@@ -185,6 +191,7 @@ def orgs(
             ("org_id", "org"),
             ("origin", "origin"),
             ("peer_group", "peer group"),
+            ("peer_group_source", "from"),
             ("sla_minutes", "SLA min"),
             ("accounts", "accounts"),
             ("posts", "posts"),

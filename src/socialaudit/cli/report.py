@@ -12,19 +12,13 @@ from rich.text import Text
 import socialaudit as sa
 from socialaudit.cli import app, guarded, open_store, state
 from socialaudit.cli.listen import enrich_store, existing_store
-from socialaudit.cli.options import CsvFlag, JsonFlag, parse_duration, pick_format
+from socialaudit.cli.options import CsvFlag, JsonFlag, SectorsOpt, parse_duration, pick_format
 from socialaudit.cli.output import console, duration, emit, err_console, percent, records
 from socialaudit.errors import ConfigError
 
 TiersOpt = Annotated[
     Path | None,
     typer.Option("--tiers", help="A tiers.toml overriding the shipped tier thresholds."),
-]
-SectorsOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--sectors", help="A sectors TOML (sector = [org ids]) for orgs without a peer_group."
-    ),
 ]
 WindowOpt = Annotated[
     str, typer.Option("--window", help="How far back from the reference time to look (e.g. 30d).")
@@ -120,6 +114,7 @@ def benchmark(
         [
             ("org_id", "org"),
             ("peer_group", "group"),
+            ("peer_group_source", "from"),
             ("tier", "tier"),
             ("tier_label", "label"),
             ("turns", "turns"),

@@ -111,9 +111,30 @@ def inbox(
 
 
 @router.get("/orgs/{org_id}/topics", response_model=m.TopicsDoc, tags=["listening"])
-def topics(org_id: str, svc: Svc) -> dict[str, Any]:
-    """The org's stored topics and FAQ candidates (fit them with ``socialaudit topics ORG``)."""
-    return svc.topics(org_id)
+def topics(org_id: str, request: Request, svc: Svc, jobs: Jobs) -> dict[str, Any]:
+    """The org's topics and FAQ candidates; missing ones are fitted in the background."""
+    return topics_doc(request, svc, jobs, org_id)
+
+
+def topics_doc(request: Request, svc: Service, jobs: JobRunner, org_id: str) -> dict[str, Any]:
+    """The topics document, starting the fit when the store has none for the org yet.
+
+    While the job runs the document says ``fitting`` (the page shows it and reloads); a failed
+    fit says why in ``hint``.
+    """
+    doc = svc.topics(org_id)
+    if doc["fitted"] or not request.app.state.fit_topics:
+        return doc
+    job = jobs.topics(doc["org"])
+    if job.state in ("queued", "running"):
+        return {
+            **doc,
+            "fitting": True,
+            "hint": f"Fitting the topics of {doc['org']}… This page reloads by itself.",
+        }
+    if job.state == "failed":
+        return {**doc, "hint": f"The topics of {doc['org']} could not be fitted: {job.error}"}
+    return doc
 
 
 @router.get("/orgs/{org_id}/network", response_model=m.NetworkDoc, tags=["network"])

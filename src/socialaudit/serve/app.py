@@ -60,6 +60,7 @@ def create_app(
     warm: bool = True,
     control: str | None = None,
     server_info: ServerInfo | None = None,
+    fit_topics: bool = True,
 ) -> FastAPI:
     """The app over the store at ``db``.
 
@@ -69,7 +70,8 @@ def create_app(
     background as soon as the server starts, and again after each job. ``control``: the
     secret of the server file that lets a CLI writer ask for the store (``None``: refused).
     ``server_info``: written as the server file while the app runs (removed on shutdown,
-    before Uvicorn re-raises the signal that stopped it).
+    before Uvicorn re-raises the signal that stopped it). ``fit_topics``: fit an org's
+    topics in the background when its Topics page (or endpoint) finds none stored.
     """
     svc = Service(db, window_days=window_days)
 
@@ -104,6 +106,7 @@ def create_app(
         svc.db, on_done=svc.refresh if warm else svc.invalidate, writing=svc.writing
     )
     app.state.control = control
+    app.state.fit_topics = fit_topics
     app.state.import_dir = import_dir
     app.state.token = token
     app.middleware("http")(security.middleware(token, allowed_hosts))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import secrets
+import sys
 import threading
 import time
 import traceback
@@ -25,6 +26,7 @@ from socialaudit.errors import ConfigError, SocialAuditError
 from socialaudit.store import Store
 
 JobState = Literal["queued", "running", "done", "failed"]
+JobKind = Literal["import", "collect", "topics"]
 MAX_KEPT = 200
 
 
@@ -37,7 +39,7 @@ class Job:
     """One background job and what it has done so far."""
 
     id: str
-    kind: Literal["import", "collect"]
+    kind: JobKind
     params: dict[str, Any]
     state: JobState = "queued"
     progress: str = "queued"
@@ -104,9 +106,7 @@ class JobRunner:
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="socialaudit-job")
 
-    def submit(
-        self, kind: Literal["import", "collect"], params: dict[str, Any], work: Callable[..., Any]
-    ) -> Job:
+    def submit(self, kind: JobKind, params: dict[str, Any], work: Callable[..., Any]) -> Job:
         """Queue ``work(store, job)``; it returns the result dict."""
         job = Job(id=secrets.token_hex(8), kind=kind, params=params)
         with self._lock:
@@ -131,14 +131,18 @@ class JobRunner:
 
     def _run(self, job: Job, work: Callable[..., Any]) -> None:
         job.state, job.started_at, job.progress = "running", _now(), "running"
+        what = f"{job.kind} job {job.id} ({_describe(job.params)})"
+        log(f"Started the {what}.")
         started = time.perf_counter()
         try:
             with self.writing(f"a {job.kind} job"), Store(self.db) as store:
                 job.result = work(store, job)
             job.state = "done"
             job.progress = f"done in {time.perf_counter() - started:.1f} s"
+            log(f"Finished the {what} in {time.perf_counter() - started:.1f} s.")
         except SocialAuditError as exc:
             job.state, job.error, job.progress = "failed", str(exc), "failed"
+            log(f"The {what} failed: {exc}")
         except Exception as exc:  # noqa: BLE001 - a job must record any failure, not vanish
             job.state, job.progress = "failed", "failed"
             job.error = f"{type(exc).__name__}: {exc}"
@@ -147,9 +151,41 @@ class JobRunner:
             job.finished_at = _now()
             self.on_done()
 
+    def topics(self, org: str) -> Job:
+        """The job fitting ``org``'s topics: the one queued, running or last run, else a new one.
+
+        A page that needs topics the store does not have starts this; a failed fit (too few
+        requests) is not retried on every visit, its error is shown instead.
+        """
+        with self._lock:
+            for job in sorted(self.jobs.values(), key=lambda j: j.created_at, reverse=True):
+                if job.kind == "topics" and job.params.get("org") == org:
+                    return job
+
+        def work(store: Store, job: Job) -> dict[str, Any]:
+            from socialaudit.metrics.audit import topics
+
+            job.progress = f"fitting topics for {org}"
+            log(f"Fitting the topics of {org} (the Topics page asked for them)…")
+            found = topics(store, org=org)
+            log(f"Fitted {len(found['topics']):,} topics for {org}.")
+            return {"org": org, "topics": len(found["topics"])}
+
+        return self.submit("topics", {"org": org}, work)
+
     def shutdown(self) -> None:
         """Wait for the running job and stop."""
         self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def log(line: str) -> None:
+    """One line on the server's log (stderr), stamped: what a background job is doing."""
+    sys.stderr.write(f"{datetime.now(UTC):%H:%M:%S} {line}\n")
+    sys.stderr.flush()
+
+
+def _describe(params: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in params.items() if v is not None)
 
 
 def _now() -> str:

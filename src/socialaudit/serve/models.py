@@ -112,6 +112,9 @@ class OrgSummary(BaseModel):
     org_id: str
     name: str | None
     peer_group: str | None
+    peer_group_source: Literal["declared", "sector list", "none"] | None = Field(
+        None, description="Where the peer group comes from: orgs.toml, the sector list, or none."
+    )
     tier: int | None
     tier_label: str | None
     turns: int | None
@@ -172,6 +175,7 @@ class OrgDetail(BaseModel):
     org_id: str
     name: str | None
     peer_group: str | None
+    peer_group_source: Literal["declared", "sector list", "none"] | None = None
     reference_time: str | None
     window_start: str | None
     window_days: int
@@ -242,6 +246,7 @@ class TopicsDoc(BaseModel):
 
     org: str
     fitted: bool
+    fitting: bool = Field(False, description="A background job is fitting them now.")
     hint: str | None
     topics: list[Topic]
 
@@ -370,7 +375,7 @@ class JobDoc(BaseModel):
     """A background import or collection and its progress."""
 
     id: str
-    kind: Literal["import", "collect"]
+    kind: Literal["import", "collect", "topics"]
     params: dict[str, Any]
     state: Literal["queued", "running", "done", "failed"]
     progress: str

@@ -314,7 +314,9 @@ class Service:
                 "org_id": r["org_id"],
                 "name": _plain(r.get("name")),
                 "peer_group": _plain(r.get("peer_group")),
-                "tier": _plain(r.get("tier")),
+                "peer_group_source": _plain(r.get("peer_group_source")),
+                # A tier column with a missing value is float in pandas: 2.0 is tier 2.
+                "tier": _int(r.get("tier")),
                 "tier_label": _plain(r.get("tier_label")),
                 "turns": _plain(r.get("turns")),
                 "answered": _plain(r.get("answered")),
@@ -364,6 +366,7 @@ class Service:
             "org_id": org,
             "name": _plain(row.get("name")),
             "peer_group": _plain(row.get("peer_group")),
+            "peer_group_source": _plain(row.get("peer_group_source")),
             "reference_time": bm.reference_time,
             "window_start": bm.window_start,
             "window_days": bm.window_days,
@@ -512,8 +515,8 @@ class Service:
         def compute() -> dict[str, Any]:
             topics = _clean(topic_rows(self.conn(), snap.turns, org=org))
             hint = f"No topics stored for {org}: run `socialaudit topics {org}` to fit them."
-            return {"org": org, "fitted": bool(topics), "hint": None if topics else hint,
-                    "topics": topics}  # fmt: skip
+            return {"org": org, "fitted": bool(topics), "fitting": False,
+                    "hint": None if topics else hint, "topics": topics}  # fmt: skip
 
         return self._lazy(snap, ("topics", org), compute)
 
@@ -560,6 +563,11 @@ def _plain(v: Any) -> Any:
     if hasattr(v, "item") and not hasattr(v, "__len__"):
         return _plain(v.item())
     return v
+
+
+def _int(v: Any) -> int | None:
+    plain = _plain(v)
+    return None if plain is None else int(plain)
 
 
 def _plain_list(v: Any) -> list[str] | None:
