@@ -27,3 +27,17 @@ def test_loading_the_shipped_model_prints_nothing(capfd) -> None:
     out, err = capfd.readouterr()
     assert "LOAD REPORT" not in out + err
     assert "Loading weights" not in out + err and "it/s" not in out + err
+
+
+def test_our_progress_bar_says_what_is_happening(monkeypatch) -> None:
+    import io
+
+    from rich.console import Console
+
+    from socialaudit.cli import listen
+
+    out = io.StringIO()
+    monkeypatch.setattr(listen, "err_console", Console(file=out, force_terminal=True, width=120))
+    with listen.progress_bar() as update:
+        update("sentiment", 5, 10)
+    assert "Labelling posts: sentiment" in out.getvalue()

@@ -104,7 +104,9 @@ def import_(
         declared.extend(declare_org(con, handle) for handle in org or [])
 
     with open_store() as store, _input_path(file) as path:
-        with err_console.status("Importing…") if err_console.is_terminal else _null():
+        shown = "stdin" if file == "-" else Path(file).name
+        status = f"Importing {shown} into {state.db}…"
+        with err_console.status(status) if err_console.is_terminal else _null():
             result = sa.import_file(
                 path,
                 store=store,

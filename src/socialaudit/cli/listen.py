@@ -36,7 +36,7 @@ from socialaudit.errors import ConfigError, SourceError
 def progress_bar() -> Iterator[ProgressFn]:
     """A progress callback for the runner, drawn on stderr (and only on a terminal)."""
     bar = Progress(
-        TextColumn("{task.description:>10}"),
+        TextColumn("{task.description:<28}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
@@ -48,7 +48,8 @@ def progress_bar() -> Iterator[ProgressFn]:
 
     def update(name: str, done: int, total: int) -> None:
         if name not in tasks:
-            tasks[name] = bar.add_task(name, total=total)
+            # Say what is happening, not just which module: "Labelling posts: sentiment".
+            tasks[name] = bar.add_task(f"Labelling posts: {name}", total=total)
         bar.update(tasks[name], completed=done)
 
     with bar:
