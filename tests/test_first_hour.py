@@ -157,7 +157,7 @@ def test_import_org_names_one_and_a_wrong_handle_undoes_the_import(tmp_path, run
     assert res.exit_code == 0 and "Declared organizations: AcmeHelp." in res.stderr
     audit = json.loads(_run(runner, app, "--db", db, "audit", "--no-enrich", "--json").stdout)
     (acme,) = audit["orgs"]
-    assert acme["org"] == "AcmeHelp" and acme["coverage"] == "customer posts"
+    assert acme["org"] == "AcmeHelp" and acme["data_scope"] == "customer posts"
     assert acme["responsiveness"]["all"]["turns"] > 0
 
 
@@ -172,4 +172,4 @@ def test_x_archive_owner_is_an_org_with_its_coverage(tmp_path, runner, app) -> N
     assert "AcmeHelp: no customer posts in this data (coverage: own posts only)." in res.stdout
     assert "0.0%" not in res.stdout and "turns" not in res.stdout
     data = json.loads(_run(runner, app, "--db", db, "audit", "--no-enrich", "--json").stdout)
-    assert data["orgs"][0]["coverage"] == "own posts only"
+    assert data["orgs"][0]["data_scope"] == "own posts only"

@@ -32,7 +32,7 @@ from socialaudit.cli.output import (
     records,
 )
 from socialaudit.errors import ConfigError, SourceError
-from socialaudit.metrics.audit import COVERAGE_NOTES, RATE_KEYS
+from socialaudit.metrics.audit import DATA_SCOPE_NOTES, RATE_KEYS
 from socialaudit.metrics.orgcheck import require_orgs
 from socialaudit.metrics.peer_groups import load_sectors, org_peer_groups
 from socialaudit.store.orgs import declare_org
@@ -305,7 +305,7 @@ def emit_audit(fmt: Format, report: dict[str, Any], *, title: str) -> None:
     rows = [{"org": o["org"], **o["responsiveness"]["all"]} for o in report["orgs"]]
     if fmt == Format.table:
         # An org nobody addressed in this data gets a sentence, not a row of zeros.
-        notes = [(o["org"], COVERAGE_NOTES.get(o.get("coverage", ""))) for o in report["orgs"]]
+        notes = [(o["org"], DATA_SCOPE_NOTES.get(o.get("data_scope", ""))) for o in report["orgs"]]
         silent = {org for org, note in notes if note}
         rows = [r for r in rows if r["org"] not in silent]
         report = {**report, "orgs": [o for o in report["orgs"] if o["org"] not in silent]}

@@ -43,14 +43,14 @@ def _clean(key: str, value: Any) -> Any:
     return float(value)
 
 
-#: What an org's data lets the audit measure (``coverage`` in the audit document).
-COVERAGE_NOTES = {
+#: What an org's data lets the audit measure (``data_scope`` in the audit document).
+DATA_SCOPE_NOTES = {
     "own posts only": "no customer posts in this data (coverage: own posts only)",
     "no posts": "no posts in this data (coverage: none)",
 }
 
 
-def coverage(turns: int, own_posts: int) -> str:
+def data_scope(turns: int, own_posts: int) -> str:
     """``customer posts`` when anyone addressed the org, else what the data holds of it.
 
     An X archive holds only its owner's posts: its org has no turns, and a row of zeros
@@ -137,7 +137,7 @@ def audit(
         figures = {key: _clean(key, row[key]) for key in RATE_KEYS}
         entry: dict[str, Any] = {
             "org": row["org_id"],
-            "coverage": coverage(figures["turns"] or 0, own.get(row["org_id"], 0)),
+            "data_scope": data_scope(figures["turns"] or 0, own.get(row["org_id"], 0)),
             "responsiveness": {"all": figures, "actionable": actionable.get(row["org_id"])},
         }
         found = listen.get(row["org_id"])
