@@ -173,3 +173,69 @@ def test_x_archive_owner_is_an_org_with_its_coverage(tmp_path, runner, app) -> N
     assert "0.0%" not in res.stdout and "turns" not in res.stdout
     data = json.loads(_run(runner, app, "--db", db, "audit", "--no-enrich", "--json").stdout)
     assert data["orgs"][0]["data_scope"] == "own posts only"
+
+
+# -- one peer group, visible --------------------------------------------------------------------
+
+APPLE = [
+    (201, "AppleSupport", False, 0, "Tips for your iPhone #ios", None),
+    (202, "88", True, 5, "@AppleSupport my battery dies #ios", None),
+    (203, "AppleSupport", False, 9, "@88 try this", 202),
+    (204, "89", True, 60, "@AcmeHelp and @AppleSupport both down?", None),
+]
+
+
+def _groups(runner, app, db, *extra: str) -> dict[str, dict[str, object]]:
+    """Peer group and source of every org as orgs, benchmark, campaign and the API show them."""
+    from fastapi.testclient import TestClient
+
+    from socialaudit.serve import create_app
+
+    seen: dict[str, dict[str, object]] = {}
+    orgs = json.loads(_run(runner, app, "--db", db, "orgs", "--json", *extra).stdout)
+    seen["orgs"] = {o["org_id"]: (o["peer_group"], o["peer_group_source"]) for o in orgs}
+    res = _run(runner, app, "--db", db, "benchmark", "--no-enrich", "--json", *extra)
+    assert res.exit_code == 0, res.output
+    seen["benchmark"] = {
+        o["org"]: (o["peer_group"], o["peer_group_source"]) for o in json.loads(res.stdout)["orgs"]
+    }
+    res = _run(runner, app, "--db", db, "campaign", "show", "ios", "--json")
+    camp = json.loads(res.stdout)
+    seen["campaign"] = {camp["org"]: (camp["peer_group"], camp["peer_group_source"])}
+    with TestClient(create_app(db, warm=False, fit_topics=False)) as client:
+        api = client.get("/api/orgs").json()
+        seen["api"] = {o["org_id"]: (o["peer_group"], o["peer_group_source"]) for o in api}
+        page = client.get("/", headers={"accept": "text/html"}).text
+        seen["page"] = {"AppleSupport": page}
+    return seen
+
+
+def test_one_peer_group_with_its_source_everywhere(
+    tmp_path, write_twcs, runner, app, monkeypatch
+) -> None:
+    db = tmp_path / "peers.duckdb"
+    assert _run(runner, app, "--db", db, "import", write_twcs([*ROWS, *APPLE])).exit_code == 0
+    res = _run(runner, app, "--db", db, "campaign", "add", "ios", "--org", "AppleSupport",
+               "--start", "2017-10-01", "--end", "2017-10-02", "--hashtag", "ios")  # fmt: skip
+    assert res.exit_code == 0, res.output
+    seen = _groups(runner, app, db)
+    for view in ("orgs", "benchmark", "api"):
+        assert seen[view]["AppleSupport"] == ("tech", "sector list"), view
+        assert seen[view]["AcmeHelp"] == ("unassigned", "none"), view
+    assert seen["campaign"]["AppleSupport"] == ("tech", "sector list")
+    assert "tech (sector list)" in seen["page"]["AppleSupport"]
+    camp = json.loads(_run(runner, app, "--db", db, "campaign", "show", "ios", "--json").stdout)
+    assert camp["window"]["share_of_voice"]["peer_group"] == "tech"
+    # The shipped sector list switched off: no view puts AppleSupport in "tech" any more.
+    monkeypatch.setenv("SOCIALAUDIT_SECTORS", "none")
+    off = _groups(runner, app, db)
+    for view in ("orgs", "benchmark", "api", "campaign"):
+        assert off[view]["AppleSupport"] == ("unassigned", "none"), view
+    camp = json.loads(_run(runner, app, "--db", db, "campaign", "show", "ios", "--json").stdout)
+    assert camp["window"]["share_of_voice"] is None
+    assert any("has no peer group" in m for m in camp["missing"])
+    monkeypatch.delenv("SOCIALAUDIT_SECTORS")
+    flag = _run(runner, app, "--db", db, "orgs", "--json", "--sectors", "none")
+    assert {o["org_id"]: o["peer_group_source"] for o in json.loads(flag.stdout)} == {
+        "AcmeHelp": "none", "AppleSupport": "none",
+    }  # fmt: skip
