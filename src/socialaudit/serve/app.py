@@ -73,7 +73,7 @@ def create_app(
     before Uvicorn re-raises the signal that stopped it). ``fit_topics``: fit an org's
     topics in the background when its Topics page (or endpoint) finds none stored.
     """
-    svc = Service(db, window_days=window_days)
+    svc = Service(db, window_days=window_days, warm=warm)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -102,9 +102,9 @@ def create_app(
         redoc_url=None,
     )
     app.state.service = svc
-    app.state.jobs = JobRunner(
-        svc.db, on_done=svc.refresh if warm else svc.invalidate, writing=svc.writing
-    )
+    # A job takes the store from the service and gives it back: the service drops its
+    # snapshot then (and rebuilds it when warm), so nothing is left to do when a job is done.
+    app.state.jobs = JobRunner(svc.db, writing=svc.writing)
     app.state.control = control
     app.state.fit_topics = fit_topics
     app.state.import_dir = import_dir

@@ -95,7 +95,7 @@ class JobRunner:
         self,
         db: str,
         *,
-        on_done: Callable[[], None],
+        on_done: Callable[[], None] = lambda: None,
         writing: Callable[[str], AbstractContextManager[None]] | None = None,
     ) -> None:
         self.db = db

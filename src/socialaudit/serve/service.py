@@ -124,8 +124,10 @@ def _locked(method: F) -> F:
 class Service:
     """A store opened for serving, and the per-generation cache over it."""
 
-    def __init__(self, db: str | Path, *, window_days: int = 90) -> None:
+    def __init__(self, db: str | Path, *, window_days: int = 90, warm: bool = True) -> None:
         self.db = str(db)
+        #: Rebuild in the background as soon as the store is back after a write.
+        self.warm_after_write = warm
         # Migrate once read-write, then hold the store read-only: other processes (the CLI
         # next to a dashboard left running) can then read it too.
         try:
@@ -191,7 +193,8 @@ class Service:
             self.paused_by = None
             self._snap = None
             self._reopened.set()
-        self.warm_in_background()
+        if self.warm_after_write:
+            self.warm_in_background()
 
     @contextlib.contextmanager
     def writing(self, command: str) -> Iterator[None]:
@@ -228,11 +231,6 @@ class Service:
                 self._snap = self._build(gen)
             return self._snap
 
-    def invalidate(self) -> None:
-        """Forget the snapshot (a job wrote to the store)."""
-        with self.lock:
-            self._snap = None
-
     def warm(self) -> None:
         """Build the snapshot now, so the first visitor does not wait for it.
 
@@ -249,11 +247,6 @@ class Service:
         thread = threading.Thread(target=self.warm, name="socialaudit-warm", daemon=True)
         thread.start()
         return thread
-
-    def refresh(self) -> None:
-        """After a write: drop the snapshot and build the next one in the background."""
-        self.invalidate()
-        self.warm_in_background()
 
     def _build(self, gen: str) -> Snapshot:
         started = time.perf_counter()
