@@ -128,3 +128,29 @@ def test_the_server_file_goes_with_the_server(served) -> None:
     proc.wait(timeout=60)
     assert not server_file(db).exists()
     socialaudit.open(db).close()  # nobody holds the store any more
+
+
+def test_the_store_reopens_once_every_holder_is_done(tmp_path: Path, write_twcs) -> None:
+    from socialaudit.serve.service import Service, StoreUnavailable
+
+    db = tmp_path / "held.duckdb"
+    with socialaudit.open(db) as store:
+        socialaudit.import_file(write_twcs(ROWS), store=store)
+    svc = Service(db, warm=False)
+    before = svc.snapshot()
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    svc.pause(pid=os.getpid(), command="a job")
+    svc.pause(pid=gone.pid, command="a CLI command that died")  # never resumes
+    assert svc.paused_by is not None and "a job" in svc.paused_by
+    assert svc.snapshot() is before  # built pages keep answering from memory
+    with pytest.raises(StoreUnavailable, match="being written by a job"):
+        svc.inbox()
+    with socialaudit.open(db) as store:  # the writer has the store
+        socialaudit.import_file(write_twcs(BETA, name="beta.csv"), store=store)
+    assert not svc.wait_reopened(0.5)  # this process still holds it
+    svc.resume(os.getpid())
+    assert svc.wait_reopened(60)  # the dead holder does not keep it closed
+    assert svc.paused_by is None
+    assert [o["org_id"] for o in svc.orgs()] == ["AcmeHelp", "BetaCare"]
+    svc.close()

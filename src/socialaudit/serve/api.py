@@ -260,10 +260,10 @@ def pause_store(body: m.PauseRequest, request: Request, svc: Svc) -> dict[str, A
 
 
 @router.post("/store/resume", response_model=m.StoreState, tags=["store"])
-def resume_store(request: Request, svc: Svc) -> dict[str, Any]:
+def resume_store(body: m.ResumeRequest, request: Request, svc: Svc) -> dict[str, Any]:
     """The CLI command is done writing: the server reopens the store and rebuilds."""
     _control(request)
-    svc.resume()
+    svc.resume(body.pid)
     return {"paused_by": svc.paused_by}
 
 

@@ -395,6 +395,14 @@ class PauseRequest(BaseModel):
     command: str = Field("a socialaudit command", max_length=200)
 
 
+class ResumeRequest(BaseModel):
+    """A local CLI command giving the store back."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    pid: int = Field(ge=1, description="The process that asked for the store.")
+
+
 class StoreState(BaseModel):
     """Who holds the store read-write while the server has let go of it (null: the server)."""
 

@@ -139,14 +139,22 @@ class Service:
         self.lock = threading.RLock()
         self._snap: Snapshot | None = None
         self.builds = 0
-        #: Who holds the store read-write while the server has let go of it, and the
-        #: event that says they are done.
-        self.paused_by: str | None = None
-        self._resumed = threading.Event()
+        #: The processes that asked for the store (PID -> command) and have not given it
+        #: back; the store reopens once none is left (or alive).
+        self._holders: dict[int, str] = {}
+        self._holders_lock = threading.Lock()
+        self._reopener: threading.Thread | None = None
         self._reopened = threading.Event()
         self._reopened.set()
 
     # -- handing the store to a writer ----------------------------------------------------------
+    @property
+    def paused_by(self) -> str | None:
+        """Who holds the store while the server has let go of it (None: the server has it)."""
+        with self._holders_lock:
+            held = [f"{command} (PID {pid})" for pid, command in self._holders.items()]
+        return ", ".join(held) or None
+
     def conn(self) -> Store:
         """The open store; :class:`StoreUnavailable` while a writer holds it."""
         if self.store is None:
@@ -157,42 +165,58 @@ class Service:
         return self.store
 
     def pause(self, *, pid: int, command: str) -> None:
-        """Close the store so process ``pid`` can write it; reopen on :meth:`resume`.
+        """Close the store so process ``pid`` can write it; reopen once every holder resumed.
 
         Waits for the request or build in progress. Pages already built keep answering
-        from memory. If ``pid`` ends without resuming, the store is reopened anyway.
+        from memory. A holder whose process ends without resuming counts as resumed.
         """
         with self.lock:
             if self.store is not None:
                 self.store.close()
                 self.store = None
-            self.paused_by = f"{command} (PID {pid})"
-            self._resumed.clear()
+            with self._holders_lock:
+                self._holders[pid] = command
             self._reopened.clear()
-        threading.Thread(
-            target=self._reopen_when_done, args=(pid,), name="socialaudit-reopen", daemon=True
-        ).start()
+            if self._reopener is None:
+                self._reopener = threading.Thread(
+                    target=self._reopen_when_done, name="socialaudit-reopen", daemon=True
+                )
+                self._reopener.start()
 
-    def resume(self) -> None:
-        """The writer is done: reopen the store (in the background) and rebuild."""
-        self._resumed.set()
+    def resume(self, pid: int) -> None:
+        """Process ``pid`` is done writing; the store reopens when no holder is left."""
+        with self._holders_lock:
+            self._holders.pop(pid, None)
 
     def wait_reopened(self, timeout: float | None = None) -> bool:
         """Block until the store is open again (tests and jobs use it)."""
         return self._reopened.wait(timeout)
 
-    def _reopen_when_done(self, pid: int) -> None:
-        from socialaudit.serve.handoff import open_when_free, pid_alive
+    def _holders_left(self) -> bool:
+        from socialaudit.serve.handoff import pid_alive
 
-        while not self._resumed.wait(0.5):
-            if pid != os.getpid() and not pid_alive(pid):
-                break
-        store = open_when_free(self.db, read_only=True, wait_s=float("inf"))
-        with self.lock:
-            self.store = store
-            self.paused_by = None
-            self._snap = None
-            self._reopened.set()
+        with self._holders_lock:
+            for pid in list(self._holders):
+                if pid != os.getpid() and not pid_alive(pid):
+                    del self._holders[pid]
+            return bool(self._holders)
+
+    def _reopen_when_done(self) -> None:
+        from socialaudit.serve.handoff import open_when_free
+
+        while True:
+            while self._holders_left():
+                time.sleep(0.2)
+            store = open_when_free(self.db, read_only=True, wait_s=float("inf"))
+            with self.lock:
+                if self._holders_left():  # someone asked again meanwhile: let go again
+                    store.close()
+                    continue
+                self.store = store
+                self._snap = None
+                self._reopener = None
+                self._reopened.set()
+            break
         if self.warm_after_write:
             self.warm_in_background()
 
@@ -203,7 +227,7 @@ class Service:
         try:
             yield
         finally:
-            self.resume()
+            self.resume(os.getpid())
             self.wait_reopened()
 
     # -- generations ----------------------------------------------------------------------------
