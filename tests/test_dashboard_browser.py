@@ -48,7 +48,11 @@ ALL_CHARTS_RENDERED = """() => [...document.querySelectorAll('div.chart')]
 # -- servers ---------------------------------------------------------------------------------
 @contextmanager
 def serve(db: Path, **options: Any) -> Iterator[str]:
-    """Uvicorn serving ``create_app(db, **options)`` on a free loopback port, in a thread."""
+    """Uvicorn serving ``create_app(db, **options)`` on a free loopback port, in a thread.
+
+    Topics are not fitted on a visit unless asked (``fit_topics=True``): a fit takes the store
+    for a while, and most of these tests read stores they share.
+    """
     import uvicorn
 
     from socialaudit.serve import create_app
@@ -58,7 +62,7 @@ def serve(db: Path, **options: Any) -> Iterator[str]:
     sock.bind(("127.0.0.1", 0))  # the port is ours from now on: no race with other tests
     port = sock.getsockname()[1]
     config = uvicorn.Config(
-        create_app(db, **options),
+        create_app(db, **{"fit_topics": False, **options}),
         host="127.0.0.1",
         port=port,
         log_level="warning",
@@ -103,7 +107,7 @@ def market_db(enriched_market) -> Path:
 
 @pytest.fixture(scope="module")
 def market(market_db) -> Iterator[str]:
-    with serve(market_db, fit_topics=False) as url:
+    with serve(market_db) as url:
         yield url
 
 
@@ -531,7 +535,7 @@ def fresh_market(tmp_path_factory) -> Iterator[str]:
     with socialaudit.open(db) as store:
         socialaudit.import_file(out / "market.csv", store=store)
         socialaudit.load_orgs(out / "orgs.toml", store=store)
-    with serve(db) as url:
+    with serve(db, fit_topics=True) as url:
         yield url
 
 

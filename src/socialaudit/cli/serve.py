@@ -35,6 +35,14 @@ def serve(
     window_days: Annotated[
         int, typer.Option("--window-days", min=1, help="Benchmark window of the overview.")
     ] = 90,
+    watch: Annotated[
+        bool,
+        typer.Option(
+            "--watch",
+            help="Also watch the declared orgs (Jetstream for Bluesky, polling for the rest) "
+            "and show new posts without a restart; see `socialaudit watch`.",
+        ),
+    ] = False,
 ) -> None:
     """Serve the dashboard and the REST API (OpenAPI schema at /openapi.json).
 
@@ -68,9 +76,11 @@ def serve(
         url=f"http://{local}:{port}/", pid=os.getpid(), token=token,
         control=handoff.new_control(), db=str(state.db),
     )  # fmt: skip
+    # With --watch the server writes the store itself, so it holds it read-write (and the
+    # CLI's writers are told to stop it first); otherwise read-only, beside the CLI.
     application = create_app(
         state.db, token=token, allowed_hosts=hosts, import_dir=import_dir,
-        window_days=window_days, control=info.control, server_info=info,
+        window_days=window_days, control=info.control, server_info=info, read_only=not watch,
     )  # fmt: skip
     err_console.print(Text(f"Serving {state.db} on http://{shown}:{port}/ (Ctrl-C stops)."))
     if generated:
@@ -84,10 +94,22 @@ def serve(
         )
     elif token is not None:
         err_console.print(Text(f"Every request needs the token in {TOKEN_ENV}."))
+    watcher = None
+    if watch:
+        from socialaudit.collect.watch import WatchOptions, watch_in_background
+
+        def log(message: str) -> None:
+            err_console.print(Text(message), soft_wrap=True)
+
+        watcher = watch_in_background(str(state.db), options=WatchOptions(log=log))
     try:
         uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False)
     finally:
         handoff.remove_server_file(state.db, info.pid)
+        if watcher is not None:
+            thread, stop, _ = watcher
+            stop.set()
+            thread.join(timeout=30)
 
 
 def _free_port(host: str) -> int:

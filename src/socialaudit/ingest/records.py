@@ -174,7 +174,12 @@ class RecordImporter(base.Importer):
         if self.inbound_sql is not None:
             fields["inbound"] = self.inbound_sql
         base.build_stage(con, fields, [], source="_sa_records", raw="raw")
-        return base.Staged(read=record_no, sha256=_sha256(path))
+        return base.Staged(
+            read=record_no,
+            sha256=_sha256(path),
+            accounts="_sa_accounts",
+            raw_records="_sa_keep" if self.keep_raw else None,
+        )
 
     def positions(self, con: duckdb.DuckDBPyConnection) -> None:
         """Record and line numbers were noted while walking the file."""

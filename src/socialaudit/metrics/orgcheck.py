@@ -17,6 +17,31 @@ from socialaudit.store.orgs import did_you_mean, match_org
 SUGGESTED = 5
 
 
+#: What an org's data lets the audit measure (``data_scope`` in the audit document).
+DATA_SCOPE_NOTES = {
+    "own posts only": "no customer posts in this data (coverage: own posts only)",
+    "no posts": "no posts in this data (coverage: none)",
+}
+
+
+def data_scope(turns: int, own_posts: int) -> str:
+    """``customer posts`` when anyone addressed the org, else what the data holds of it.
+
+    An X archive holds only its owner's posts: its org has no turns, and a row of zeros
+    would read as "never answers" rather than "nobody asked in this data".
+    """
+    if turns > 0:
+        return "customer posts"
+    return "own posts only" if own_posts > 0 else "no posts"
+
+
+def own_post_counts(posts: ibis.Table, org_accounts: ibis.Table, /) -> ibis.Table:
+    """``org_id, posts``: how many posts each org's accounts wrote."""
+    oa = org_accounts
+    j = posts.join(oa, [posts.platform == oa.platform, posts.author_id == oa.account_id])
+    return j.group_by("org_id").agg(posts=j.count())
+
+
 def resolve_org(engine: Engine, org: str | None, /) -> str | None:
     """The stored id of the org ``org`` names (any case); :class:`MetricError` if none does."""
     if org is None:

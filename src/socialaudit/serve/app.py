@@ -61,6 +61,7 @@ def create_app(
     control: str | None = None,
     server_info: ServerInfo | None = None,
     fit_topics: bool = True,
+    read_only: bool = True,
 ) -> FastAPI:
     """The app over the store at ``db``.
 
@@ -72,8 +73,10 @@ def create_app(
     ``server_info``: written as the server file while the app runs (removed on shutdown,
     before Uvicorn re-raises the signal that stopped it). ``fit_topics``: fit an org's
     topics in the background when its Topics page (or endpoint) finds none stored.
+    ``read_only``: hold the store read-only (the CLI can read it meanwhile); False when this
+    process writes it itself (``serve --watch``).
     """
-    svc = Service(db, window_days=window_days, warm=warm)
+    svc = Service(db, window_days=window_days, warm=warm, read_only=read_only)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

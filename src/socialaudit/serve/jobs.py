@@ -163,7 +163,7 @@ class JobRunner:
                     return job
 
         def work(store: Store, job: Job) -> dict[str, Any]:
-            from socialaudit.metrics.audit import topics
+            from socialaudit.run import topics
 
             job.progress = f"fitting topics for {org}"
             log(f"Fitting the topics of {org} (the Topics page asked for them)…")
