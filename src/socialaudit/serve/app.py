@@ -107,7 +107,7 @@ def create_app(
     app.state.service = svc
     # A job takes the store from the service and gives it back: the service drops its
     # snapshot then (and rebuilds it when warm), so nothing is left to do when a job is done.
-    app.state.jobs = JobRunner(svc.db, writing=svc.writing)
+    app.state.jobs = JobRunner(svc.db, writing=svc.writing, reading=svc.reading)
     app.state.control = control
     app.state.fit_topics = fit_topics
     app.state.import_dir = import_dir

@@ -97,16 +97,25 @@ class JobRunner:
         *,
         on_done: Callable[[], None] = lambda: None,
         writing: Callable[[str], AbstractContextManager[None]] | None = None,
+        reading: Callable[[], AbstractContextManager[Store]] | None = None,
     ) -> None:
         self.db = db
         self.on_done = on_done
         #: Hands the store over for the job (the server holds it read-only otherwise).
         self.writing = writing or (lambda _command: contextlib.nullcontext())
+        #: The server's own connection, for what a job only reads (a fresh one otherwise).
+        self.reading = reading or (lambda: Store(self.db, read_only=True))
         self.jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="socialaudit-job")
 
-    def submit(self, kind: JobKind, params: dict[str, Any], work: Callable[..., Any]) -> Job:
+    def submit(
+        self,
+        kind: JobKind,
+        params: dict[str, Any],
+        work: Callable[..., Any],
+        prepare: Callable[[Job], None] | None = None,
+    ) -> Job:
         """Queue ``work(store, job)``; it returns the result dict."""
         job = Job(id=secrets.token_hex(8), kind=kind, params=params)
         with self._lock:
@@ -116,7 +125,7 @@ class JobRunner:
                     : len(self.jobs) - MAX_KEPT
                 ]:
                     del self.jobs[old.id]
-        self._pool.submit(self._run, job, work)
+        self._pool.submit(self._run, job, work, prepare)
         return job
 
     def get(self, job_id: str) -> Job | None:
@@ -129,12 +138,16 @@ class JobRunner:
         with self._lock:
             return sorted(self.jobs.values(), key=lambda j: j.created_at, reverse=True)
 
-    def _run(self, job: Job, work: Callable[..., Any]) -> None:
+    def _run(
+        self, job: Job, work: Callable[..., Any], prepare: Callable[[Job], None] | None = None
+    ) -> None:
         job.state, job.started_at, job.progress = "running", _now(), "running"
         what = f"{job.kind} job {job.id} ({_describe(job.params)})"
         log(f"Started the {what}.")
         started = time.perf_counter()
         try:
+            if prepare is not None:  # reads and computes without taking the store
+                prepare(job)
             with self.writing(f"a {job.kind} job"), Store(self.db) as store:
                 job.result = work(store, job)
             job.state = "done"
@@ -162,16 +175,27 @@ class JobRunner:
                 if job.kind == "topics" and job.params.get("org") == org:
                     return job
 
-        def work(store: Store, job: Job) -> dict[str, Any]:
-            from socialaudit.run import topics
+        fitted: dict[str, Any] = {}
 
-            job.progress = f"fitting topics for {org}"
+        def prepare(job: Job) -> None:
+            from socialaudit.enrich.topics import fit_topics, turn_documents
+
+            job.progress = f"reading the requests to {org}"
             log(f"Fitting the topics of {org} (the Topics page asked for them)…")
-            found = topics(store, org=org)
-            log(f"Fitted {len(found['topics']):,} topics for {org}.")
-            return {"org": org, "topics": len(found["topics"])}
+            with self.reading() as store:
+                docs = turn_documents(store, org)
+            job.progress = f"fitting topics on {len(docs):,} requests to {org}"
+            fitted.update(docs=docs, model=fit_topics(docs["text"].tolist()))
 
-        return self.submit("topics", {"org": org}, work)
+        def work(store: Store, job: Job) -> dict[str, Any]:
+            from socialaudit.enrich.topics import store_topics
+
+            job.progress = f"storing the topics of {org}"
+            model = store_topics(store, org, fitted["docs"], fitted["model"])
+            log(f"Fitted {len(model.topics):,} topics for {org}.")
+            return {"org": org, "topics": len(model.topics)}
+
+        return self.submit("topics", {"org": org}, work, prepare)
 
     def shutdown(self) -> None:
         """Wait for the running job and stop."""

@@ -176,6 +176,12 @@ class Service:
             self.warm_in_background()
 
     @contextlib.contextmanager
+    def reading(self) -> Iterator[Store]:
+        """The server's connection for a job's reads, held under the lock like a request."""
+        with self.lock:
+            yield self.conn()
+
+    @contextlib.contextmanager
     def writing(self, command: str) -> Iterator[None]:
         """Let go of the store while this process writes it (a background job)."""
         if not self.read_only:  # this process holds it read-write: the job shares it
