@@ -178,7 +178,8 @@ def orgs(
     """
     fmt = pick_format(json_, csv_)
     writes = load is not None or bool(add)
-    with open_store(read_only=not writes, must_exist=True) as store:
+    # Declaring before importing is fine (--load creates the store); --add needs the data.
+    with open_store(read_only=not writes, must_exist=bool(add)) as store:
         if load is not None:
             n = sa.load_orgs(load, store=store)
             err_console.print(Text(f"Declared {n:,} organizations from {load}."))
