@@ -120,11 +120,22 @@ def _store_files(db: Path) -> list[Path]:
 
 
 def _forget_new_store(existed: bool) -> None:
-    """Remove the store a failing command created: a failed first import leaves no empty store.
+    """Remove the store a failing command created, if it holds nothing.
 
-    An empty store left behind would turn the next "No store" error into a silent empty audit.
+    A failed first import leaves no empty store behind (which would turn the next "No store"
+    error into a silent empty audit). A store that got data before the failure (a collection
+    that saved some pages, then stopped) is kept: nothing stored is lost.
     """
-    if existed or str(state.db) == ":memory:":
+    if existed or str(state.db) == ":memory:" or not state.db.exists():
+        return
+    from socialaudit.store import Store
+
+    try:
+        with Store(state.db, read_only=True) as store:
+            held = sum(store.count(name) for name in ("imports", "orgs", "campaigns"))
+    except SocialAuditError:
+        return
+    if held:
         return
     for path in _store_files(state.db):
         with contextlib.suppress(OSError):
