@@ -16,6 +16,7 @@ import pandas as pd
 
 from socialaudit.benchmark import peers, tiers
 from socialaudit.metrics import business_hours as bh
+from socialaudit.metrics import coverage as cov
 from socialaudit.metrics import faq
 from socialaudit.metrics import listening as ls
 from socialaudit.metrics import presence as pr
@@ -30,10 +31,12 @@ from socialaudit.results.model import (
     HEADLINE_LISTENING,
     AuditResult,
     BenchmarkResult,
+    Coverage,
     Figures,
     Listening,
     OrgAudit,
     PlatformAudit,
+    PlatformCoverage,
     PlatformResponsiveness,
     Responsiveness,
 )
@@ -93,6 +96,7 @@ def run_audit(
     actionable, listening = _listening(engine, tt, status, sla_minutes=sla_minutes, org=org)
     platforms = _platforms(engine, tt, sla_minutes=sla_minutes, org=org) if by_platform else None
     own = _own_posts(engine, org)
+    coverage = org_coverage(engine, org=org)
     entries = tuple(
         OrgAudit(
             org=row["org_id"],
@@ -102,6 +106,7 @@ def run_audit(
             ),
             listening=listening.get(row["org_id"]),
             platforms=None if platforms is None else tuple(platforms.get(row["org_id"], [])),
+            coverage=coverage.get(row["org_id"], Coverage()),
         )
         for row in frame.to_dict("records")
     )
@@ -119,6 +124,23 @@ def _own_posts(engine: Engine, org: str | None) -> dict[str, int]:
         oa = oa.filter(oa.org_id == org)
     frame = engine.execute(own_post_counts(engine.table("posts"), oa))
     return {str(r["org_id"]): int(r["posts"]) for r in frame.to_dict("records")}
+
+
+def org_coverage(engine: Engine, /, *, org: str | None = None) -> dict[str, Coverage]:
+    """Each org's inbound coverage per platform (:func:`metrics.coverage.org_coverage`)."""
+    expr = cov.org_coverage(
+        engine.table("coverage"), engine.table("org_accounts"), engine.table("posts")
+    )
+    if org is not None:
+        expr = expr.filter(expr.org_id == org)
+    found: dict[str, dict[str, PlatformCoverage]] = {}
+    for row in engine.execute(expr).to_dict("records"):
+        found.setdefault(row["org_id"], {})[row["platform"]] = PlatformCoverage(
+            inbound=row["inbound"],
+            covered_from=_timestamp(row["covered_from"]),
+            covered_to=_timestamp(row["covered_to"]),
+        )
+    return {o: Coverage(platforms) for o, platforms in found.items()}
 
 
 def _listening(

@@ -282,11 +282,24 @@ def _platform_rows(orgs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     rows = []
     for o in orgs:
         rows.append(o)
+        coverage = o.get("coverage") or {}
         rows.extend(
-            {"org": f"{o['org']} [{p['platform']}]", "responsiveness": p["responsiveness"]}
+            {
+                "org": f"{o['org']} [{p['platform']}]",
+                "responsiveness": p["responsiveness"],
+                "coverage": {k: v for k, v in coverage.items() if k == p["platform"]},
+            }
             for p in o.get("platforms", [])
         )
     return rows
+
+
+def _coverage_cell(coverage: dict[str, Any] | None) -> str:
+    """How the inbound posts behind a row's rates were fetched: ``mastodon threads_only``."""
+    return ", ".join(f"{p} {c['inbound']}" for p, c in sorted((coverage or {}).items())) or "–"
+
+
+COVERAGE_COLUMN = ("coverage", "inbound coverage")
 
 
 def emit_audit(fmt: Format, report: dict[str, Any], *, title: str) -> None:
@@ -296,7 +309,14 @@ def emit_audit(fmt: Format, report: dict[str, Any], *, title: str) -> None:
     resolution when the posts are enriched. CSV: one row per org, actionable figures prefixed.
     """
     formatters = FORMATTERS
-    rows = [{"org": o["org"], **o["responsiveness"]["all"]} for o in report["orgs"]]
+    rows = [
+        {
+            "org": o["org"],
+            **o["responsiveness"]["all"],
+            "coverage": _coverage_cell(o.get("coverage")),
+        }
+        for o in report["orgs"]
+    ]
     if fmt == Format.table:
         # An org nobody addressed in this data gets a sentence, not a row of zeros.
         notes = [(o["org"], DATA_SCOPE_NOTES.get(o.get("data_scope", ""))) for o in report["orgs"]]
@@ -315,12 +335,15 @@ def emit_audit(fmt: Format, report: dict[str, Any], *, title: str) -> None:
             row.update({name: o.get(name) for name in AUDIT_LISTENING})
         columns = AUDIT_COLUMNS + [(f"actionable_{k}", k) for k in RATE_KEYS]
         columns += [(name, label(Listening, name)) for name in AUDIT_LISTENING]
-        emit(fmt, rows, columns, title=title, untrusted=("org",), json_data=report)
+        emit(
+            fmt, rows, [*columns, COVERAGE_COLUMN], title=title, untrusted=("org",),
+            json_data=report,
+        )  # fmt: skip
         return
     emit(
         fmt,
         rows,
-        AUDIT_COLUMNS,
+        [*AUDIT_COLUMNS, COVERAGE_COLUMN],
         title=title,
         formatters=formatters,
         untrusted=("org",),
@@ -335,14 +358,22 @@ def emit_audit(fmt: Format, report: dict[str, Any], *, title: str) -> None:
                     "org": o["org"],
                     **o["responsiveness"]["actionable"],
                     **{name: o.get(name) for name in AUDIT_LISTENING},
+                    "coverage": _coverage_cell(o.get("coverage")),
                 }
                 for o in acted
             ],
-            ACTIONABLE_COLUMNS,
+            [*ACTIONABLE_COLUMNS, COVERAGE_COLUMN],
             title="Actionable turns (spam excluded; questions and complaints)",
             formatters=formatters,
             untrusted=("org",),
         )
+    if fmt == Format.table:
+        for o in report["orgs"]:
+            if o.get("coverage_warning"):
+                console.print(
+                    Text(f"Warning: the rates of {o['org']} are {o['coverage_warning']}."),
+                    soft_wrap=True,
+                )
 
 
 TURN_COLUMNS = [

@@ -22,7 +22,7 @@ from jinja2 import Environment
 from starlette.responses import Response
 
 from socialaudit import __version__
-from socialaudit.benchmark.tiers import TIER_LABELS, explain
+from socialaudit.benchmark.tiers import INSUFFICIENT, TIER_LABELS, WITHHELD_LABELS, explain
 from socialaudit.durations import parse_age
 from socialaudit.metrics.inbox import INTENTS, SENTIMENTS
 from socialaudit.report import fmt
@@ -100,8 +100,8 @@ def overview(request: Request) -> HTMLResponse:
     svc = _svc(request)
     snap = svc.snapshot()
     orgs = svc.orgs(snap=snap)
-    found = Counter(o["tier_label"] or "insufficient data" for o in orgs)
-    counts = {label: found[label] for label in [*TIER_LABELS.values(), "insufficient data"]}
+    found = Counter(o["tier_label"] or INSUFFICIENT for o in orgs)
+    counts = {label: found[label] for label in [*TIER_LABELS.values(), *WITHHELD_LABELS]}
     groups: dict[str, list[dict[str, Any]]] = {}
     for o in orgs:
         groups.setdefault(_group_heading(o), []).append(o)

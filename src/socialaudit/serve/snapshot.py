@@ -44,6 +44,7 @@ UNION ALL SELECT 6, CAST(count(*) AS VARCHAR) FROM campaigns
 UNION ALL SELECT 7, CAST(count(*) AS VARCHAR) FROM campaign_costs
 UNION ALL SELECT 8, CAST(count(*) AS VARCHAR) FROM enrichments
 UNION ALL SELECT 9, CAST(count(*) AS VARCHAR) FROM topics
+UNION ALL SELECT 10, CAST(max(recorded_at) AS VARCHAR) FROM coverage
 """
 
 
