@@ -207,7 +207,8 @@ def test_serve_shows_the_watchers_posts_without_a_restart(api: str, tmp_path) ->
 
     server = js.JetstreamReplay(EVENTS)
     url = server.start()
-    with TestClient(create_app(db, warm=False)) as client:
+    # As `serve --watch` does: the server's process writes the store, so it holds it read-write.
+    with TestClient(create_app(db, warm=False, read_only=False)) as client:
         assert turns(client) == 0
         thread, stop, outcome = watch_in_background(str(db), options=options(url, api))
         thread.join(timeout=60)

@@ -15,7 +15,6 @@ import ibis
 import pandas as pd
 
 from socialaudit.benchmark import peers, tiers
-from socialaudit.errors import MetricError
 from socialaudit.metrics import business_hours as bh
 from socialaudit.metrics import coverage as cov
 from socialaudit.metrics import faq
@@ -25,6 +24,7 @@ from socialaudit.metrics import responsiveness as rs
 from socialaudit.metrics import survival as sv
 from socialaudit.metrics.audit import turn_rows
 from socialaudit.metrics.base import Engine, epoch_s
+from socialaudit.metrics.orgcheck import data_scope, own_post_counts, require_orgs, resolve_org
 from socialaudit.metrics.platforms import responsiveness_by_platform
 from socialaudit.results.jsonable import to_jsonable
 from socialaudit.results.model import (
@@ -47,18 +47,9 @@ UNANSWERED_PER_ORG = 25
 ENRICHERS = ("intent", "spam", "sentiment", "deflection", "resolution")
 
 
-def check_org(engine: Engine, org: str | None) -> None:
-    """Raise :class:`MetricError` (with some known ids) when ``org`` is not in the store."""
-    if org is None:
-        return
-    orgs = engine.table("orgs")
-    if int(engine.execute(orgs.filter(orgs.org_id == org).count())) == 0:
-        known = engine.execute(orgs.select("org_id").order_by("org_id").limit(8))
-        hint = ", ".join(known["org_id"]) if len(known) else "none yet"
-        raise MetricError(
-            f"No organization {org!r} in the store (some are: {hint}). "
-            "Run `socialaudit orgs` to list them."
-        )
+def check_org(engine: Engine, org: str | None) -> str | None:
+    """The stored id ``org`` names, in any case; :class:`MetricError` (did you mean) if none."""
+    return resolve_org(engine, org)
 
 
 def enrichment_status(engine: Engine) -> dict[str, bool]:
@@ -121,7 +112,7 @@ def run_audit(
     measured on actionable turns when they exist (praise answered with "you're welcome" is
     neither help nor deflection), else on all turns; ``listening.basis`` says which.
     """
-    check_org(engine, org)
+    org = check_org(engine, org)
     tt = turns or rs.build_turns(engine)
     orgs = engine.table("orgs")
     expr = rs.responsiveness(tt.turns, orgs, sla_minutes=sla_minutes)
@@ -131,10 +122,12 @@ def run_audit(
     status = enrichment_status(engine)
     actionable, listening = _listening(engine, tt, status, sla_minutes=sla_minutes, org=org)
     platforms = _platforms(engine, tt, sla_minutes=sla_minutes, org=org) if by_platform else None
+    own = _own_posts(engine, org)
     coverage = org_coverage(engine, org=org)
     entries = tuple(
         OrgAudit(
             org=row["org_id"],
+            data_scope=data_scope(int(row["turns"] or 0), own.get(row["org_id"], 0)),
             responsiveness=Responsiveness(
                 all=Figures.from_row(row), actionable=actionable.get(row["org_id"])
             ),
@@ -151,6 +144,14 @@ def run_audit(
         orgs=entries,
         enrichers=enricher_versions(engine),
     )
+
+
+def _own_posts(engine: Engine, org: str | None) -> dict[str, int]:
+    oa = engine.table("org_accounts")
+    if org is not None:
+        oa = oa.filter(oa.org_id == org)
+    frame = engine.execute(own_post_counts(engine.table("posts"), oa))
+    return {str(r["org_id"]): int(r["posts"]) for r in frame.to_dict("records")}
 
 
 def org_coverage(engine: Engine, /, *, org: str | None = None) -> dict[str, Coverage]:
@@ -276,11 +277,7 @@ def run(
     inbox instead).
     """
     th = thresholds or tiers.load_thresholds()
-    if int(engine.execute(engine.table("orgs").count())) == 0:
-        raise MetricError(
-            "No organizations in the store to benchmark. Import an export first "
-            "(socialaudit import FILE) or declare them (socialaudit orgs --load orgs.toml)."
-        )
+    require_orgs(engine)
     sectors = peers.load_sectors() if sectors is None else sectors
     tt = turns or rs.build_turns(engine)
     start_s, end_s, in_window = window(engine, tt, window_days)
@@ -302,7 +299,15 @@ def run(
     org_info = engine.execute(
         engine.table("orgs")
         .join(groups, "org_id")
-        .select("org_id", "name", "claimed_activity", "timezone", "sla_minutes", groups.peer_group)
+        .select(
+            "org_id",
+            "name",
+            "claimed_activity",
+            "timezone",
+            "sla_minutes",
+            groups.peer_group,
+            groups.peer_group_source,
+        )
     )
     tier_results = tuple(
         tiers.assign_tiers(audit_result, presence.to_dict("records"), thresholds=th)
@@ -432,7 +437,10 @@ def _headline(
         )
     frame = (
         pd.DataFrame(rows)
-        .merge(org_info[["org_id", "name", "peer_group", "claimed_activity"]], on="org_id")
+        .merge(
+            org_info[["org_id", "name", "peer_group", "peer_group_source", "claimed_activity"]],
+            on="org_id",
+        )
         .merge(presence[_PRESENCE_HEADLINE], on="org_id", how="left")
         .merge(business, on="org_id", how="left")
         .merge(km, on="org_id", how="left")
@@ -551,7 +559,7 @@ def turns(
     With ``unanswered_older_than_s`` only unanswered turns strictly older than that remain,
     oldest first.
     """
-    check_org(engine, org)
+    org = check_org(engine, org)
     t = rs.build_turns(engine).turns
     if org is not None:
         t = t.filter(t.org_id == org)
@@ -629,7 +637,7 @@ def topics(store: Any, /, *, org: str, k: int | None = None) -> dict[str, Any]:
     """
     from socialaudit.enrich.topics import build_topics
 
-    check_org(store, org)
+    org = check_org(store, org) or org
     # The turn tables come from posts and accounts only: fitting topics does not change them.
     tt = rs.build_turns(store)
     assert tt.turn_posts is not None

@@ -20,7 +20,7 @@ from rich.progress import (
 from rich.text import Text
 
 import socialaudit as sa
-from socialaudit.cli import app, guarded, state
+from socialaudit.cli import app, guarded, open_store
 from socialaudit.cli.options import CsvFlag, JsonFlag, pick_format
 from socialaudit.cli.output import duration, emit, err_console, percent
 from socialaudit.enrich import catalog
@@ -28,14 +28,14 @@ from socialaudit.enrich.classify import classify_file
 from socialaudit.enrich.runner import EnrichResult
 from socialaudit.enrich.runner import Progress as ProgressFn
 from socialaudit.enrich.runner import enrich as run_enrich
-from socialaudit.errors import SourceError, StoreError
+from socialaudit.errors import SourceError
 
 
 @contextlib.contextmanager
 def progress_bar() -> Iterator[ProgressFn]:
     """A progress callback for the runner, drawn on stderr (and only on a terminal)."""
     bar = Progress(
-        TextColumn("{task.description:>10}"),
+        TextColumn("{task.description:<28}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
@@ -47,20 +47,17 @@ def progress_bar() -> Iterator[ProgressFn]:
 
     def update(name: str, done: int, total: int) -> None:
         if name not in tasks:
-            tasks[name] = bar.add_task(name, total=total)
+            # Say what is happening, not just which module: "Labelling posts: sentiment".
+            tasks[name] = bar.add_task(f"Labelling posts: {name}", total=total)
         bar.update(tasks[name], completed=done)
 
     with bar:
         yield update
 
 
-def existing_store() -> sa.Store:
+def existing_store() -> contextlib.AbstractContextManager[sa.Store]:
     """Open the store for writing labels, refusing to create one that is not there."""
-    if str(state.db) != ":memory:" and not Path(state.db).exists():
-        raise StoreError(
-            f"No store at {state.db}. Run `socialaudit --db {state.db} import FILE` first."
-        )
-    return sa.open(state.db)
+    return open_store(must_exist=True)
 
 
 def enrich_store(

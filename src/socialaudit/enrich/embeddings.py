@@ -33,6 +33,7 @@ from typing import Any, Literal
 import numpy as np
 
 from socialaudit.enrich import static_model
+from socialaudit.enrich.quiet import quiet_third_party
 from socialaudit.errors import SocialAuditError
 
 Backend = Literal["core", "static", "minilm"]
@@ -90,13 +91,15 @@ def available(backend: Backend = "static") -> bool:
 def _static_model() -> Any:
     """Load the distilled model, distilling it from the shipped MiniLM the first time."""
     try:
-        from model2vec import StaticModel
+        with quiet_third_party():
+            from model2vec import StaticModel
     except ImportError as exc:
         raise EmbeddingsUnavailable(f"Static embeddings need model2vec; {_HINT}.") from exc
     target = cache_dir() / STATIC_VERSION
-    if not (target / "model.safetensors").exists():
-        _distill(target)
-    return StaticModel.from_pretrained(str(target))
+    with quiet_third_party():
+        if not (target / "model.safetensors").exists():
+            _distill(target)
+        return StaticModel.from_pretrained(str(target))
 
 
 def _distill(target: Path) -> None:
@@ -126,12 +129,14 @@ def _distill(target: Path) -> None:
 def _minilm_model() -> Any:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     try:
-        from sentence_transformers import SentenceTransformer
+        with quiet_third_party():
+            from sentence_transformers import SentenceTransformer
     except ImportError as exc:
         raise EmbeddingsUnavailable(
             f"MiniLM embeddings need sentence-transformers; {_HINT}."
         ) from exc
-    return SentenceTransformer(str(minilm_path()), device="cpu")
+    with quiet_third_party():
+        return SentenceTransformer(str(minilm_path()), device="cpu")
 
 
 def _load_model(backend: Backend) -> Any:

@@ -668,5 +668,9 @@ def build_report(
         sla_minutes=sla_minutes,
     )  # fmt: skip
     return write_report(
-        bm, out, quality=run_quality(engine), title=title, campaigns=campaign_section(engine)
+        bm,
+        out,
+        quality=run_quality(engine),
+        title=title,
+        campaigns=campaign_section(engine, sectors=sectors),
     )

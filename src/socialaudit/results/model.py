@@ -248,6 +248,9 @@ class OrgAudit:
     listening: Listening | None = None
     platforms: tuple[PlatformAudit, ...] | None = field(default=None, metadata={"omit_none": True})
     coverage: Coverage = field(default_factory=Coverage)
+    #: ``customer posts``, or what the data holds of an org nobody addressed (``own posts
+    #: only``, ``no posts``): the CLI then prints a sentence instead of a row of zeros.
+    data_scope: str | None = None
 
     def listening_figures(self) -> dict[str, float | None]:
         """The headline listening rates (None when not measured), keyed by field name."""
@@ -425,6 +428,8 @@ class OrgSummary:
     org_id: str
     name: str | None
     peer_group: str | None
+    #: Where the peer group comes from: ``declared``, ``sector list`` or ``none``.
+    peer_group_source: str | None
     tier: int | None
     tier_label: str | None
     turns: int | None
@@ -447,7 +452,10 @@ class OrgSummary:
         """From a row of the benchmark's headline table."""
         from socialaudit.results.jsonable import to_jsonable
 
-        return cls(**{f.name: to_jsonable(row.get(f.name)) for f in fields(cls)})
+        values = {f.name: to_jsonable(row.get(f.name)) for f in fields(cls)}
+        # A tier column with a missing value is float in pandas: 2.0 is tier 2.
+        values["tier"] = None if values["tier"] is None else int(values["tier"])
+        return cls(**values)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import ibis
 import pandas as pd
 import pyarrow as pa
 
-from socialaudit.errors import MigrationError, StoreError
+from socialaudit.errors import MigrationError, StoreBusy, StoreError, StoreNotFound
 from socialaudit.store.enrichments import LabelStage, replace_topics
 from socialaudit.store.migrations import MIGRATIONS
 from socialaudit.store.schema import MIGRATIONS as MIGRATIONS_TABLE
@@ -55,7 +55,7 @@ class Store:
             if p.is_dir():
                 raise StoreError(f"{self.path} is a folder. Pass a file path with --db.")
             if read_only and not p.exists():
-                raise StoreError(
+                raise StoreNotFound(
                     f"No store at {self.path}. "
                     f"Run `socialaudit --db {self.path} import FILE` first."
                 )
@@ -64,7 +64,7 @@ class Store:
         except duckdb.IOException as exc:
             msg = str(exc)
             if "lock" in msg.lower():
-                raise StoreError(
+                raise StoreBusy(
                     f"Store {self.path} is in use by another process. Wait for it to finish "
                     "or use another --db."
                 ) from None
