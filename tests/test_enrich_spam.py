@@ -415,3 +415,12 @@ def test_an_index_never_misses_the_batch_it_is_asked_about() -> None:
     index.add([CAMPAIGN], ["a"])
     assert index.counts([CAMPAIGN + "!", "unrelated"], ["b", "c"]) == [2, 1]
     assert index.counts([CAMPAIGN], ["a"]) == [2]
+
+
+def test_cli_classify_platform_option(runner, app, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "plain.csv"
+    path.write_text("text\nthere is one video on my channel about my brother\n", encoding="utf-8")
+    care = runner.invoke(app, ["classify", "spam", str(path)])
+    comment = runner.invoke(app, ["classify", "spam", str(path), "--platform", "youtube"])
+    assert care.exit_code == 0 and comment.exit_code == 0, care.output + comment.output
+    assert ",not_spam," in care.stdout and ",spam," in comment.stdout

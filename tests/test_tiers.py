@@ -20,6 +20,13 @@ from socialaudit.benchmark.tiers import (
 )
 from socialaudit.errors import ConfigError
 from socialaudit.metrics.responsiveness import LATE_AFTER_S, unanswered_after
+from socialaudit.results.model import (
+    Coverage,
+    Figures,
+    OrgAudit,
+    PlatformCoverage,
+    Responsiveness,
+)
 
 TH = load_thresholds()
 ACTIVE = {"posts": 40, "replies": 30, "posts_per_week": 5.0}
@@ -46,7 +53,7 @@ def inputs(
             turns=turns, answered=answered, frt_median_s=median, late=late, deflected=deflected
         ),
         coverage_insufficient=threads_only,
-        coverage_note="overstated" if threads_only else "",
+        coverage_summary="mastodon threads_only" if threads_only else "",
     )
 
 
@@ -144,6 +151,26 @@ def test_threads_only_everywhere_is_insufficient_coverage() -> None:
     t = tier(threads_only=True)
     assert (t.tier, t.label) == (None, INSUFFICIENT_COVERAGE)
     assert tier(threads_only=True, presence={}).tier == 0  # tiers 0 and 1 still apply
+
+
+def test_the_rule_reads_the_audits_per_org_coverage() -> None:
+    """TierInputs.of reads the audit's typed Coverage: threads_only on every platform withholds."""
+    figures = Figures(100, 90, 0.9, 1800.0, 3600.0, 0.9, 0, 0, 0, 0)
+
+    def entry(**methods: str) -> OrgAudit:
+        cov = Coverage({p: PlatformCoverage(m) for p, m in methods.items()})
+        return OrgAudit("org", Responsiveness(all=figures), coverage=cov)
+
+    thin = TierInputs.of(entry(mastodon="threads_only", bluesky="threads_only"), ACTIVE)
+    t = assign_tier("org", thin, thresholds=TH)
+    assert (t.tier, t.label) == (None, INSUFFICIENT_COVERAGE)
+    cov_ev = next(e for e in t.evidence if e.rule == "inbound coverage")
+    assert cov_ev.value == "bluesky threads_only, mastodon threads_only"
+    assert cov_ev.holds is False and "overstated" in cov_ev.note
+    mixed = TierInputs.of(entry(mastodon="threads_only", bluesky="complete"), ACTIVE)
+    assert assign_tier("org", mixed, thresholds=TH).label != INSUFFICIENT_COVERAGE
+    unknown = TierInputs.of(entry(), ACTIVE)  # nothing recorded: no coverage rule applies
+    assert assign_tier("org", unknown, thresholds=TH).label != INSUFFICIENT_COVERAGE
 
 
 def test_borderline_marks() -> None:

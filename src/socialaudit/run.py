@@ -16,7 +16,6 @@ import ibis
 import pandas as pd
 
 from socialaudit.benchmark import peers, tiers
-from socialaudit.errors import MetricError
 from socialaudit.metrics import business_hours as bh
 from socialaudit.metrics import coverage as cov
 from socialaudit.metrics import faq
@@ -26,6 +25,7 @@ from socialaudit.metrics import responsiveness as rs
 from socialaudit.metrics import survival as sv
 from socialaudit.metrics.audit import turn_rows
 from socialaudit.metrics.base import Engine, epoch_s
+from socialaudit.metrics.orgcheck import data_scope, own_post_counts, require_orgs, resolve_org
 from socialaudit.metrics.platforms import responsiveness_by_platform
 from socialaudit.results.jsonable import to_jsonable
 from socialaudit.results.model import (
@@ -33,6 +33,7 @@ from socialaudit.results.model import (
     AuditResult,
     BenchmarkResult,
     Coverage,
+    EnricherRun,
     Figures,
     LateShare,
     Listening,
@@ -50,18 +51,9 @@ UNANSWERED_PER_ORG = 25
 ENRICHERS = ("intent", "spam", "sentiment", "deflection", "resolution")
 
 
-def check_org(engine: Engine, org: str | None) -> None:
-    """Raise :class:`MetricError` (with some known ids) when ``org`` is not in the store."""
-    if org is None:
-        return
-    orgs = engine.table("orgs")
-    if int(engine.execute(orgs.filter(orgs.org_id == org).count())) == 0:
-        known = engine.execute(orgs.select("org_id").order_by("org_id").limit(8))
-        hint = ", ".join(known["org_id"]) if len(known) else "none yet"
-        raise MetricError(
-            f"No organization {org!r} in the store (some are: {hint}). "
-            "Run `socialaudit orgs` to list them."
-        )
+def check_org(engine: Engine, org: str | None) -> str | None:
+    """The stored id ``org`` names, in any case; :class:`MetricError` (did you mean) if none."""
+    return resolve_org(engine, org)
 
 
 def enrichment_status(engine: Engine) -> dict[str, bool]:
@@ -71,6 +63,32 @@ def enrichment_status(engine: Engine) -> dict[str, bool]:
         e.aggregate(**{n: ls.has_results(e, n).fill_null(False) for n in ENRICHERS})
     ).iloc[0]
     return {n: bool(row[n]) for n in ENRICHERS}
+
+
+#: Every enricher with a ``<name>_version`` column in ``enrichments``.
+VERSIONED = ("language", "spam", "sentiment", "intent", "deflection", "resolution")
+
+
+def enricher_versions(engine: Engine) -> dict[str, EnricherRun]:
+    """Per enricher: the model the store runs it with and how many posts each version labelled.
+
+    ``audit --json`` prints it so two audits can be compared: they read the same labels
+    exactly when these agree (a store mid-way through a re-label shows two versions).
+    """
+    e = engine.table("enrichments")
+    chosen = engine.execute(engine.table("enricher_models"))
+    models = dict(zip(chosen["enricher"], chosen["model"], strict=True))
+    out: dict[str, EnricherRun] = {}
+    for name in VERSIONED:
+        done = e.filter(e[f"{name}_version"].notnull())
+        counts = engine.execute(
+            done.group_by(version=done[f"{name}_version"]).aggregate(posts=done.count())
+        )
+        versions = sorted(zip(counts["version"], counts["posts"], strict=True))
+        out[name] = EnricherRun(
+            model=models.get(name, "default"), versions={str(v): int(n) for v, n in versions}
+        )
+    return out
 
 
 def _timestamp(value: Any) -> datetime | None:
@@ -101,7 +119,7 @@ def run_audit(
     answered with "you're welcome" is neither help nor deflection), else on all turns;
     ``listening.basis`` says which.
     """
-    check_org(engine, org)
+    org = check_org(engine, org)
     full = turns or rs.build_turns(engine)
     span = window(engine, full, window_days)
     tt = rs.TurnTables(
@@ -128,10 +146,12 @@ def _audit(
     lis = _listening(engine, tt, status, sla_minutes=sla_minutes, org=org)
     platforms = _platforms(engine, tt, sla_minutes=sla_minutes, org=org) if by_platform else None
     late_all = _late(engine, tt.turns)
-    coverage = _coverage(engine)
+    own = _own_posts(engine, org)
+    coverage = org_coverage(engine, org=org)
     entries = tuple(
         OrgAudit(
             org=row["org_id"],
+            data_scope=data_scope(int(row["turns"] or 0), own.get(row["org_id"], 0)),
             responsiveness=Responsiveness(
                 all=Figures.from_row(row), actionable=lis.actionable.get(row["org_id"])
             ),
@@ -150,6 +170,7 @@ def _audit(
         enriched=status,
         orgs=entries,
         window=span.described if tt.reference_time is not None else None,
+        enrichers=enricher_versions(engine),
     )
 
 
@@ -158,23 +179,29 @@ def _late(engine: Engine, turns: ibis.Table) -> dict[str, LateShare]:
     return {r["org_id"]: LateShare.from_row(r) for r in frame.to_dict("records")}
 
 
-def _coverage(engine: Engine) -> dict[str, Coverage]:
-    """Each org's inbound coverage per platform (empty for a store without the table)."""
-    try:
-        engine.table("coverage")
-    except Exception:  # noqa: BLE001 - a Spark copy made before coverage existed
-        return {}
-    frame = engine.execute(
-        cov.org_coverage(
-            engine.table("coverage"), engine.table("org_accounts"), engine.table("posts")
-        )
+def _own_posts(engine: Engine, org: str | None) -> dict[str, int]:
+    oa = engine.table("org_accounts")
+    if org is not None:
+        oa = oa.filter(oa.org_id == org)
+    frame = engine.execute(own_post_counts(engine.table("posts"), oa))
+    return {str(r["org_id"]): int(r["posts"]) for r in frame.to_dict("records")}
+
+
+def org_coverage(engine: Engine, /, *, org: str | None = None) -> dict[str, Coverage]:
+    """Each org's inbound coverage per platform (:func:`metrics.coverage.org_coverage`)."""
+    expr = cov.org_coverage(
+        engine.table("coverage"), engine.table("org_accounts"), engine.table("posts")
     )
-    out: dict[str, dict[str, PlatformCoverage]] = {}
-    for r in frame.to_dict("records"):
-        out.setdefault(r["org_id"], {})[r["platform"]] = PlatformCoverage(
-            r["inbound"], _timestamp(r["covered_from"]), _timestamp(r["covered_to"])
+    if org is not None:
+        expr = expr.filter(expr.org_id == org)
+    found: dict[str, dict[str, PlatformCoverage]] = {}
+    for row in engine.execute(expr).to_dict("records"):
+        found.setdefault(row["org_id"], {})[row["platform"]] = PlatformCoverage(
+            inbound=row["inbound"],
+            covered_from=_timestamp(row["covered_from"]),
+            covered_to=_timestamp(row["covered_to"]),
         )
-    return {org: Coverage(platforms) for org, platforms in out.items()}
+    return {o: Coverage(platforms) for o, platforms in found.items()}
 
 
 @dataclass(frozen=True)
@@ -325,11 +352,7 @@ def run(
     inbox instead).
     """
     th = thresholds or tiers.load_thresholds()
-    if int(engine.execute(engine.table("orgs").count())) == 0:
-        raise MetricError(
-            "No organizations in the store to benchmark. Import an export first "
-            "(socialaudit import FILE) or declare them (socialaudit orgs --load orgs.toml)."
-        )
+    require_orgs(engine)
     sectors = peers.load_sectors() if sectors is None else sectors
     tt = turns or rs.build_turns(engine)
     span = window(engine, tt, window_days)
@@ -354,7 +377,15 @@ def run(
     org_info = engine.execute(
         engine.table("orgs")
         .join(groups, "org_id")
-        .select("org_id", "name", "claimed_activity", "timezone", "sla_minutes", groups.peer_group)
+        .select(
+            "org_id",
+            "name",
+            "claimed_activity",
+            "timezone",
+            "sla_minutes",
+            groups.peer_group,
+            groups.peer_group_source,
+        )
     )
     tier_results = tuple(
         tiers.assign_tiers(audit_result, presence.to_dict("records"), thresholds=th)
@@ -492,7 +523,10 @@ def _headline(
         )
     frame = (
         pd.DataFrame(rows)
-        .merge(org_info[["org_id", "name", "peer_group", "claimed_activity"]], on="org_id")
+        .merge(
+            org_info[["org_id", "name", "peer_group", "peer_group_source", "claimed_activity"]],
+            on="org_id",
+        )
         .merge(presence[_PRESENCE_HEADLINE], on="org_id", how="left")
         .merge(business, on="org_id", how="left")
         .merge(km, on="org_id", how="left")
@@ -611,7 +645,7 @@ def turns(
     With ``unanswered_older_than_s`` only unanswered turns strictly older than that remain,
     oldest first.
     """
-    check_org(engine, org)
+    org = check_org(engine, org)
     t = rs.build_turns(engine).turns
     if org is not None:
         t = t.filter(t.org_id == org)
@@ -689,7 +723,7 @@ def topics(store: Any, /, *, org: str, k: int | None = None) -> dict[str, Any]:
     """
     from socialaudit.enrich.topics import build_topics
 
-    check_org(store, org)
+    org = check_org(store, org) or org
     # The turn tables come from posts and accounts only: fitting topics does not change them.
     tt = rs.build_turns(store)
     assert tt.turn_posts is not None

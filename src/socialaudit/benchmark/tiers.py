@@ -23,6 +23,8 @@ from typing import Any
 from socialaudit.errors import ConfigError
 from socialaudit.results.model import (
     HEADLINE_LISTENING,
+    INSUFFICIENT_COVERAGE,
+    THREADS_ONLY_WARNING,
     AuditResult,
     OrgAudit,
     Thresholds,
@@ -39,7 +41,8 @@ TIER_LABELS = {
     4: "leader",
 }
 INSUFFICIENT = "insufficient data"
-INSUFFICIENT_COVERAGE = "insufficient coverage"
+#: The labels of a withheld tier (``tier`` None): too few turns, or too thin a coverage.
+WITHHELD_LABELS = (INSUFFICIENT, INSUFFICIENT_COVERAGE)
 Z95 = 1.959963984540054
 BORDERLINE = "borderline: the 95% interval contains the threshold"
 
@@ -174,8 +177,10 @@ class TierInputs:
     replies: int
     posts_per_week: float
     figures: Mapping[str, Measure]
+    #: Main's per-org :class:`Coverage`: threads_only on every platform withholds tiers above 1.
     coverage_insufficient: bool = False
-    coverage_note: str = ""
+    #: How the inbound posts were fetched, per platform (``mastodon threads_only``).
+    coverage_summary: str = ""
 
     @classmethod
     def of(cls, entry: OrgAudit, presence: Mapping[str, Any]) -> TierInputs:
@@ -203,7 +208,7 @@ class TierInputs:
                 deflected=None if deflected is None or lis is None else (deflected, lis.answered),
             ),
             coverage_insufficient=entry.coverage.insufficient,
-            coverage_note=entry.coverage.warning or "",
+            coverage_summary=entry.coverage.summary(),
         )
 
 
@@ -296,8 +301,9 @@ def assign_tier(org: str, inp: TierInputs, /, *, thresholds: Thresholds) -> Tier
     if dormant:
         return result(1)
     if inp.coverage_insufficient:
-        ev.append(TierEvidence("inbound coverage", "threads_only", "not threads_only on every "
-                               "platform", False, note=inp.coverage_note))  # fmt: skip
+        ev.append(TierEvidence("inbound coverage", inp.coverage_summary or "threads_only",
+                               "complete, search or export on some platform", False,
+                               note=f"{THREADS_ONLY_WARNING}: tiers above 1 withheld"))  # fmt: skip
         return result(None, INSUFFICIENT_COVERAGE)
     enough = inp.turns >= th.min_actionable_turns
     counts = f"{inp.turns} {v} turns in the window, {inp.answered} answered"
