@@ -98,10 +98,10 @@ def run_benchmark(
     groups = engine.cache(peers.peer_groups(orgs_t, sectors))
     oa, accounts = engine.table("org_accounts"), engine.table("accounts")
     presence = engine.execute(
-        pr.presence(posts, oa, accounts, groups, start_s=start_s, end_s=end_s)
+        pr.presence_scores(pr.presence(posts, oa, accounts, groups, start_s=start_s, end_s=end_s))
     )
     account_rows = engine.execute(
-        pr.person_scores(
+        pr.presence_scores(
             pr.presence(posts, oa, accounts, groups, start_s=start_s, end_s=end_s, by_account=True)
         )
     )
@@ -213,8 +213,11 @@ def _headline(
             "conversation_share",
             "mentions",
             "share_of_voice",
+            "share_of_voice_ci_low",
+            "share_of_voice_ci_high",
             "longest_silence_s",
             "active_days",
+            "presence_score",
         ]
     ]
     frame = (
@@ -225,15 +228,14 @@ def _headline(
     )
     if "km_median_s" not in frame:
         frame["km_median_s"] = None
-    group_mentions = frame.groupby("peer_group")["mentions"].transform("sum")
     timed_turns = frame["turns"] - frame["negative_frt"]
     sla_k = (frame["sla_attainment"].astype("float64") * timed_turns).round()
-    # Every rate carries its 95% Wilson interval: (rate column, successes, trials).
+    # Every rate carries its 95% Wilson interval: (rate column, successes, trials). Share of
+    # voice brings its own from the presence table (its trials are posts, not mentions).
     for rate, k, n in (
         ("sla", sla_k, timed_turns),
         ("bh_sla", frame["bh_within_sla"], timed_turns),
         ("conversation_share", frame["replies"], frame["posts"]),
-        ("share_of_voice", frame["mentions"], group_mentions),
     ):
         cis = [
             None if pd.isna(kk) or pd.isna(nn) else tiers.wilson(int(kk), int(nn))

@@ -422,10 +422,12 @@ def _context(
             ),
             "active_days": _int(r["active_days"]),
             "silence": _dur(r["longest_silence_s"]),
+            # A silence is bounded by a post or by the window's edge: say which.
             "silence_from": None
             if _missing(r["silence_from_post_id"])
             else r["silence_from_post_id"],
             "silence_to": None if _missing(r["silence_to_post_id"]) else r["silence_to_post_id"],
+            "score": _num(r["presence_score"], 0),
             "engagement": _pct(r["engagement_rate"]),
             "reach": _int(r["potential_reach"]),
             "impressions": _int(r["impressions"]),
@@ -448,11 +450,11 @@ def _context(
             "handle": r["handle"],
             "peer_group": r["peer_group"],
             "score": _num(r["presence_score"], 0),
-            "ppw": f"{_num(r['posts_per_week'])} ({_num(r['posts_per_week_peer_avg'])})",
-            "conv": f"{_pct(r['conversation_share'])} ({_pct(r['conversation_share_peer_avg'])})",
-            "recv": f"{_int(r['replies_received'])} ({_num(r['replies_received_peer_avg'])})",
-            "reach": f"{_int(r['potential_reach'])} ({_num(r['potential_reach_peer_avg'], 0)})",
-            "below": r["below_average"] or "–",
+            "ppw": f"{_num(r['posts_per_week'])} ({_num(r['posts_per_week_pct'], 0)})",
+            "conv": f"{_pct(r['conversation_share'])} ({_num(r['conversation_share_pct'], 0)})",
+            "recv": f"{_int(r['replies_received'])} ({_num(r['replies_received_pct'], 0)})",
+            "reach": f"{_int(r['potential_reach'])} ({_num(r['potential_reach_pct'], 0)})",
+            "below": r["below_middle"] or "–",
         }
         for r in bm.accounts.to_dict("records")
     ]
