@@ -403,6 +403,11 @@ def x(replay: Replay, page2: list[dict[str, Any]] | None = None, loop: bool = Fa
         query={"query": "conversation_id:1001"},
     )
     replay.add(X_SEARCH, ok({"meta": {"result_count": 0}}), query={"query": "conversation_id:1000"})
+    # No mentions and no search results: the inbound phase finds nothing new.
+    replay.add("/2/users/100/mentions", ok({"meta": {"result_count": 0}}))
+    replay.add(
+        X_SEARCH, ok({"meta": {"result_count": 0}}), query={"query": "@AcmeHelp -from:AcmeHelp"}
+    )
 
 
 if __name__ == "__main__":

@@ -384,6 +384,9 @@ def test_refused_credentials_are_one_clear_error(replay: Replay, runner, app, tm
     res = runner.invoke(
         app, ["--db", str(tmp_path / "c.duckdb"), "collect", "x", "AcmeHelp", "--api-url", url]
     )
-    assert res.exit_code == 1
+    # Bad credentials: one line naming the variable to fix, exit 2 (bad input).
+    assert res.exit_code == 2
     assert "HTTP 401" in res.output and "credentials" in res.output.lower()
+    assert "SOCIALAUDIT_X_BEARER_TOKEN" in res.output
+    assert len(res.output.strip().splitlines()) == 1
     assert "bearer-secret-abc" not in res.output

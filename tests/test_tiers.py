@@ -135,12 +135,3 @@ def test_thresholds_override_and_errors(tmp_path) -> None:
         load_thresholds(f)
     with pytest.raises(ConfigError, match="No tiers file"):
         load_thresholds(tmp_path / "missing.toml")
-
-
-def test_deflection_found_where_the_listening_stage_puts_it() -> None:
-    from socialaudit.benchmark.tiers import deflection_of
-
-    assert deflection_of({"deflection_rate": 0.2}) == 0.2
-    assert deflection_of({"responsiveness": {"deflection_rate": {"rate": 0.3}}}) == 0.3
-    assert deflection_of({"responsiveness": {"actionable": {"deflection_rate": 0.1}}}) == 0.1
-    assert deflection_of({"responsiveness": {"all": {}, "actionable": None}}) is None

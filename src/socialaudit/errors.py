@@ -62,3 +62,13 @@ class CollectError(SocialAuditError):
 
     Also for a cursor that loops. What was collected before is stored; the run resumes.
     """
+
+
+class CredentialError(CollectError):
+    """Raised when a platform refuses the credentials given (at login or in mid-run).
+
+    The message names the environment variable (or config key) to fix. Pages stored before
+    the refusal stay stored with their cursor, so the next run resumes after them.
+    """
+
+    exit_code = 2

@@ -11,7 +11,6 @@ import os
 import re
 import tomllib
 from collections.abc import Sequence
-from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ import pandas as pd
 
 from socialaudit.errors import ConfigError
 from socialaudit.metrics.base import group_percentile
+from socialaudit.results.model import ClaimedVsMeasured
 
 NO_GROUP = "unassigned"
 #: (metric column, higher is better) pairs the benchmark ranks orgs on.
@@ -135,36 +135,6 @@ def claims_active(claim: Any) -> bool:
     if not isinstance(claim, str):
         return False
     return bool(_CLAIM.search(claim)) and not _NEGATED.search(claim)
-
-
-@dataclass(frozen=True)
-class ClaimedVsMeasured:
-    """Orgs that say they are active, and how many of those the tiers find rudimentary."""
-
-    declared: int
-    claiming: int
-    measured: int
-    rudimentary: int
-    insufficient: int
-    orgs: tuple[str, ...]
-
-    @property
-    def sentence(self) -> str:
-        """The finding, phrased as the classic study phrases it."""
-        if self.declared == 0:
-            return "No organization declares what it claims (claimed_activity in orgs.toml)."
-        share = 100 * self.claiming / self.declared
-        text = f"{share:.0f}% say they are active ({self.claiming:,} of {self.declared:,})"
-        if self.measured == 0:
-            return text + "; none of those has enough data for a tier."
-        rud = 100 * self.rudimentary / self.measured
-        text += (
-            f"; {rud:.0f}% of those are at most rudimentary (tier 2 or below: "
-            f"{self.rudimentary:,} of {self.measured:,} with a tier)"
-        )
-        if self.insufficient:
-            text += f"; {self.insufficient:,} more have insufficient data"
-        return text + "."
 
 
 def claimed_vs_measured(

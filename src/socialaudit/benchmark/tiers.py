@@ -11,12 +11,22 @@ from __future__ import annotations
 import math
 import os
 import tomllib
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from socialaudit.errors import ConfigError
+from socialaudit.results.jsonable import to_jsonable
+from socialaudit.results.model import (
+    HEADLINE_LISTENING,
+    AuditResult,
+    Responsiveness,
+    Thresholds,
+    TierEvidence,
+    TierResult,
+)
 
 TIER_LABELS = {
     0: "absent",
@@ -28,24 +38,6 @@ TIER_LABELS = {
 INSUFFICIENT = "insufficient data"
 Z95 = 1.959963984540054
 _BACKLOGS = {"24h": "backlog_24h", "7d": "backlog_7d", "30d": "backlog_30d"}
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    """Every number the tier rules compare against."""
-
-    min_actionable_turns: int = 50
-    dormant_max_posts_per_week: float = 1.0
-    rudimentary_response_rate_below: float = 0.5
-    rudimentary_frt_median_above_s: float = 86_400
-    rudimentary_backlog_older_than: str = "7d"
-    engaged_min_response_rate: float = 0.5
-    engaged_max_frt_median_s: float = 86_400
-    leader_min_response_rate: float = 0.8
-    leader_max_frt_median_s: float = 3_600
-    leader_max_deflection_rate: float = 0.25
-    leader_max_backlog: int = 0
-    source: str = "built-in tiers.toml"
 
 
 def _num(data: dict[str, Any], section: str, key: str, where: str, default: float) -> float:
@@ -116,8 +108,8 @@ def load_thresholds(path: str | os.PathLike[str] | None = None) -> Thresholds:
         leader_max_frt_median_s=_num(
             data, "leader", "max_frt_median_s", where, d.leader_max_frt_median_s
         ),
-        leader_max_deflection_rate=_num(
-            data, "leader", "max_deflection_rate", where, d.leader_max_deflection_rate
+        leader_max_deflection=_num(
+            data, "leader", f"max_{HEADLINE_LISTENING}", where, d.leader_max_deflection
         ),
         leader_max_backlog=int(_num(data, "leader", "max_backlog", where, 0)),
         source=where,
@@ -139,235 +131,208 @@ def wilson(successes: int, n: int, z: float = Z95) -> tuple[float, float] | None
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
-@dataclass
-class Rule:
-    """One rule's evidence: what was measured, against what, and whether it held."""
-
-    rule: str
-    value: Any
-    threshold: Any
-    holds: bool | None
-    ci95: tuple[float, float] | None = None
-    note: str = ""
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON shape of the evidence."""
-        return {
-            "rule": self.rule,
-            "value": self.value,
-            "threshold": self.threshold,
-            "holds": self.holds,
-            "ci95": None if self.ci95 is None else [round(x, 4) for x in self.ci95],
-            "note": self.note,
-        }
+#: One rule's evidence (kept under its old name for callers that build evidence rows).
+Rule = TierEvidence
 
 
-@dataclass
-class TierResult:
-    """An org's tier (None when the data are insufficient) and the rules behind it."""
-
-    org: str
-    tier: int | None
-    label: str
-    variant: str
-    evidence: list[Rule] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON shape of the result."""
-        return {
-            "org": self.org,
-            "tier": self.tier,
-            "label": self.label,
-            "variant": self.variant,
-            "evidence": [r.as_dict() for r in self.evidence],
-        }
-
-
-def _rate_rule(name: str, k: int, n: int, threshold: float, holds: bool) -> Rule:
+def _rate_rule(name: str, k: int, n: int, threshold: float, holds: bool) -> TierEvidence:
     rate = None if n == 0 else k / n
     ci = wilson(k, n)
     note = ""
     if ci is not None and ci[0] < threshold < ci[1]:
         note = "borderline: the 95% interval contains the threshold"
-    return Rule(name, None if rate is None else round(rate, 4), threshold, holds, ci, note)
+    return TierEvidence(name, None if rate is None else round(rate, 4), threshold, holds, ci, note)
 
 
-def assign_tier(
-    org: str,
-    responsiveness: dict[str, Any],
-    presence: dict[str, Any],
-    /,
-    *,
-    thresholds: Thresholds,
-    deflection_rate: float | None = None,
-) -> TierResult:
-    """Decide one org's tier from its audit entry's responsiveness and its presence row.
+@dataclass(frozen=True)
+class _Measured:
+    """The figures one org's tier is decided on."""
 
-    ``responsiveness`` is the audit's ``{"all": {...}, "actionable": {...} | None}``. The
-    actionable variant decides when measured; otherwise ``all`` stands in, and the evidence
-    says so. Without a measured deflection rate tier 4 cannot be confirmed and is withheld.
-    """
-    th = thresholds
-    ev: list[Rule] = []
+    variant: str
+    turns: int
+    answered: int
+    median: float | None
+    backlog: int
+    deflection: float | None
+
+
+def _presence_gates(
+    presence: Mapping[str, Any], th: Thresholds, ev: list[TierEvidence]
+) -> int | None:
+    """Tier 0 (no posts) or 1 (dormant), or None to go on; appends the evidence."""
     posts = int(presence.get("posts") or 0)
     replies = int(presence.get("replies") or 0)
     ppw = float(presence.get("posts_per_week") or 0.0)
-    actionable = responsiveness.get("actionable")
-    if actionable is not None:
-        figures, variant = actionable, "actionable"
-    else:
-        figures, variant = responsiveness.get("all") or {}, "all"
-        ev.append(
-            Rule(
-                "variant",
-                "all",
-                "actionable",
-                None,
-                note="actionable not measured (posts not enriched): all turns used",
-            )
-        )
     if posts == 0:
-        ev.insert(0, Rule("posts in window", 0, "> 0", False, note="no posts by its accounts"))
-        return TierResult(org, 0, TIER_LABELS[0], variant, ev)
-    ev.append(Rule("posts in window", posts, "> 0", True))
+        ev.insert(
+            0, TierEvidence("posts in window", 0, "> 0", False, note="no posts by its accounts")
+        )
+        return 0
+    ev.append(TierEvidence("posts in window", posts, "> 0", True))
     dormant = ppw < th.dormant_max_posts_per_week and replies == 0
     ev.append(
-        Rule(
+        TierEvidence(
             "dormant: posts per week below and no replies",
             round(ppw, 3),
             f"< {th.dormant_max_posts_per_week:g} and replies = 0 (replies: {replies})",
             dormant,
         )
     )
-    if dormant:
-        return TierResult(org, 1, TIER_LABELS[1], variant, ev)
+    return 1 if dormant else None
 
-    n = int(figures.get("turns") or 0)
-    answered = int(figures.get("answered") or 0)
-    enough = n >= th.min_actionable_turns
-    ev.append(Rule(f"{variant} turns", n, f">= {th.min_actionable_turns}", enough))
-    if not enough:
-        return TierResult(org, None, INSUFFICIENT, variant, ev)
 
-    rate = answered / n
-    median = figures.get("frt_median_s")
-    backlog_key = _BACKLOGS[th.rudimentary_backlog_older_than]
-    backlog = int(figures.get(backlog_key) or 0)
-
-    low_rate = rate < th.rudimentary_response_rate_below
+def _rudimentary(m: _Measured, th: Thresholds, ev: list[TierEvidence]) -> bool:
+    """Whether any rudimentary rule holds (SPEC: tier 2 when any does)."""
+    low_rate = m.answered / m.turns < th.rudimentary_response_rate_below
     ev.append(
         _rate_rule(
             "rudimentary: response rate below",
-            answered,
-            n,
+            m.answered,
+            m.turns,
             th.rudimentary_response_rate_below,
             low_rate,
         )
     )
-    slow = median is None or float(median) > th.rudimentary_frt_median_above_s
+    slow = m.median is None or m.median > th.rudimentary_frt_median_above_s
     ev.append(
-        Rule(
+        TierEvidence(
             "rudimentary: median FRT above (s)",
-            median,
+            m.median,
             th.rudimentary_frt_median_above_s,
             slow,
-            note="no timed answer" if median is None else "",
+            note="no timed answer" if m.median is None else "",
         )
     )
-    waiting = backlog > 0
+    waiting = m.backlog > 0
     ev.append(
-        Rule(
+        TierEvidence(
             f"rudimentary: turns unanswered > {th.rudimentary_backlog_older_than}",
-            backlog,
+            m.backlog,
             "> 0",
             waiting,
         )
     )
-    if low_rate or slow or waiting:
-        return TierResult(org, 2, TIER_LABELS[2], variant, ev)
+    return low_rate or slow or waiting
 
-    # Not rudimentary: rate >= its bar and median within it; the engaged rules restate that
-    # against their own (configurable) thresholds.
-    engaged = rate >= th.engaged_min_response_rate and float(median) <= th.engaged_max_frt_median_s
+
+def _engaged(m: _Measured, median: float, th: Thresholds, ev: list[TierEvidence]) -> bool:
+    """Whether every engaged rule holds (restated against their own thresholds)."""
+    rate = m.answered / m.turns
+    fast = median <= th.engaged_max_frt_median_s
+    engaged = rate >= th.engaged_min_response_rate and fast
     ev.append(
         _rate_rule(
-            "engaged: response rate at least", answered, n, th.engaged_min_response_rate, engaged
+            "engaged: response rate at least",
+            m.answered,
+            m.turns,
+            th.engaged_min_response_rate,
+            engaged,
         )
     )
-    ev.append(
-        Rule(
-            "engaged: median FRT at most (s)",
-            median,
-            th.engaged_max_frt_median_s,
-            float(median) <= th.engaged_max_frt_median_s,
-        )
-    )
-    if not engaged:
-        return TierResult(org, 2, TIER_LABELS[2], variant, ev)
+    ev.append(TierEvidence("engaged: median FRT at most (s)", median, th.engaged_max_frt_median_s,
+                           fast))  # fmt: skip
+    return engaged
 
-    lead_rate = rate >= th.leader_min_response_rate
+
+def _leader(m: _Measured, median: float, th: Thresholds, ev: list[TierEvidence]) -> bool:
+    """Whether every leader rule holds; without a measured deflection rate it cannot."""
+    lead_rate = m.answered / m.turns >= th.leader_min_response_rate
     ev.append(
         _rate_rule(
-            "leader: response rate at least", answered, n, th.leader_min_response_rate, lead_rate
+            "leader: response rate at least",
+            m.answered,
+            m.turns,
+            th.leader_min_response_rate,
+            lead_rate,
         )
     )
-    lead_fast = float(median) <= th.leader_max_frt_median_s
-    ev.append(Rule("leader: median FRT at most (s)", median, th.leader_max_frt_median_s, lead_fast))
-    lead_backlog = backlog <= th.leader_max_backlog
+    lead_fast = median <= th.leader_max_frt_median_s
+    ev.append(TierEvidence("leader: median FRT at most (s)", median, th.leader_max_frt_median_s,
+                           lead_fast))  # fmt: skip
+    lead_backlog = m.backlog <= th.leader_max_backlog
     ev.append(
-        Rule(
+        TierEvidence(
             f"leader: turns unanswered > {th.rudimentary_backlog_older_than} at most",
-            backlog,
+            m.backlog,
             th.leader_max_backlog,
             lead_backlog,
         )
     )
-    if deflection_rate is None:
+    if m.deflection is None:
         ev.append(
-            Rule(
+            TierEvidence(
                 "leader: deflection rate at most",
                 None,
-                th.leader_max_deflection_rate,
+                th.leader_max_deflection,
                 None,
                 note="deflection not measured (posts not enriched): tier 4 withheld",
             )
         )
-        return TierResult(org, 3, TIER_LABELS[3], variant, ev)
-    answered_timed = answered
-    deflect_k = round(float(deflection_rate) * answered_timed)
-    lead_deflect = float(deflection_rate) <= th.leader_max_deflection_rate
+        return False
+    lead_deflect = m.deflection <= th.leader_max_deflection
     rule = _rate_rule(
         "leader: deflection rate at most",
-        deflect_k,
-        answered_timed,
-        th.leader_max_deflection_rate,
+        round(m.deflection * m.answered),
+        m.answered,
+        th.leader_max_deflection,
         lead_deflect,
     )
-    rule.value = round(float(deflection_rate), 4)
-    ev.append(rule)
-    if lead_rate and lead_fast and lead_backlog and lead_deflect:
-        return TierResult(org, 4, TIER_LABELS[4], variant, ev)
-    return TierResult(org, 3, TIER_LABELS[3], variant, ev)
+    ev.append(replace(rule, value=round(m.deflection, 4)))
+    return lead_rate and lead_fast and lead_backlog and lead_deflect
 
 
-def deflection_of(entry: dict[str, Any]) -> float | None:
-    """An audit entry's deflection rate, wherever the listening stage puts it (or None).
+def assign_tier(
+    org: str,
+    responsiveness: Mapping[str, Any] | Responsiveness,
+    presence: Mapping[str, Any],
+    /,
+    *,
+    thresholds: Thresholds,
+    deflection_rate: float | None = None,
+) -> TierResult:
+    """Decide one org's tier from its responsiveness and its presence row.
 
-    Looked up beside ``responsiveness`` first, then inside it (and inside its actionable
-    variant); a ``{"rate": ...}`` object is read through its rate.
+    ``responsiveness`` is the audit's (``all`` and ``actionable``, the latter None until
+    enriched). The actionable variant decides when measured; otherwise ``all`` stands in,
+    and the evidence says so. Without a measured deflection rate tier 4 is withheld.
     """
-    resp = entry.get("responsiveness") or {}
-    for where in (entry, resp, resp.get("actionable") or {}):
-        value = where.get("deflection_rate")
-        if isinstance(value, dict):
-            value = value.get("rate")
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return float(value)
-    return None
+    th = thresholds
+    resp = to_jsonable(responsiveness)
+    ev: list[TierEvidence] = []
+    actionable = resp.get("actionable")
+    if actionable is not None:
+        figures, variant = actionable, "actionable"
+    else:
+        figures, variant = resp.get("all") or {}, "all"
+        note = "actionable not measured (posts not enriched): all turns used"
+        ev.append(TierEvidence("variant", "all", "actionable", None, note=note))
+    gate = _presence_gates(presence, th, ev)
+    if gate is not None:
+        return TierResult(org, gate, TIER_LABELS[gate], variant, tuple(ev))
+    n = int(figures.get("turns") or 0)
+    enough = n >= th.min_actionable_turns
+    ev.append(TierEvidence(f"{variant} turns", n, f">= {th.min_actionable_turns}", enough))
+    if not enough:
+        return TierResult(org, None, INSUFFICIENT, variant, tuple(ev))
+    median = figures.get("frt_median_s")
+    m = _Measured(
+        variant=variant,
+        turns=n,
+        answered=int(figures.get("answered") or 0),
+        median=None if median is None else float(median),
+        backlog=int(figures.get(_BACKLOGS[th.rudimentary_backlog_older_than]) or 0),
+        deflection=None if deflection_rate is None else float(deflection_rate),
+    )
+    if _rudimentary(m, th, ev) or m.median is None:
+        return TierResult(org, 2, TIER_LABELS[2], variant, tuple(ev))
+    if not _engaged(m, m.median, th, ev):
+        return TierResult(org, 2, TIER_LABELS[2], variant, tuple(ev))
+    tier = 4 if _leader(m, m.median, th, ev) else 3
+    return TierResult(org, tier, TIER_LABELS[tier], variant, tuple(ev))
 
 
 def assign_tiers(
-    audit_result: dict[str, Any],
+    audit_result: AuditResult,
     presence_rows: list[dict[str, Any]],
     /,
     *,
@@ -375,16 +340,37 @@ def assign_tiers(
 ) -> list[TierResult]:
     """Tier every org of an audit (orgs without posts included: they are tier 0)."""
     by_org = {row["org_id"]: row for row in presence_rows}
-    out = []
-    for entry in audit_result["orgs"]:
-        org = entry["org"]
-        out.append(
-            assign_tier(
-                org,
-                entry["responsiveness"],
-                by_org.get(org, {}),
-                thresholds=thresholds,
-                deflection_rate=deflection_of(entry),
-            )
+    return [
+        assign_tier(
+            entry.org,
+            entry.responsiveness,
+            by_org.get(entry.org, {}),
+            thresholds=thresholds,
+            deflection_rate=entry.listening_figures()[HEADLINE_LISTENING],
         )
-    return out
+        for entry in audit_result.orgs
+    ]
+
+
+def _hours(seconds: float) -> str:
+    return f"{seconds / 3600:g} h" if seconds < 3 * 86_400 else f"{seconds / 86_400:g} d"
+
+
+def explain(th: Thresholds) -> str:
+    """The tier rules in words, written from the thresholds in use (the report and dashboard).
+
+    A user's ``tiers.toml`` changes this text as it changes the tiers.
+    """
+    backlog = th.rudimentary_backlog_older_than
+    return (
+        f"0 absent (no posts in the window); 1 dormant (fewer than "
+        f"{th.dormant_max_posts_per_week:g} posts per week and no replies); 2 rudimentary "
+        f"(response rate < {th.rudimentary_response_rate_below:.0%}, or median FRT > "
+        f"{_hours(th.rudimentary_frt_median_above_s)}, or any turn unanswered > {backlog}); "
+        f"3 engaged (>= {th.engaged_min_response_rate:.0%} and median <= "
+        f"{_hours(th.engaged_max_frt_median_s)}); 4 leader (>= {th.leader_min_response_rate:.0%}, "
+        f"median <= {_hours(th.leader_max_frt_median_s)}, deflection <= "
+        f"{th.leader_max_deflection:.0%}, at most {th.leader_max_backlog} turns unanswered > "
+        f"{backlog}). No tier above 1 below {th.min_actionable_turns} actionable turns. "
+        f"Thresholds: {th.source}."
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import sys
 import tempfile
+from dataclasses import fields
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -31,7 +32,10 @@ from socialaudit.cli.output import (
     records,
 )
 from socialaudit.errors import ConfigError
-from socialaudit.metrics.audit import RATE_KEYS
+from socialaudit.results import Figures, Listening, to_jsonable
+from socialaudit.results.model import AUDIT_LISTENING, label
+
+RATE_KEYS = tuple(f.name for f in fields(Figures))
 
 
 def _store(*, read_only: bool = False) -> sa.Store:
@@ -170,19 +174,14 @@ def orgs(
     )
 
 
-AUDIT_COLUMNS = [
-    ("org", "org"),
-    ("turns", "turns"),
-    ("answered", "answered"),
-    ("response_rate", "rate"),
-    ("frt_median_s", "FRT median"),
-    ("frt_p90_s", "FRT p90"),
-    ("sla_attainment", "in SLA"),
-    ("negative_frt", "neg FRT"),
-    ("backlog_24h", "open >24h"),
-    ("backlog_7d", ">7d"),
-    ("backlog_30d", ">30d"),
-]
+AUDIT_COLUMNS = [("org", "org"), *((f.name, f.metadata["label"]) for f in fields(Figures))]
+#: Each figure's formatter, from its declared format.
+FORMATTERS = {
+    f.name: {"pct": percent, "dur": duration}[f.metadata["fmt"]]
+    for cls in (Figures, Listening)
+    for f in fields(cls)
+    if f.metadata.get("fmt") in ("pct", "dur")
+}
 
 
 @app.command()
@@ -220,7 +219,9 @@ def audit(
             enrich_store(store)
     eng = _engine(engine, spark_master)
     try:
-        result = sa.audit(eng, sla_minutes=state.sla_minutes, org=org, by_platform=by_platform)
+        result = to_jsonable(
+            sa.run_audit(eng, sla_minutes=state.sla_minutes, org=org, by_platform=by_platform)
+        )
     finally:
         eng.close()
     if by_platform and fmt is not Format.json:
@@ -236,8 +237,7 @@ ACTIONABLE_COLUMNS = [
     ("frt_median_s", "FRT median"),
     ("sla_attainment", "in SLA"),
     ("backlog_7d", "open >7d"),
-    ("deflection_rate", "deflected"),
-    ("resolution_rate", "resolved"),
+    *((name, label(Listening, name)) for name in AUDIT_LISTENING),
 ]
 
 
@@ -259,23 +259,15 @@ def emit_audit(fmt: Format, report: dict[str, Any], *, title: str) -> None:
     Tables: all turns first (the auditable number), then actionable turns with deflection and
     resolution when the posts are enriched. CSV: one row per org, actionable figures prefixed.
     """
-    formatters = {
-        "response_rate": percent,
-        "sla_attainment": percent,
-        "frt_median_s": duration,
-        "frt_p90_s": duration,
-        "deflection_rate": percent,
-        "resolution_rate": percent,
-    }
+    formatters = FORMATTERS
     rows = [{"org": o["org"], **o["responsiveness"]["all"]} for o in report["orgs"]]
     if fmt == Format.csv:
         for row, o in zip(rows, report["orgs"], strict=True):
             actionable = o["responsiveness"].get("actionable") or {}
             row.update({f"actionable_{k}": actionable.get(k) for k in RATE_KEYS})
-            row["deflection_rate"] = o.get("deflection_rate")
-            row["resolution_rate"] = o.get("resolution_rate")
+            row.update({name: o.get(name) for name in AUDIT_LISTENING})
         columns = AUDIT_COLUMNS + [(f"actionable_{k}", k) for k in RATE_KEYS]
-        columns += [("deflection_rate", "deflected"), ("resolution_rate", "resolved")]
+        columns += [(name, label(Listening, name)) for name in AUDIT_LISTENING]
         emit(fmt, rows, columns, title=title, untrusted=("org",), json_data=report)
         return
     emit(
@@ -295,8 +287,7 @@ def emit_audit(fmt: Format, report: dict[str, Any], *, title: str) -> None:
                 {
                     "org": o["org"],
                     **o["responsiveness"]["actionable"],
-                    "deflection_rate": o.get("deflection_rate"),
-                    "resolution_rate": o.get("resolution_rate"),
+                    **{name: o.get(name) for name in AUDIT_LISTENING},
                 }
                 for o in acted
             ],

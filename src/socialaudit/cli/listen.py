@@ -104,15 +104,13 @@ def enrich(
         err_console.print(Text("Nothing to enrich: every post has current results."))
 
 
-_NAMES = ", ".join(catalog.ENRICHER_MODULES)
+_NAMES = ", ".join(catalog.NAMES)
 
 
 @app.command()
 @guarded
 def classify(
-    enricher: Annotated[
-        str, typer.Argument(help=f"One of: {', '.join(catalog.ENRICHER_MODULES)}.")
-    ],
+    enricher: Annotated[str, typer.Argument(help=f"One of: {', '.join(catalog.NAMES)}.")],
     file: Annotated[Path, typer.Argument(help="A CSV or JSONL file (.jsonl/.ndjson).")],
     text_column: Annotated[
         str, typer.Option("--text-column", help="The column holding the post text.")

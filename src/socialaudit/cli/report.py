@@ -91,14 +91,14 @@ def benchmark(
 
     Example: socialaudit benchmark --tiers my_tiers.toml --json
     """
-    from socialaudit.benchmark.run import run_benchmark, tier_json
+    from socialaudit.results import benchmark_document, iso_utc
 
     fmt = pick_format(json_, csv_)
     if not no_enrich:
         with existing_store() as store:
             enrich_store(store)
     with sa.open(state.db, read_only=True) as store:
-        bm = run_benchmark(store, **_options(tiers, sectors, window))
+        bm = sa.run(store, **_options(tiers, sectors, window))
     if people or account is not None:
         rows = records(bm.accounts)
         if account is not None:
@@ -157,7 +157,8 @@ def benchmark(
             ("posts_per_week", "posts/wk"),
             ("response_rate_pct", "rate pct"),
         ],
-        title=f"Benchmark as of {bm.reference_time} (window {bm.window_days} d). "
+        title=f"Benchmark as of {bm.reference_time and iso_utc(bm.reference_time)} "
+        f"(window {bm.window_days} d). "
         f"{bm.claimed.sentence}",
         formatters={
             "tier": _tier,
@@ -167,7 +168,7 @@ def benchmark(
             "bh_frt_median_s": duration,
         },
         untrusted=("org_id", "peer_group"),
-        json_data=tier_json(bm),
+        json_data=benchmark_document(bm),
     )
 
 

@@ -34,6 +34,14 @@ def serve(
     window_days: Annotated[
         int, typer.Option("--window-days", min=1, help="Benchmark window of the overview.")
     ] = 90,
+    watch: Annotated[
+        bool,
+        typer.Option(
+            "--watch",
+            help="Also watch the declared orgs (Jetstream for Bluesky, polling for the rest) "
+            "and show new posts without a restart; see `socialaudit watch`.",
+        ),
+    ] = False,
 ) -> None:
     """Serve the dashboard and the REST API (OpenAPI schema at /openapi.json).
 
@@ -75,4 +83,18 @@ def serve(
         )
     elif token is not None:
         err_console.print(Text(f"Every request needs the token in {TOKEN_ENV}."))
-    uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False)
+    watcher = None
+    if watch:
+        from socialaudit.collect.watch import WatchOptions, watch_in_background
+
+        def log(message: str) -> None:
+            err_console.print(Text(message), soft_wrap=True)
+
+        watcher = watch_in_background(str(state.db), options=WatchOptions(log=log))
+    try:
+        uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False)
+    finally:
+        if watcher is not None:
+            thread, stop, _ = watcher
+            stop.set()
+            thread.join(timeout=30)

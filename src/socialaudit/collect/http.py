@@ -30,7 +30,7 @@ from typing import Any
 
 import httpx
 
-from socialaudit.errors import CollectError
+from socialaudit.errors import CollectError, CredentialError
 
 REMAINING = ("x-ratelimit-remaining", "ratelimit-remaining", "x-rate-limit-remaining")
 RESET = ("x-ratelimit-reset", "ratelimit-reset", "x-rate-limit-reset")
@@ -126,6 +126,11 @@ class Client:
         self.log = log or (lambda message: None)
         self._wait_until = 0.0
         self.requests = 0
+        #: Called once when a request is refused for an expired session; it renews the
+        #: token (``set_header``) and the request is retried. Set by collectors that log in.
+        self.refresh: Callable[[], None] | None = None
+        #: What to fix when credentials are refused (named in the error), e.g. the variable.
+        self.credential_hint: str | None = None
 
     def close(self) -> None:
         """Close the connection pool."""
@@ -158,6 +163,8 @@ class Client:
         method: str = "GET",
         data: Mapping[str, str] | None = None,
         auth: tuple[str, str] | None = None,
+        json_body: Any = None,
+        headers: Mapping[str, str] | None = None,
     ) -> Response:
         """Fetch ``path`` and decode JSON, waiting and retrying as the platform asks.
 
@@ -168,13 +175,22 @@ class Client:
         """
         query = {k: v for k, v in (params or {}).items() if v is not None}
         last = ""
+        refreshed = False
         for attempt in range(self.policy.max_retries + 1):
             ahead = self._wait_until - self.clock()
             if ahead > 0:
                 self._pause(min(ahead, self.policy.max_reset_wait), "rate limit reached")
             self.requests += 1
             try:
-                resp = self.http.request(method, path, params=query, data=data, auth=auth)
+                resp = self.http.request(
+                    method,
+                    path,
+                    params=query,
+                    data=data,
+                    auth=auth,
+                    json=json_body,
+                    headers=headers,
+                )
             except httpx.TransportError as exc:
                 last = f"network error ({type(exc).__name__})"
                 self._pause(self._backoff(attempt), last)
@@ -194,9 +210,19 @@ class Client:
                 self._pause(self._backoff(attempt), last)
                 continue
             if resp.status_code >= 400:
-                raise CollectError(
-                    _client_error(resp.status_code, str(resp.url.copy_with(query=None)))
-                )
+                url = str(resp.url.copy_with(query=None))
+                if _expired(resp) and self.refresh is not None and not refreshed:
+                    refreshed = True
+                    self.log(f"Renewing the session: {url} answered that it expired.")
+                    self.refresh()
+                    continue
+                if resp.status_code == 401 or _expired(resp):
+                    fix = self.credential_hint or "the environment variables or config file"
+                    raise CredentialError(
+                        f"HTTP {resp.status_code} for {url}: the credentials were refused "
+                        f"({_error_code(resp) or 'unauthorized'}). Check {fix}."
+                    )
+                raise CollectError(_client_error(resp.status_code, url))
             try:
                 data = json.loads(resp.content)
             except ValueError:
@@ -214,6 +240,23 @@ class Client:
             f"Gave up on {path} after {self.policy.max_retries + 1} attempts (last: {last}). "
             "What was collected so far is stored; run the same command again to resume."
         )
+
+
+def _error_code(resp: httpx.Response) -> str:
+    """The machine-readable error a platform put in a 4xx body (AT Protocol: ``error``)."""
+    try:
+        body = json.loads(resp.content)
+    except ValueError:
+        return ""
+    code = body.get("error") if isinstance(body, dict) else None
+    return code if isinstance(code, str) else ""
+
+
+def _expired(resp: httpx.Response) -> bool:
+    """An expired or revoked access token: AT Protocol answers 400 ExpiredToken, others 401."""
+    if resp.status_code == 401:
+        return True
+    return resp.status_code == 400 and _error_code(resp) in ("ExpiredToken", "InvalidToken")
 
 
 def _client_error(status: int, url: str) -> str:

@@ -1,12 +1,22 @@
-"""Mastodon: an account's public statuses and each one's conversation, no login needed.
+"""Mastodon: an account's public statuses and conversations, and the mentions it received.
 
-Endpoints: ``/api/v1/accounts/lookup`` (handle to id), ``/api/v1/accounts/:id/statuses``
-(newest first, paged down by ``max_id`` from the ``Link`` header) and
-``/api/v1/statuses/:id/context`` for every status that is a reply or has replies, which
-brings the customers' posts the account answered and the replies it got. A later run asks
-only for statuses newer than the newest one already collected (``since_id``).
+Own posts (no login needed): ``/api/v1/accounts/lookup`` (handle to id),
+``/api/v1/accounts/:id/statuses`` (newest first, paged down by ``max_id`` from the ``Link``
+header) and ``/api/v1/statuses/:id/context`` for every status that is a reply or has
+replies. A later run asks only for statuses newer than the newest one already collected
+(``since_id``).
 
-Status ids are per server: collect each account from the server it lives on.
+Inbound, with an access token (``SOCIALAUDIT_MASTODON_TOKEN`` or ``[mastodon] token``):
+
+- the org's own token (``verify_credentials`` names the target): ``/api/v1/notifications``
+  with ``types[]=mention``. Coverage ``complete``.
+- another account's token: ``/api/v2/search`` for statuses naming ``@user@server``.
+  Coverage ``search``: Mastodon's full-text search finds only indexed posts of authors who
+  opted in to being found.
+- no token: ``threads_only``.
+
+Statuses with ``direct`` visibility (private messages) are never stored. Status ids are
+per server: collect each account from the server it lives on.
 """
 
 from __future__ import annotations
@@ -16,11 +26,17 @@ from typing import Any
 
 import httpx
 
-from socialaudit.collect.base import Collector, Page
+from socialaudit.collect.base import Collector, Page, credential_hint, optional_credential
 from socialaudit.collect.http import Client
 from socialaudit.errors import ConfigError
 
 PAGE_SIZE = 40
+TOKEN_VAR = "SOCIALAUDIT_MASTODON_TOKEN"
+
+
+def token_from_env() -> str | None:
+    """The access token from the environment or ``[mastodon] token``; None when unset."""
+    return optional_credential(TOKEN_VAR, "mastodon", "token")
 
 
 def parse_account(account: str) -> tuple[str, str]:
@@ -40,11 +56,27 @@ class MastodonCollector(Collector):
     platform = "mastodon"
     format = "mastodon"
 
-    def __init__(self, client: Client, account: str, *, contexts: bool = True) -> None:
+    def __init__(
+        self, client: Client, account: str, *, contexts: bool = True, token: str | None = None
+    ) -> None:
         user, server = parse_account(account)
         super().__init__(client, f"{user}@{server}")
         self.user = user
+        self.handle = user
         self.contexts = contexts
+        self.token = token
+
+    def prepare(self, state: dict[str, Any]) -> None:
+        """With a token: whose it is decides between notifications and search."""
+        self.account_id = (state.get("own") or {}).get("account_id")
+        if not self.token:
+            self.method = "threads_only"
+            return
+        self.client.set_header("Authorization", f"Bearer {self.token}")
+        self.client.credential_hint = credential_hint(TOKEN_VAR, "mastodon", "token")
+        me = self.client.get_json("/api/v1/accounts/verify_credentials").data
+        mine = isinstance(me, dict) and str(me.get("username", "")).lower() == self.user.lower()
+        self.method = "complete" if mine else "search"
 
     def _account_id(self) -> str:
         acct = self.client.get_json("/api/v1/accounts/lookup", {"acct": self.user}).data
@@ -52,9 +84,10 @@ class MastodonCollector(Collector):
             raise ConfigError(f"The server did not return an account for {self.target}.")
         return str(acct["id"])
 
-    def pages(self, state: dict[str, Any]) -> Iterator[Page]:
+    def own_pages(self, state: dict[str, Any]) -> Iterator[Page]:
         """Page down from the newest status (or the saved ``max_id``) to the last run's top."""
         account_id = state.get("account_id") or self._account_id()
+        self.account_id = account_id
         newest = state.get("newest")
         top = state.get("top")
         max_id = state.get("max_id")
@@ -67,13 +100,11 @@ class MastodonCollector(Collector):
             if not statuses:
                 return
             top = top or str(statuses[0].get("id"))
-            docs: list[Any] = [statuses]
+            docs: list[Any] = [_public(statuses)]
             if self.contexts:
                 for status in statuses:
                     if status.get("in_reply_to_id") or (status.get("replies_count") or 0) > 0:
-                        docs.append(
-                            self.client.get_json(f"/api/v1/statuses/{status['id']}/context").data
-                        )
+                        docs.append(self._context(status["id"]))
             next_max = _next_max_id(resp.links, statuses)
             yield Page(
                 docs=docs,
@@ -91,6 +122,99 @@ class MastodonCollector(Collector):
             "account_id": state.get("account_id"),
             "newest": state.get("top") or state.get("newest"),
         }
+
+    def inbound_pages(self, state: dict[str, Any], *, since: str | None) -> Iterator[Page]:
+        """Mention notifications (complete) or a status search (search), with contexts."""
+        if self.method == "complete":
+            yield from self._notifications(state)
+        elif self.method == "search":
+            yield from self._search(state)
+
+    def _notifications(self, state: dict[str, Any]) -> Iterator[Page]:
+        newest = state.get("newest")
+        top = state.get("top")
+        max_id = state.get("max_id")
+        while True:
+            resp = self.client.get_json(
+                "/api/v1/notifications",
+                {"types[]": "mention", "limit": PAGE_SIZE, "max_id": max_id, "since_id": newest},
+            )
+            items = [n for n in resp.data or [] if isinstance(n, dict)]
+            if not items:
+                return
+            top = top or str(items[0].get("id"))
+            statuses = [
+                n["status"]
+                for n in items
+                if n.get("type") == "mention" and isinstance(n.get("status"), dict)
+            ]
+            next_max = _next_max_id(resp.links, items)
+            yield self._inbound_page(
+                statuses, {"newest": newest, "top": top, "max_id": next_max}, next_max
+            )
+            if next_max is None:
+                return
+            max_id = next_max
+
+    def _search(self, state: dict[str, Any]) -> Iterator[Page]:
+        offset = int(state.get("offset") or 0)
+        server = self.target.split("@", 1)[1]
+        while True:
+            data = self.client.get_json(
+                "/api/v2/search",
+                {
+                    "q": f"@{self.user}@{server}",
+                    "type": "statuses",
+                    "resolve": "false",
+                    "limit": PAGE_SIZE,
+                    "offset": offset,
+                },
+            ).data
+            statuses = [s for s in (data or {}).get("statuses") or [] if isinstance(s, dict)]
+            if not statuses:
+                return
+            offset += len(statuses)
+            more = len(statuses) >= PAGE_SIZE
+            yield self._inbound_page(
+                statuses, {"offset": offset if more else 0}, str(offset) if more else None
+            )
+            if not more:
+                return
+
+    def _inbound_page(
+        self, statuses: list[dict[str, Any]], state: dict[str, Any], cursor: str | None
+    ) -> Page:
+        posts = [
+            s
+            for s in _public(statuses)
+            if str((s.get("account") or {}).get("id")) != str(self.account_id)
+        ]
+        docs: list[Any] = [posts] if posts else []
+        if self.contexts:
+            docs.extend(self._context(s["id"]) for s in posts if s.get("id"))
+        return Page(
+            docs=docs,
+            state=state,
+            cursor=cursor,
+            label=f"inbound ({self.method}) before {cursor or 'the start'}",
+            inbound=len(posts),
+        )
+
+    def finish_inbound(self, state: dict[str, Any]) -> dict[str, Any]:
+        """Next time, only notifications newer than this run's newest."""
+        return {"newest": state.get("top") or state.get("newest")}
+
+    def _context(self, status_id: Any) -> Any:
+        """A status's ancestors and descendants, direct messages left out."""
+        ctx = self.client.get_json(f"/api/v1/statuses/{status_id}/context").data
+        if not isinstance(ctx, dict):
+            return ctx
+        return {k: _public(v) if isinstance(v, list) else v for k, v in ctx.items()}
+
+
+def _public(statuses: list[Any]) -> list[Any]:
+    """Everything but ``direct`` statuses: private messages are never stored."""
+    return [s for s in statuses if not (isinstance(s, dict) and s.get("visibility") == "direct")]
 
 
 def _next_max_id(links: dict[str, str], statuses: list[dict[str, Any]]) -> str | None:

@@ -4,6 +4,12 @@ An app-only OAuth token (client credentials: ``SOCIALAUDIT_REDDIT_CLIENT_ID`` an
 ``SOCIALAUDIT_REDDIT_CLIENT_SECRET``, or ``[reddit]`` in the config file) is fetched first;
 listings are paged with ``after`` and each submission with comments gets its comment tree.
 A later run stops at the newest submission already collected.
+
+Inbound coverage: a subreddit's full listing (``r/NAME/new`` with every comment tree) is
+``complete`` for that subreddit. For a user (``u/NAME``: its submissions and comments from
+``/user/NAME/overview``, each with its thread), ``/search`` for ``"u/NAME"`` and for
+``NAME`` finds the submissions that address it: ``search`` coverage, since Reddit's search
+returns submissions only (a comment naming the user is found through its thread, if at all).
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ def parse_target(target: str) -> str:
     t = target.strip().strip("/")
     kind, _, name = t.partition("/")
     if kind in ("r", "u", "user") and name:
-        return f"/r/{name}/new" if kind == "r" else f"/user/{name}/submitted"
+        return f"/r/{name}/new" if kind == "r" else f"/user/{name}/overview"
     raise ConfigError(f"Cannot read Reddit target {target!r}. Write r/NAME or u/NAME.")
 
 
@@ -39,6 +45,18 @@ class RedditCollector(Collector):
         super().__init__(client, target.strip().strip("/"))
         self.listing = parse_target(target)
         self.comments = comments
+        self.subreddit = self.target.startswith("r/")
+        name = self.target.partition("/")[2]
+        self.name = name
+        if self.subreddit:
+            self.account_id = self.target  # the subreddit is the page customers write on
+        else:
+            self.handle = name
+        self.method = "complete" if self.subreddit else "search"
+
+    def prepare(self, state: dict[str, Any]) -> None:
+        """A subreddit's listing is complete; a user's inbound comes from search."""
+        self.method = "complete" if self.subreddit else "search"
 
     @classmethod
     def create(
@@ -73,7 +91,7 @@ class RedditCollector(Collector):
         client.set_header("Authorization", f"Bearer {token['access_token']}")
         return cls(client, target, **options)
 
-    def pages(self, state: dict[str, Any]) -> Iterator[Page]:
+    def own_pages(self, state: dict[str, Any]) -> Iterator[Page]:
         """Listing pages, newest first, down to the last run's newest submission."""
         newest = state.get("newest")
         top = state.get("top")
@@ -89,21 +107,14 @@ class RedditCollector(Collector):
             stamps = [float((c.get("data") or {}).get("created_utc") or 0) for c in children]
             top = max([top or 0.0, *stamps])
             reached_old = newest is not None and any(s <= newest for s in stamps)
-            docs: list[Any] = [listing]
-            if self.comments:
-                for child in children:
-                    thing = child.get("data") or {}
-                    if child.get("kind") == "t3" and (thing.get("num_comments") or 0) > 0:
-                        tree = self.client.get_json(
-                            f"/comments/{thing['id']}", {"limit": 500, "raw_json": 1}
-                        ).data
-                        docs.extend(tree if isinstance(tree, list) else [tree])
+            docs: list[Any] = [listing, *self._trees(children)]
             nxt = None if reached_old else (data or {}).get("after")
             yield Page(
                 docs=docs,
                 state={"newest": newest, "top": top, "after": nxt},
                 cursor=nxt,
                 label=f"listing after {nxt or 'the end'}",
+                inbound=len(children) if self.subreddit else 0,
             )
             if not nxt:
                 return
@@ -112,3 +123,73 @@ class RedditCollector(Collector):
     def finish(self, state: dict[str, Any]) -> dict[str, Any]:
         """Next time, stop at this run's newest submission."""
         return {"newest": state.get("top") or state.get("newest")}
+
+    def _trees(self, children: list[dict[str, Any]]) -> list[Any]:
+        """The comment tree of each submission with comments, and of each comment's post."""
+        if not self.comments:
+            return []
+        docs: list[Any] = []
+        wanted: list[str] = []
+        for child in children:
+            thing = child.get("data") or {}
+            if child.get("kind") == "t3" and (thing.get("num_comments") or 0) > 0:
+                wanted.append(str(thing["id"]))
+            elif child.get("kind") == "t1" and str(thing.get("link_id", "")).startswith("t3_"):
+                wanted.append(str(thing["link_id"])[3:])
+        for sid in dict.fromkeys(wanted):
+            tree = self.client.get_json(f"/comments/{sid}", {"limit": 500, "raw_json": 1}).data
+            docs.extend(tree if isinstance(tree, list) else [tree])
+        return docs
+
+    def inbound_pages(self, state: dict[str, Any], *, since: str | None) -> Iterator[Page]:
+        """For a user: search for ``"u/NAME"``, then for ``NAME``, newest first."""
+        if self.method != "search":
+            return
+        queries = [f'"u/{self.name}"', self.name]
+        start = int(state.get("query") or 0)
+        for i in range(start, len(queries)):
+            after = state.get("after") if i == start else None
+            newest = state.get(f"newest_{i}")
+            top = state.get(f"top_{i}")
+            while True:
+                listing = self.client.get_json(
+                    "/search",
+                    {
+                        "q": queries[i],
+                        "sort": "new",
+                        "type": "link",
+                        "limit": PAGE_SIZE,
+                        "after": after,
+                        "raw_json": 1,
+                    },
+                ).data
+                data = listing.get("data") if isinstance(listing, dict) else None
+                children = [c for c in (data or {}).get("children") or [] if isinstance(c, dict)]
+                if not children:
+                    break
+                stamps = [float((c.get("data") or {}).get("created_utc") or 0) for c in children]
+                top = max([top or 0.0, *stamps])
+                reached_old = newest is not None and any(s <= newest for s in stamps)
+                mine = self.name.lower()
+                inbound = [
+                    c
+                    for c in children
+                    if str((c.get("data") or {}).get("author", "")).lower() != mine
+                ]
+                nxt = None if reached_old else (data or {}).get("after")
+                state = {**state, "query": i, "after": nxt, f"top_{i}": top}
+                yield Page(
+                    docs=[listing, *self._trees(children)],
+                    state=state,
+                    cursor=f"{i}:{nxt}" if nxt else None,
+                    label=f"search {queries[i]} after {nxt or 'the end'}",
+                    inbound=len(inbound),
+                )
+                if not nxt:
+                    break
+                after = nxt
+            state = {**state, "query": i + 1, "after": None}
+
+    def finish_inbound(self, state: dict[str, Any]) -> dict[str, Any]:
+        """Next time, each search stops at this run's newest result."""
+        return {f"newest_{i}": state.get(f"top_{i}") or state.get(f"newest_{i}") for i in range(2)}

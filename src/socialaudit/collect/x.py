@@ -1,20 +1,26 @@
-"""X: a user's timeline and the replies in its conversations, with a bearer token.
+"""X: a user's timeline, the mentions it received and the conversations of both.
 
 The token comes from ``SOCIALAUDIT_X_BEARER_TOKEN`` or ``[x] bearer_token`` in the config
 file. Endpoints (API v2): ``/2/users/by/username/:name``, ``/2/users/:id/tweets`` (paged
 with ``pagination_token``; later runs ask only for tweets after the newest one collected,
 ``since_id``) and ``/2/tweets/search/recent`` with ``conversation_id:ID`` for each
 conversation the timeline takes part in (recent search covers the last 7 days only).
+
+Inbound: ``/2/users/:id/mentions`` (the mentions timeline: the most recent mentions, up to
+800) is ``complete`` for the window it returns; recent search for ``@name -from:name`` adds
+what it finds in the last 7 days and is ``search`` coverage beyond that window.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from typing import Any
 
-from socialaudit.collect.base import Collector, Page, credential
+from socialaudit.collect.base import Collector, Page, credential, credential_hint, parse_time
 from socialaudit.collect.http import Client
 from socialaudit.errors import CollectError, ConfigError
+from socialaudit.store.coverage import CoverageRow
 
 API_URL = "https://api.x.com"
 FIELDS = {
@@ -24,12 +30,15 @@ FIELDS = {
     "user.fields": "username,name,public_metrics,created_at,verified",
 }
 MAX_CONVERSATION_PAGES = 10
+RECENT_SEARCH_DAYS = 7
+TOKEN_VAR = "SOCIALAUDIT_X_BEARER_TOKEN"
 
 
 class XCollector(Collector):
     """Timeline of one user, with its conversations."""
 
     platform = "x"
+    store_platform = "twitter"
     format = "x_v2"
 
     def __init__(self, client: Client, username: str, *, conversations: bool = True) -> None:
@@ -37,7 +46,19 @@ class XCollector(Collector):
         if not name:
             raise ConfigError("Give an X username, e.g. AcmeHelp.")
         super().__init__(client, name)
+        self.handle = name
         self.conversations = conversations
+        self.method = "complete"
+        self._done: set[str] = set()
+        self._oldest_mention: str | None = None
+
+    def prepare(self, state: dict[str, Any]) -> None:
+        """The bearer token reads the mentions timeline: inbound is always fetched."""
+        self.account_id = (state.get("own") or {}).get("user_id")
+        self.method = "complete"
+        self._oldest_mention = (
+            (state.get("inbound") or {}).get("oldest") if state.get("resume") else None
+        )
 
     @classmethod
     def create(
@@ -49,10 +70,11 @@ class XCollector(Collector):
         **options: Any,
     ) -> XCollector:
         """Build the client with the bearer token from the environment or config file."""
-        token = credential("SOCIALAUDIT_X_BEARER_TOKEN", "x", "bearer_token", hint="X bearer token")
+        token = credential(TOKEN_VAR, "x", "bearer_token", hint="X bearer token")
         client = Client(
             base_url or API_URL, headers={"Authorization": f"Bearer {token}"}, **client_options
         )
+        client.credential_hint = credential_hint(TOKEN_VAR, "x", "bearer_token")
         return cls(client, target, **options)
 
     def _user_id(self) -> str:
@@ -62,13 +84,14 @@ class XCollector(Collector):
             raise CollectError(f"X returned no user for {self.target!r}; check the username.")
         return str(uid)
 
-    def pages(self, state: dict[str, Any]) -> Iterator[Page]:
+    def own_pages(self, state: dict[str, Any]) -> Iterator[Page]:
         """Timeline pages, each with the conversations it touches."""
         user_id = state.get("user_id") or self._user_id()
+        self.account_id = user_id
         newest = state.get("newest")
         top = state.get("top")
         token = state.get("token")
-        done: set[str] = set()
+        done = self._done
         while True:
             page = self.client.get_json(
                 f"/2/users/{user_id}/tweets",
@@ -119,6 +142,110 @@ class XCollector(Collector):
     def finish(self, state: dict[str, Any]) -> dict[str, Any]:
         """Next time, only tweets after this run's newest (``since_id``)."""
         return {"user_id": state.get("user_id"), "newest": state.get("top") or state.get("newest")}
+
+    def inbound_pages(self, state: dict[str, Any], *, since: str | None) -> Iterator[Page]:
+        """The mentions timeline, then recent search for ``@name -from:name``."""
+        user_id = self.account_id or self._user_id()
+        self.account_id = user_id
+        step = state.get("step") or "mentions"
+        if step == "mentions":
+            yield from self._paged(
+                f"/2/users/{user_id}/mentions",
+                {"max_results": 100, "since_id": state.get("newest_mention"), **FIELDS},
+                "pagination_token",
+                state,
+                "mentions",
+            )
+            state = {**state, "step": "search", "token": None}
+        yield from self._paged(
+            "/2/tweets/search/recent",
+            {
+                "query": f"@{self.target} -from:{self.target}",
+                "max_results": 100,
+                "since_id": state.get("newest_search"),
+                **FIELDS,
+            },
+            "next_token",
+            state,
+            "search",
+        )
+
+    def _paged(
+        self, path: str, params: dict[str, Any], token_name: str, state: dict[str, Any], step: str
+    ) -> Iterator[Page]:
+        token = state.get("token") if state.get("step", "mentions") == step else None
+        top = state.get(f"top_{step}")
+        while True:
+            page = self.client.get_json(path, {**params, token_name: token}).data
+            tweets = [t for t in (page or {}).get("data") or [] if isinstance(t, dict)]
+            if not tweets:
+                return
+            inbound = [t for t in tweets if str(t.get("author_id")) != str(self.account_id)]
+            top = max([top or "0", *(str(t.get("id")) for t in tweets)], key=_id_key)
+            stamps = [str(t.get("created_at") or "") for t in tweets if t.get("created_at")]
+            if step == "mentions" and stamps:
+                self._oldest_mention = min([self._oldest_mention or stamps[0], *stamps])
+            docs: list[Any] = [page]
+            if self.conversations:
+                for cid in dict.fromkeys(str(t.get("conversation_id")) for t in tweets):
+                    if cid and cid != "None" and cid not in self._done:
+                        self._done.add(cid)
+                        docs.extend(self._conversation(cid))
+            nxt = ((page or {}).get("meta") or {}).get("next_token")
+            state = {**state, "step": step, "token": nxt, f"top_{step}": top}
+            state["oldest"] = self._oldest_mention
+            yield Page(
+                docs=docs,
+                state=state,
+                cursor=f"{step}:{nxt}" if nxt else None,
+                label=f"inbound {step} page {nxt or 'last'}",
+                inbound=len(inbound),
+            )
+            if not nxt:
+                return
+            token = nxt
+
+    def finish_inbound(self, state: dict[str, Any]) -> dict[str, Any]:
+        """Next time, only mentions and search results after this run's newest."""
+        return {
+            "newest_mention": state.get("top_mentions") or state.get("newest_mention"),
+            "newest_search": state.get("top_search") or state.get("newest_search"),
+        }
+
+    def coverage_rows(
+        self, run_id: str, *, start: datetime | None, end: datetime, seen: int
+    ) -> list[CoverageRow]:
+        """Complete for the mentions timeline's window; search for recent search's 7 days."""
+        oldest = parse_time(self._oldest_mention)
+        complete_from = (
+            start if start is not None and (oldest is None or start > oldest) else oldest
+        )
+        rows = [
+            CoverageRow(
+                platform=self.stored_platform,
+                account_id=self.account_id or self.target,
+                run_id=run_id,
+                inbound=self.method,
+                covered_from=complete_from or end,
+                covered_to=end,
+                inbound_seen=seen,
+                target=self.target,
+            )
+        ]
+        if self.method == "complete":
+            rows.append(
+                CoverageRow(
+                    platform=self.stored_platform,
+                    account_id=self.account_id or self.target,
+                    run_id=run_id,
+                    inbound="search",
+                    covered_from=end - timedelta(days=RECENT_SEARCH_DAYS),
+                    covered_to=end,
+                    inbound_seen=seen,
+                    target=self.target,
+                )
+            )
+        return rows
 
 
 def _id_key(tweet_id: str) -> int:

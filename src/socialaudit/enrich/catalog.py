@@ -1,7 +1,9 @@
-"""Which enrichers exist, which run by default, and how they are loaded.
+"""The one enricher registry: the built-in enricher modules, imported in the order they run.
 
-Modules register their enricher on import; this is the one place that imports them, in the
-order they run (intent reads nothing from the others, so the order only fixes output order).
+Each module registers its enricher with :func:`socialaudit.enrich.base.register` when it is
+imported; this is the one place that imports them (intent reads nothing from the others, so
+the order only fixes output order). Names, defaults and loading all read
+:data:`socialaudit.enrich.base.REGISTRY`: there is no second list of names.
 """
 
 from __future__ import annotations
@@ -11,26 +13,30 @@ import importlib
 from socialaudit.enrich.base import REGISTRY, Enricher
 from socialaudit.errors import ConfigError
 
-#: Every enricher with columns in ``enrichments`` (its ``<name>_version`` column included).
-ENRICHER_MODULES: dict[str, str] = {
-    "language": "socialaudit.enrich.language",
-    "spam": "socialaudit.enrich.spam",
-    "sentiment": "socialaudit.enrich.sentiment",
-    "intent": "socialaudit.enrich.intent",
-    "deflection": "socialaudit.enrich.deflection",
-    "resolution": "socialaudit.enrich.resolution",
-}
+#: Every built-in enricher module; each has columns in ``enrichments`` (``<name>_version``).
+BUILTIN_MODULES: tuple[str, ...] = (
+    "socialaudit.enrich.language",
+    "socialaudit.enrich.spam",
+    "socialaudit.enrich.sentiment",
+    "socialaudit.enrich.intent",
+    "socialaudit.enrich.deflection",
+    "socialaudit.enrich.resolution",
+)
+for _module in BUILTIN_MODULES:
+    importlib.import_module(_module)
+
+#: Every registered enricher's name, in run order.
+NAMES: tuple[str, ...] = tuple(REGISTRY)
 #: What ``socialaudit enrich`` and ``audit`` run when not told otherwise.
-DEFAULT_ENRICHERS: tuple[str, ...] = tuple(ENRICHER_MODULES)
+DEFAULT_ENRICHERS: tuple[str, ...] = NAMES
 
 
 def load(name: str) -> Enricher:
-    """Import the enricher's module (registering it) and build the enricher."""
-    module = ENRICHER_MODULES.get(name)
-    if module is None:
-        raise ConfigError(f"Unknown enricher {name!r}. Choose from: {', '.join(ENRICHER_MODULES)}.")
-    importlib.import_module(module)
-    return REGISTRY[name]()
+    """Build the registered enricher ``name``."""
+    factory = REGISTRY.get(name)
+    if factory is None:
+        raise ConfigError(f"Unknown enricher {name!r}. Choose from: {', '.join(NAMES)}.")
+    return factory()
 
 
 def with_sentiment_model(model_dir: str | None) -> list[Enricher] | None:

@@ -19,12 +19,11 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 
 from socialaudit.enrich.base import Enricher, Labels
-from socialaudit.enrich.catalog import DEFAULT_ENRICHERS, ENRICHER_MODULES, load
+from socialaudit.enrich.catalog import DEFAULT_ENRICHERS, NAMES, load
 from socialaudit.errors import ConfigError
 from socialaudit.store import Store
 
 BATCH_ROWS = 20_000
-STAGE = "_enrich_stage"
 # Arrow types for the Ibis type strings enrichers declare.
 _ARROW = {
     "string": pa.string(),
@@ -32,13 +31,6 @@ _ARROW = {
     "boolean": pa.bool_(),
     "int64": pa.int64(),
     "array<string>": pa.list_(pa.string()),
-}
-_SQL = {
-    "string": "VARCHAR",
-    "float64": "DOUBLE",
-    "boolean": "BOOLEAN",
-    "int64": "BIGINT",
-    "array<string>": "VARCHAR[]",
 }
 Progress = Callable[[str, int, int], None]
 
@@ -117,11 +109,9 @@ def _default_workers(todo: int, batch_rows: int) -> int:
 def _names(names: Sequence[str] | None) -> list[str]:
     if not names:
         return list(DEFAULT_ENRICHERS)
-    unknown = [n for n in names if n not in ENRICHER_MODULES]
+    unknown = [n for n in names if n not in NAMES]
     if unknown:
-        raise ConfigError(
-            f"Unknown enricher {unknown[0]!r}. Choose from: {', '.join(ENRICHER_MODULES)}."
-        )
+        raise ConfigError(f"Unknown enricher {unknown[0]!r}. Choose from: {', '.join(NAMES)}.")
     return list(names)
 
 
@@ -133,15 +123,12 @@ def _run_one(
     progress: Progress | None,
     workers: int = 1,
 ) -> int:
-    con = store.raw
     if todo == 0:
         return 0
     columns = dict(enricher.columns)
-    stage_cols = ", ".join(f'"{c}" {_SQL[t]}' for c, t in columns.items())
-    con.execute(f"DROP TABLE IF EXISTS {STAGE}")
-    con.execute(f"CREATE TEMP TABLE {STAGE} (platform VARCHAR, post_id VARCHAR, {stage_cols})")
-    # A second cursor streams the input while the first one writes the stage.
-    reader = con.cursor()
+    stage = store.label_stage(columns)
+    # A second cursor streams the input while the stage is written.
+    reader = store.raw.cursor()
     try:
         batches = reader.sql(
             "SELECT p.platform, p.post_id, p.text, p.author_id, "
@@ -160,15 +147,20 @@ def _run_one(
                         f"Enricher {enricher.name} returned no aligned values for {col}"
                     )
                 arrays[col] = pa.array(values, type=_ARROW[typ])
-            con.register("_enrich_out", pa.table(arrays))
-            con.execute(f"INSERT INTO {STAGE} SELECT * FROM _enrich_out")
-            con.unregister("_enrich_out")
+            stage.append(pa.table(arrays))
             done += table.num_rows
             if progress:
                 progress(enricher.name, done, todo)
+    except BaseException:
+        stage.close()
+        raise
     finally:
         reader.close()
-    _merge(store, enricher, list(columns))
+    stage.commit(
+        version_column=version_column(enricher.name),
+        version=enricher.version,
+        version_columns=[version_column(n) for n in NAMES],
+    )
     return done
 
 
@@ -180,7 +172,7 @@ def _labelled(
     Only registered enrichers run in workers (each worker builds its own by name); at most
     two batches per worker are in flight, so memory stays bounded.
     """
-    if workers <= 1 or enricher.name not in ENRICHER_MODULES or not _is_registered(enricher):
+    if workers <= 1 or enricher.name not in NAMES or not _is_registered(enricher):
         for table in tables:
             yield table, enricher.run(table)
         return
@@ -217,28 +209,3 @@ def _worker_init(name: str) -> None:
 def _worker_run(table: pa.Table) -> Labels:
     assert _WORKER is not None
     return _WORKER.run(table)
-
-
-def _merge(store: Store, enricher: Enricher, columns: list[str]) -> None:
-    """Write the staged results into ``enrichments`` in one transaction."""
-    con = store.raw
-    sets = ", ".join(f'"{c}" = s."{c}"' for c in columns)
-    version = version_column(enricher.name)
-    versions = [f"'{n}=' || {version_column(n)}" for n in ENRICHER_MODULES]
-    with store.transaction():
-        con.execute(
-            f"""INSERT INTO enrichments (platform, post_id)
-                SELECT s.platform, s.post_id FROM {STAGE} s
-                ANTI JOIN enrichments e ON e.platform = s.platform AND e.post_id = s.post_id"""
-        )
-        con.execute(
-            f"""UPDATE enrichments e SET {sets}, {version} = ?
-                FROM {STAGE} s WHERE e.platform = s.platform AND e.post_id = s.post_id""",
-            [enricher.version],
-        )
-        con.execute(
-            f"UPDATE enrichments SET model_version = concat_ws(';', {', '.join(versions)}) "
-            f"WHERE {version} = ?",
-            [enricher.version],
-        )
-    con.execute(f"DROP TABLE IF EXISTS {STAGE}")

@@ -223,56 +223,29 @@ def build_topics(
     """Fit the org's topics and store them (replacing the org's previous topics) atomically."""
     docs = turn_documents(store, org, turns)
     model = fit_topics(docs["text"].tolist(), k=k)
-    con = store.raw
-    with store.transaction():
-        old = con.execute("SELECT topic_id FROM topics WHERE org_id = ?", [org]).fetchall()
-        if old:
-            con.execute(
-                "UPDATE enrichments SET topic_id = NULL, topic_version = NULL "
-                "WHERE topic_id IN (SELECT topic_id FROM topics WHERE org_id = ?)",
-                [org],
-            )
-            con.execute("DELETE FROM topics WHERE org_id = ?", [org])
-        base = int(con.execute("SELECT coalesce(max(topic_id), 0) FROM topics").fetchall()[0][0])
-        ids = {t.topic_id: base + 1 + t.topic_id for t in model.topics}
-        rows = pa.table(
-            {
-                "topic_id": [ids[t.topic_id] for t in model.topics],
-                "label": [t.label for t in model.topics],
-                "top_terms": [t.top_terms for t in model.topics],
-                "size": [t.size for t in model.topics],
-                "org_id": [org] * len(model.topics),
-                "is_question": [None] * len(model.topics),
-                "examples": [
-                    [str(docs["turn_id"].iloc[int(i)]) for i in t.examples] for t in model.topics
-                ],
-            }
-        )
-        con.register("_sa_topics", rows)
-        con.execute(
-            "INSERT INTO topics (topic_id, label, top_terms, size, org_id, is_question, examples) "
-            "SELECT * FROM _sa_topics"
-        )
-        con.unregister("_sa_topics")
-        assigned = pa.table(
-            {
-                "platform": docs["platform"].tolist(),
-                "post_id": docs["turn_id"].tolist(),
-                "topic_id": [ids[int(a)] if a >= 0 else None for a in model.assignment],
-            }
-        )
-        con.register("_sa_assigned", assigned)
-        con.execute(
-            """INSERT INTO enrichments (platform, post_id)
-               SELECT a.platform, a.post_id FROM _sa_assigned a
-               ANTI JOIN enrichments e ON e.platform = a.platform AND e.post_id = a.post_id"""
-        )
-        con.execute(
-            """UPDATE enrichments e SET topic_id = a.topic_id, topic_version = ?
-               FROM _sa_assigned a WHERE e.platform = a.platform AND e.post_id = a.post_id""",
-            [VERSION],
-        )
-        con.unregister("_sa_assigned")
+    topics = pa.table(
+        {
+            "label": [t.label for t in model.topics],
+            "top_terms": [t.top_terms for t in model.topics],
+            "size": [t.size for t in model.topics],
+            "is_question": pa.array([None] * len(model.topics), pa.bool_()),
+            "examples": [
+                [str(docs["turn_id"].iloc[int(i)]) for i in t.examples] for t in model.topics
+            ],
+        }
+    )
+    order = {t.topic_id: n for n, t in enumerate(model.topics)}
+    assigned = pa.table(
+        {
+            "platform": pa.array(docs["platform"].tolist(), pa.string()),
+            "post_id": pa.array(docs["turn_id"].tolist(), pa.string()),
+            "topic": pa.array(
+                [order.get(int(a)) if a >= 0 else None for a in model.assignment], pa.int64()
+            ),
+        }
+    )
+    new_ids = store.replace_topics(org, topics, assigned, version=VERSION)
+    ids = {t.topic_id: new_ids[order[t.topic_id]] for t in model.topics}
     for t in model.topics:
         t.topic_id = ids[t.topic_id]
         t.examples = [str(docs["turn_id"].iloc[int(i)]) for i in t.examples]

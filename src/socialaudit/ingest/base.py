@@ -91,10 +91,20 @@ class ImportOptions:
 
 @dataclass(frozen=True)
 class Staged:
-    """What an importer reports after staging: how many records it read in total."""
+    """What an importer hands the commit step: counts, and the staged tables by name.
+
+    The commit step reads only the tables named here (no looking tables up by name in the
+    catalog): ``rows`` (one row per parsed record, :func:`build_stage`), ``rejects`` (records
+    that never became a row), and, when the format has them, ``accounts`` (authors as
+    observed, with follower counts) and ``raw_records`` (raw items kept beside their posts).
+    """
 
     read: int
     sha256: str
+    rows: str = "_sa_stage"
+    rejects: str = "_sa_rejects"
+    accounts: str | None = None
+    raw_records: str | None = None
 
 
 class Importer(ABC):

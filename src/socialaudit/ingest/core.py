@@ -21,6 +21,7 @@ import duckdb
 from socialaudit.errors import ImportCheckError, SourceError
 from socialaudit.ingest import base
 from socialaudit.store import Store
+from socialaudit.store.coverage import record_import_coverage
 
 # Mentions are whole handles: '@' not preceded by a word character or another '@' (so an
 # e-mail address is not a mention) and as many handle characters as follow.
@@ -74,6 +75,7 @@ def import_file(
     time_format: str | None = None,
     source_name: str | None = None,
     on_commit: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+    export_coverage: bool = True,
 ) -> ImportResult:
     """Import one file into the store atomically.
 
@@ -96,6 +98,9 @@ def import_file(
     on_commit
         Runs inside the import's transaction, last: a collector saves its cursor there, so
         the posts of a page and the cursor past it are stored together or not at all.
+    export_coverage
+        Record the import as ``export`` inbound coverage (SPEC section 5). Collectors pass
+        False: they record the coverage their API calls give once the run is complete.
 
     Raises
     ------
@@ -124,6 +129,8 @@ def import_file(
             staged = importer.stage(con, src, options)
             result = _commit_stage(con, importer, staged, src, started_at, source_name)
             _drop_temp(con)
+            if export_coverage:
+                record_import_coverage(con, result.import_id)
             if on_commit is not None:
                 on_commit(con)
     finally:
@@ -139,34 +146,112 @@ def _commit_stage(
     started_at: datetime,
     source_name: str | None,
 ) -> ImportResult:
+    """Move the staged rows into the store's tables, count, reconcile and record the import."""
     import_id = int(
         con.execute("SELECT coalesce(max(import_id), 0) + 1 FROM imports").fetchall()[0][0]
     )
-    n_rows, n_bad = con.execute("SELECT count(*), count(reason) FROM _sa_stage").fetchall()[0]
-    n_rejects = con.execute("SELECT count(*) FROM _sa_rejects").fetchall()[0][0]
+    n_rows, n_bad = _number(con, importer, staged, src)
+    _insert_posts(con, import_id)
+    now = _utcnow()
+    if staged.accounts is not None:
+        _observe_accounts(con, staged.accounts, now)
+    con.execute(
+        """INSERT INTO accounts (platform, account_id, handle, observed_at)
+        SELECT platform, author_id, any_value(author_handle), ? FROM _sa_numbered n
+        WHERE reason IS NULL
+          AND NOT EXISTS (SELECT 1 FROM accounts a
+                          WHERE a.platform = n.platform AND a.account_id = n.author_id)
+        GROUP BY platform, author_id""",
+        [now],
+    )
+    _resolve_declared_accounts(con)
+    orgs_added = _derive_orgs(con) if importer.derives_orgs else 0
+    derive_roots(con)
+    if staged.raw_records is not None:
+        con.execute(
+            f"""INSERT INTO raw_records
+            SELECT k.platform, k.post_id, {import_id}, ?, k.raw
+            FROM (SELECT DISTINCT ON (platform, post_id) * FROM {staged.raw_records}) k
+            JOIN posts p ON p.platform = k.platform AND p.post_id = k.post_id
+             AND p.import_id = {import_id}""",
+            [importer.name],
+        )
+    con.execute(
+        f"""INSERT INTO quarantine
+        SELECT {import_id}, record_no, line_no, raw, reason FROM {staged.rejects}
+        UNION ALL
+        SELECT {import_id}, record_no, line_no, raw, reason
+        FROM _sa_numbered WHERE reason IS NOT NULL"""
+    )
+    counts = _reconcile(con, import_id, staged, n_rows - n_bad, src)
+    con.execute(
+        """INSERT INTO imports (import_id, format, platform, source_path, sha256, started_at,
+            finished_at, read, inserted, duplicates, quarantined, importer_version)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        [
+            import_id,
+            importer.name,
+            con.execute(f"SELECT any_value(platform) FROM {staged.rows}").fetchall()[0][0],
+            source_name or str(src.resolve()),
+            staged.sha256,
+            started_at,
+            _utcnow(),
+            staged.read,
+            counts.inserted,
+            counts.duplicates,
+            counts.quarantined,
+            importer.version,
+        ],
+    )
+    return replace(
+        counts,
+        import_id=import_id,
+        format=importer.name,
+        path=source_name or str(src),
+        orgs_added=orgs_added,
+    )
+
+
+def _number(
+    con: duckdb.DuckDBPyConnection, importer: base.Importer, staged: base.Staged, src: Path
+) -> tuple[int, int]:
+    """Check the staged counts and number every staged row by record (``_sa_numbered``).
+
+    Returns (staged rows, invalid staged rows).
+    """
+    n_rows, n_bad = con.execute(f"SELECT count(*), count(reason) FROM {staged.rows}").fetchall()[0]
+    n_rejects = con.execute(f"SELECT count(*) FROM {staged.rejects}").fetchall()[0][0]
     if n_rows + n_rejects != staged.read:
         raise ImportCheckError(
             f"Import of {src} read {staged.read:,} records but staged {n_rows + n_rejects:,}. "
             "Nothing was imported; please report this with the file."
         )
-    # Rows of _sa_stage are in file order; their rowids are contiguous from some base.
+    # Staged rows are in file order; their rowids are contiguous from some base.
     if n_bad or n_rejects:
         importer.positions(con)
         con.execute(
-            """CREATE TEMP VIEW _sa_numbered AS
+            f"""CREATE TEMP VIEW _sa_numbered AS
             SELECT s.*, p.record_no, p.line_no
-            FROM (SELECT *, rowid - (SELECT min(rowid) FROM _sa_stage) AS rid FROM _sa_stage) s
+            FROM (SELECT *, rowid - (SELECT min(rowid) FROM {staged.rows}) AS rid
+                  FROM {staged.rows}) s
             JOIN _sa_pos p USING (rid)"""
         )
     else:
         con.execute(
-            """CREATE TEMP VIEW _sa_numbered AS
-            SELECT *, rowid - (SELECT min(rowid) FROM _sa_stage) + 1 AS record_no,
+            f"""CREATE TEMP VIEW _sa_numbered AS
+            SELECT *, rowid - (SELECT min(rowid) FROM {staged.rows}) + 1 AS record_no,
                    CAST(NULL AS BIGINT) AS line_no
-            FROM _sa_stage"""
+            FROM {staged.rows}"""
         )
-    # First one stored wins: anything already stored, then the earliest record of the file.
-    # Repeated ids are found with a hash aggregate (no sort of the whole file).
+    return int(n_rows), int(n_bad)
+
+
+def _insert_posts(con: duckdb.DuckDBPyConnection, import_id: int) -> None:
+    """Insert the valid numbered rows that are new: the first one stored wins.
+
+    Anything already stored wins, then the earliest record of the file. Repeated ids are
+    found with a hash aggregate (no sort of the whole file).
+    """
     con.execute(
         """CREATE TEMP TABLE _sa_dups AS
         SELECT platform, post_id, min(record_no) AS first_no FROM _sa_numbered
@@ -192,44 +277,21 @@ def _commit_stage(
                           WHERE d.platform = s.platform AND d.post_id = s.post_id
                             AND d.first_no <> s.record_no)"""
     )
-    now = _utcnow()
-    if _has_temp(con, "_sa_accounts"):
-        _observe_accounts(con, now)
-    con.execute(
-        """INSERT INTO accounts (platform, account_id, handle, observed_at)
-        SELECT platform, author_id, any_value(author_handle), ? FROM _sa_numbered n
-        WHERE reason IS NULL
-          AND NOT EXISTS (SELECT 1 FROM accounts a
-                          WHERE a.platform = n.platform AND a.account_id = n.author_id)
-        GROUP BY platform, author_id""",
-        [now],
+
+
+def _reconcile(
+    con: duckdb.DuckDBPyConnection, import_id: int, staged: base.Staged, valid: int, src: Path
+) -> ImportResult:
+    """Count what the import wrote; raise unless read = inserted + duplicates + quarantined."""
+    inserted = int(
+        con.execute("SELECT count(*) FROM posts WHERE import_id = ?", [import_id]).fetchall()[0][0]
     )
-    _resolve_declared_accounts(con)
-    orgs_added = _derive_orgs(con) if importer.derives_orgs else 0
-    derive_roots(con)
-    if _has_temp(con, "_sa_keep"):
-        con.execute(
-            f"""INSERT INTO raw_records
-            SELECT k.platform, k.post_id, {import_id}, ?, k.raw
-            FROM (SELECT DISTINCT ON (platform, post_id) * FROM _sa_keep) k
-            JOIN posts p ON p.platform = k.platform AND p.post_id = k.post_id
-             AND p.import_id = {import_id}""",
-            [importer.name],
-        )
-    con.execute(
-        f"""INSERT INTO quarantine
-        SELECT {import_id}, record_no, line_no, raw, reason FROM _sa_rejects
-        UNION ALL
-        SELECT {import_id}, record_no, line_no, raw, reason
-        FROM _sa_numbered WHERE reason IS NOT NULL"""
+    quarantined = int(
+        con.execute("SELECT count(*) FROM quarantine WHERE import_id = ?", [import_id]).fetchall()[
+            0
+        ][0]
     )
-    inserted = con.execute(
-        "SELECT count(*) FROM posts WHERE import_id = ?", [import_id]
-    ).fetchall()[0][0]
-    quarantined = con.execute(
-        "SELECT count(*) FROM quarantine WHERE import_id = ?", [import_id]
-    ).fetchall()[0][0]
-    duplicates = n_rows - n_bad - inserted
+    duplicates = valid - inserted
     if staged.read != inserted + duplicates + quarantined or duplicates < 0:
         raise ImportCheckError(
             f"Import of {src} does not reconcile: read {staged.read:,} != inserted {inserted:,}"
@@ -241,33 +303,16 @@ def _commit_stage(
             [import_id],
         ).fetchall()
     )
-    con.execute(
-        "INSERT INTO imports VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            import_id,
-            importer.name,
-            con.execute("SELECT any_value(platform) FROM _sa_stage").fetchall()[0][0],
-            source_name or str(src.resolve()),
-            staged.sha256,
-            started_at,
-            _utcnow(),
-            staged.read,
-            inserted,
-            duplicates,
-            quarantined,
-        ],
-    )
     return ImportResult(
         import_id=import_id,
-        format=importer.name,
-        path=source_name or str(src),
+        format="",
+        path=str(src),
         sha256=staged.sha256,
         read=staged.read,
-        inserted=int(inserted),
-        duplicates=int(duplicates),
-        quarantined=int(quarantined),
+        inserted=inserted,
+        duplicates=duplicates,
+        quarantined=quarantined,
         quarantine_by_reason=by_reason,
-        orgs_added=orgs_added,
     )
 
 
@@ -290,36 +335,28 @@ def _mentions_sql() -> str:
                     ELSE [] END"""
 
 
-def _has_temp(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    return bool(
-        con.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = ?", [name]
-        ).fetchall()[0][0]
-    )
-
-
-def _observe_accounts(con: duckdb.DuckDBPyConnection, now: datetime) -> None:
+def _observe_accounts(con: duckdb.DuckDBPyConnection, staged: str, now: datetime) -> None:
     """Store the authors a format describes (follower counts, names) as last observed.
 
     Counts change over time, so a newer observation replaces an older one; a field the
     source leaves out keeps what was known.
     """
     con.execute(
-        """UPDATE accounts SET handle = coalesce(s.handle, accounts.handle),
+        f"""UPDATE accounts SET handle = coalesce(s.handle, accounts.handle),
                display_name = coalesce(s.display_name, accounts.display_name),
                followers_count = coalesce(s.followers_count, accounts.followers_count),
                following_count = coalesce(s.following_count, accounts.following_count),
                created_at = coalesce(s.created_at, accounts.created_at),
                verified = coalesce(s.verified, accounts.verified), observed_at = ?
-        FROM _sa_accounts s
+        FROM {staged} s
         WHERE s.platform = accounts.platform AND s.account_id = accounts.account_id""",
         [now],
     )
     con.execute(
-        """INSERT INTO accounts
+        f"""INSERT INTO accounts
         SELECT DISTINCT ON (platform, account_id) platform, account_id, handle, display_name,
                followers_count, following_count, created_at, verified, ?
-        FROM _sa_accounts s
+        FROM {staged} s
         WHERE NOT EXISTS (SELECT 1 FROM accounts a
                           WHERE a.platform = s.platform AND a.account_id = s.account_id)""",
         [now],

@@ -169,7 +169,12 @@ class RecordImporter(base.Importer):
         fields["created_at"] = base.parse_timestamp_sql("created_at", options.time_format)
         fields["created_at_text"] = "created_at"
         base.build_stage(con, fields, [], source="_sa_records", raw="raw")
-        return base.Staged(read=record_no, sha256=_sha256(path))
+        return base.Staged(
+            read=record_no,
+            sha256=_sha256(path),
+            accounts="_sa_accounts",
+            raw_records="_sa_keep" if self.keep_raw else None,
+        )
 
     def positions(self, con: duckdb.DuckDBPyConnection) -> None:
         """Record and line numbers were noted while walking the file."""

@@ -1,6 +1,8 @@
-"""The metrics stage: Ibis expressions over the store (SPEC section 5)."""
+"""The metrics stage: Ibis expressions over the store (SPEC section 5).
 
-from socialaudit.metrics.audit import audit, topics, turns
+Expressions only: :mod:`socialaudit.run` executes them and returns typed results.
+"""
+
 from socialaudit.metrics.base import REGISTRY, Engine, MetricFamily
 from socialaudit.metrics.campaigns import campaign_report, campaign_section
 from socialaudit.metrics.quality import quality
@@ -9,10 +11,7 @@ __all__ = [
     "REGISTRY",
     "Engine",
     "MetricFamily",
-    "audit",
     "campaign_report",
     "campaign_section",
     "quality",
-    "topics",
-    "turns",
 ]

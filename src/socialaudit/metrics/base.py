@@ -34,7 +34,7 @@ class Engine(Protocol):
 
 @dataclass(frozen=True)
 class MetricFamily:
-    """Self-description of a metric family, read by CLI help, reports and contract tests."""
+    """Self-description of a metric family: the report's definitions come from here."""
 
     name: str
     title: str
@@ -42,6 +42,8 @@ class MetricFamily:
     requires: tuple[str, ...]
     params: dict[str, str] = field(default_factory=dict)
     version: str = "v1"
+    #: (term, definition) pairs the report's Definitions section lists, in order.
+    definitions: tuple[tuple[str, str], ...] = ()
 
 
 REGISTRY: dict[str, MetricFamily] = {}

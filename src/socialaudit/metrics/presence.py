@@ -123,6 +123,18 @@ PRESENCE = MetricFamily(
     ),
     requires=("posts", "org_accounts", "accounts", "orgs"),
     params={"start_s": "window start (epoch s)", "end_s": "window end = reference time"},
+    definitions=(
+        (
+            "Presence",
+            (
+                "posts per week over the window, conversation share (replies / posts), active "
+                "days, longest silence (between two posts, or since the last one), engagement rate "
+                "by follower (mean over original posts of interactions / followers), potential "
+                "reach (sum of followers of the posting accounts: an upper bound), share of voice "
+                "(posts addressed to the org / those addressed to its peer group)."
+            ),
+        ),
+    ),
 )
 
 

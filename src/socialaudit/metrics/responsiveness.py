@@ -218,6 +218,47 @@ RESPONSIVENESS = MetricFamily(
     ),
     requires=("posts", "org_accounts", "orgs"),
     params={"sla_minutes": "SLA in minutes for orgs without their own (default 60)"},
+    definitions=(
+        (
+            "Turn",
+            (
+                "an inbound post that opens a request, plus the same author's replies to it; "
+                "follow-ups are not counted again."
+            ),
+        ),
+        (
+            "Answered / FRT",
+            (
+                "a post by the org replies to a post of the turn; first-response time is the "
+                "earliest such reply minus the opener. Negative FRTs (clock skew) are left out of "
+                "timing."
+            ),
+        ),
+        (
+            "Response rate",
+            (
+                "answered turns / turns, with a 95% Wilson interval. 'all' uses every turn; "
+                "'actionable' (the headline when posts are enriched) excludes spam and keeps "
+                "questions and complaints."
+            ),
+        ),
+        ("FRT median, p90", "linear interpolation over answered turns with FRT >= 0."),
+        (
+            "SLA attainment",
+            (
+                "turns answered within the org's SLA (default 60 min) / turns, unanswered turns "
+                "counting as misses. In business hours: the same, counting only the seconds the "
+                "org is open (time zone, weekly shifts, holidays)."
+            ),
+        ),
+        (
+            "Backlog",
+            (
+                "unanswered turns strictly older than 24 h / 7 d / 30 d at the reference time (the "
+                "latest post in the data, not the wall clock)."
+            ),
+        ),
+    ),
 )
 
 

@@ -24,6 +24,16 @@ SURVIVAL = MetricFamily(
         "censored at the reference time instead of dropped."
     ),
     requires=("posts", "org_accounts", "orgs"),
+    definitions=(
+        (
+            "KM median",
+            (
+                "the time by which half the turns had a first response, from the Kaplan-Meier "
+                "curve with unanswered turns censored at the reference time; empty when more than "
+                "half were never answered."
+            ),
+        ),
+    ),
 )
 
 

@@ -15,6 +15,8 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
+from socialaudit.results.jsonable import to_jsonable
+
 _SAFE_ID = re.compile(r"[^A-Za-z0-9_-]")
 
 
@@ -31,20 +33,18 @@ def safe_url(value: Any) -> str:
 
 def json_script(value: Any) -> Markup:
     """JSON that cannot end its ``<script>`` element or open a comment."""
-    text = json.dumps(value, default=json_default, ensure_ascii=False, allow_nan=False)
+    text = json.dumps(to_jsonable(value), ensure_ascii=False, allow_nan=False)
     for ch, esc in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
         text = text.replace(ch, esc)
     text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
     return Markup(text)  # noqa: S704 - escaped above for the script-data context
 
 
-def json_default(value: Any) -> Any:
-    """NumPy arrays, dates and anything else JSON cannot hold, as plain values."""
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(value)
+def stamp(value: Any) -> str:
+    """A timestamp to the minute, UTC (``2017-10-01T12:00``); "–" when there is none."""
+    if missing(value):
+        return "–"
+    return str(to_jsonable(value))[:16]
 
 
 def missing(v: Any) -> bool:
@@ -111,5 +111,5 @@ def environment(package: str) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(anchor=anchor, safe_url=safe_url, json_script=json_script)
+    env.filters.update(anchor=anchor, safe_url=safe_url, json_script=json_script, stamp=stamp)
     return env

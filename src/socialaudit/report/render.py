@@ -1,6 +1,7 @@
 """The executive report: one self-contained HTML file, plus CSV/Parquet/JSON of every table.
 
-Presentation only: every figure comes from :func:`socialaudit.benchmark.run.run_benchmark`.
+Presentation only: every figure comes from :func:`socialaudit.run.run`; one function per
+section turns the results into the rows its part of the page shows.
 Untrusted text (posts, handles, URLs) reaches the page through Jinja2's autoescaping, and
 reaches the charts as JSON inside a non-executed ``<script type="application/json">`` with
 ``<``, ``>`` and ``&`` escaped, so no post can close a tag or run code. Plotly's JS comes from
@@ -14,7 +15,7 @@ from __future__ import annotations
 import base64
 import gzip
 import json
-import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -23,91 +24,29 @@ from typing import Any
 import pandas as pd
 from jinja2 import Environment
 
-from socialaudit.benchmark.run import Benchmark, run_benchmark
-from socialaudit.benchmark.tiers import TIER_LABELS, Thresholds
+from socialaudit.benchmark.tiers import TIER_LABELS, Thresholds, explain
 from socialaudit.metrics import quality as run_quality
+from socialaudit.metrics.base import REGISTRY as FAMILIES
 from socialaudit.metrics.base import Engine
 from socialaudit.metrics.campaigns import campaign_section
 from socialaudit.report.fmt import TIER_COLORS, environment
 from socialaudit.report.fmt import ci as _ci
 from socialaudit.report.fmt import count as _int
 from socialaudit.report.fmt import duration as _dur
-from socialaudit.report.fmt import json_default as _json_default
 from socialaudit.report.fmt import label as _label
 from socialaudit.report.fmt import missing as _missing
 from socialaudit.report.fmt import num as _num
 from socialaudit.report.fmt import pct as _pct
+from socialaudit.results import BenchmarkResult, benchmark_document, iso_utc, to_jsonable
+from socialaudit.results.model import LISTENING_COLUMNS, Listening, label
+from socialaudit.run import run
 
-DEFINITIONS: tuple[tuple[str, str], ...] = (
-    (
-        "Turn",
-        (
-            "an inbound post that opens a request, plus the same author's replies to it; follow-"
-            "ups are not counted again."
-        ),
-    ),
-    (
-        "Answered / FRT",
-        (
-            "a post by the org replies to a post of the turn; first-response time is the earliest"
-            " such reply minus the opener. Negative FRTs (clock skew) are left out of timing."
-        ),
-    ),
-    (
-        "Response rate",
-        (
-            "answered turns / turns, with a 95% Wilson interval. 'all' uses every turn; "
-            "'actionable' (the headline when posts are enriched) excludes spam and keeps "
-            "questions and complaints."
-        ),
-    ),
-    (
-        "FRT median, p90",
-        ("linear interpolation over answered turns with FRT >= 0."),
-    ),
-    (
-        "KM median",
-        (
-            "the time by which half the turns had a first response, from the Kaplan-Meier curve "
-            "with unanswered turns censored at the reference time; empty when more than half were"
-            " never answered."
-        ),
-    ),
-    (
-        "SLA attainment",
-        (
-            "turns answered within the org's SLA (default 60 min) / turns, unanswered turns "
-            "counting as misses. In business hours: the same, counting only the seconds the org "
-            "is open (time zone, weekly shifts, holidays)."
-        ),
-    ),
-    (
-        "Backlog",
-        (
-            "unanswered turns strictly older than 24 h / 7 d / 30 d at the reference time (the "
-            "latest post in the data, not the wall clock)."
-        ),
-    ),
-    (
-        "Presence",
-        (
-            "posts per week over the window, conversation share (replies / posts), active days, "
-            "longest silence (between two posts, or since the last one), engagement rate by "
-            "follower (mean over original posts of interactions / followers), potential reach "
-            "(sum of followers of the posting accounts: an upper bound), share of voice (posts "
-            "addressed to the org / those addressed to its peer group)."
-        ),
-    ),
-    (
-        "Maturity tier",
-        (
-            "0 absent (no posts in the window); 1 dormant (fewer posts per week than the "
-            "threshold and no replies); 2 rudimentary (response rate < 50%, or median FRT > 24 h,"
-            " or any turn unanswered > 7 days); 3 engaged (>= 50% and median <= 24 h); 4 leader "
-            "(>= 80%, median <= 1 h, deflection <= 25%, nothing unanswered > 7 days). No tier "
-            "above 1 below the minimum number of actionable turns. Thresholds: tiers.toml."
-        ),
-    ),
+Benchmark = BenchmarkResult
+
+#: The metric families whose definitions the report lists, in reading order; the tier
+#: rules and the peer figures follow (written from the thresholds in use).
+DEFINED_FAMILIES = ("responsiveness", "survival", "business_hours", "presence")
+PEER_DEFINITIONS: tuple[tuple[str, str], ...] = (
     (
         "Peer percentile",
         ("percent rank within the peer group, 100 = best; null for a group of one."),
@@ -127,6 +66,13 @@ DEFINITIONS: tuple[tuple[str, str], ...] = (
         ),
     ),
 )
+
+
+def definitions(thresholds: Thresholds) -> list[tuple[str, str]]:
+    """Every term the report uses: the metric families' own, the tier rules, the peer terms."""
+    out = [d for name in DEFINED_FAMILIES for d in FAMILIES[name].definitions]
+    out.append(("Maturity tier", explain(thresholds)))
+    return [*out, *PEER_DEFINITIONS]
 
 
 @dataclass(frozen=True)
@@ -150,52 +96,45 @@ def _env() -> Environment:
     return environment("socialaudit.report")
 
 
-def _figures(bm: Benchmark) -> list[tuple[str, dict[str, Any]]]:
-    head = bm.tables["benchmark"]
-    figs: list[tuple[str, dict[str, Any]]] = []
+def _bar_tiers(bm: Benchmark) -> dict[str, Any]:
     counts = {k: 0 for k in [*TIER_LABELS.values(), "insufficient data"]}
     for t in bm.tiers:
         counts[t.label] += 1
-    figs.append(
-        (
-            "fig-tiers",
-            {
-                "data": [{"type": "bar", "x": list(counts), "y": list(counts.values()),
-                          "marker": {"color": TIER_COLORS}}],
-                "layout": {"title": {"text": "Organizations per maturity tier"},
-                           "margin": {"l": 40, "r": 10, "t": 40, "b": 60}},
+    return {
+        "data": [{"type": "bar", "x": list(counts), "y": list(counts.values()),
+                  "marker": {"color": TIER_COLORS}}],
+        "layout": {"title": {"text": "Organizations per maturity tier"},
+                   "margin": {"l": 40, "r": 10, "t": 40, "b": 60}},
+    }  # fmt: skip
+
+
+def _bar_rates(bm: Benchmark) -> dict[str, Any]:
+    head = bm.tables["benchmark"]
+    rated = head[head["turns"] > 0].sort_values("response_rate").tail(40)
+    return {
+        "data": [{
+            "type": "bar", "orientation": "h",
+            "y": [_label(o) for o in rated["org_id"]],
+            "x": rated["response_rate"].astype(float).tolist(),
+            "error_x": {
+                "type": "data", "symmetric": False,
+                "array": (rated["response_rate_ci_high"] - rated["response_rate"])
+                .astype(float).tolist(),
+                "arrayminus": (rated["response_rate"] - rated["response_rate_ci_low"])
+                .astype(float).tolist(),
             },
-        )
-    )  # fmt: skip
-    rated = head[head["turns"] > 0].sort_values("response_rate")
-    rated = rated.tail(40)
-    figs.append(
-        (
-            "fig-rate",
-            {
-                "data": [{
-                    "type": "bar", "orientation": "h",
-                    "y": [_label(o) for o in rated["org_id"]],
-                    "x": rated["response_rate"].astype(float).tolist(),
-                    "error_x": {
-                        "type": "data", "symmetric": False,
-                        "array": (rated["response_rate_ci_high"] - rated["response_rate"])
-                        .astype(float).tolist(),
-                        "arrayminus": (rated["response_rate"] - rated["response_rate_ci_low"])
-                        .astype(float).tolist(),
-                    },
-                }],
-                "layout": {"title": {"text": "Response rate with 95% Wilson interval"},
-                           "xaxis": {"tickformat": ".0%", "range": [0, 1.05]},
-                           "height": max(340, 18 * len(rated) + 80),
-                           "margin": {"l": 130, "r": 10, "t": 40, "b": 40}},
-            },
-        )
-    )  # fmt: skip
-    by_turns = head.sort_values("turns", ascending=False).head(8)["org_id"].tolist()
-    km = bm.km_curves
+        }],
+        "layout": {"title": {"text": "Response rate with 95% Wilson interval"},
+                   "xaxis": {"tickformat": ".0%", "range": [0, 1.05]},
+                   "height": max(340, 18 * len(rated) + 80),
+                   "margin": {"l": 130, "r": 10, "t": 40, "b": 40}},
+    }  # fmt: skip
+
+
+def _km(bm: Benchmark) -> dict[str, Any]:
+    head, km = bm.tables["benchmark"], bm.km_curves
     traces = []
-    for org in by_turns:
+    for org in head.sort_values("turns", ascending=False).head(8)["org_id"].tolist():
         c = km[km["org_id"] == org]
         if c.empty:
             continue
@@ -203,110 +142,78 @@ def _figures(bm: Benchmark) -> list[tuple[str, dict[str, Any]]]:
         surv = [1.0, *c["survival"].astype(float).tolist()]
         traces.append({"type": "scatter", "mode": "lines", "line": {"shape": "hv"},
                        "name": _label(org), "x": hours, "y": surv})  # fmt: skip
-    figs.append(
-        (
-            "fig-km",
-            {
-                "data": traces,
-                "layout": {"title": {"text": "Still waiting for a first response (Kaplan-Meier)"},
-                           "xaxis": {"title": {"text": "hours since the turn opened"},
-                                     "type": "log"},
-                           "yaxis": {"tickformat": ".0%", "range": [0, 1.02]},
-                           "margin": {"l": 50, "r": 10, "t": 40, "b": 50}},
-            },
-        )
-    )  # fmt: skip
+    return {
+        "data": traces,
+        "layout": {"title": {"text": "Still waiting for a first response (Kaplan-Meier)"},
+                   "xaxis": {"title": {"text": "hours since the turn opened"}, "type": "log"},
+                   "yaxis": {"tickformat": ".0%", "range": [0, 1.02]},
+                   "margin": {"l": 50, "r": 10, "t": 40, "b": 50}},
+    }  # fmt: skip
+
+
+def _business(bm: Benchmark) -> dict[str, Any]:
+    head = bm.tables["benchmark"]
     bh = head[head["turns"] > 0].sort_values("turns", ascending=False).head(20)
-    bh_data = [{"type": "bar", "name": "24/7", "x": [_label(o) for o in bh["org_id"]],
-                "y": (bh["frt_median_s"].astype(float) / 3600).tolist()}]  # fmt: skip
+    data = [{"type": "bar", "name": "24/7", "x": [_label(o) for o in bh["org_id"]],
+             "y": (bh["frt_median_s"].astype(float) / 3600).tolist()}]  # fmt: skip
     if bh["bh_frt_median_s"].notna().any():
-        bh_data.append({"type": "bar", "name": "business hours",
-                        "x": [_label(o) for o in bh["org_id"]],
-                        "y": (bh["bh_frt_median_s"].astype(float) / 3600).tolist()})  # fmt: skip
-    figs.append(
-        (
-            "fig-bh",
-            {
-                "data": bh_data,
-                "layout": {"title": {"text": "Median FRT (hours): on the clock vs business hours"},
-                           "barmode": "group", "margin": {"l": 50, "r": 10, "t": 40, "b": 110}},
-            },
-        )
-    )  # fmt: skip
+        data.append({"type": "bar", "name": "business hours",
+                     "x": [_label(o) for o in bh["org_id"]],
+                     "y": (bh["bh_frt_median_s"].astype(float) / 3600).tolist()})  # fmt: skip
+    return {
+        "data": data,
+        "layout": {"title": {"text": "Median FRT (hours): on the clock vs business hours"},
+                   "barmode": "group", "margin": {"l": 50, "r": 10, "t": 40, "b": 110}},
+    }  # fmt: skip
+
+
+def _activity(bm: Benchmark) -> dict[str, Any]:
     pres = bm.presence[bm.presence["posts"] > 0]
-    figs.append(
-        (
-            "fig-presence",
-            {
-                "data": [{"type": "scatter", "mode": "markers",
-                          "x": pres["posts_per_week"].astype(float).tolist(),
-                          "y": pres["conversation_share"].astype(float).tolist(),
-                          "text": [_label(o) for o in pres["org_id"]],
-                          "hovertemplate": "%{text}: %{x:.1f}/week, %{y:.0%} replies"}],
-                "layout": {"title": {"text": "Activity vs conversation (dialogue or megaphone)"},
-                           "xaxis": {"title": {"text": "posts per week"}, "type": "log"},
-                           "yaxis": {"title": {"text": "share of posts that are replies"},
-                                     "tickformat": ".0%"},
-                           "margin": {"l": 60, "r": 10, "t": 40, "b": 50}},
-            },
-        )
-    )  # fmt: skip
-    div = bm.divide
+    return {
+        "data": [{"type": "scatter", "mode": "markers",
+                  "x": pres["posts_per_week"].astype(float).tolist(),
+                  "y": pres["conversation_share"].astype(float).tolist(),
+                  "text": [_label(o) for o in pres["org_id"]],
+                  "hovertemplate": "%{text}: %{x:.1f}/week, %{y:.0%} replies"}],
+        "layout": {"title": {"text": "Activity vs conversation (dialogue or megaphone)"},
+                   "xaxis": {"title": {"text": "posts per week"}, "type": "log"},
+                   "yaxis": {"title": {"text": "share of posts that are replies"},
+                             "tickformat": ".0%"},
+                   "margin": {"l": 60, "r": 10, "t": 40, "b": 50}},
+    }  # fmt: skip
+
+
+def _divide(bm: Benchmark) -> dict[str, Any]:
     traces = []
-    for group, g in div.groupby("peer_group", sort=True):
+    for group, g in bm.divide.groupby("peer_group", sort=True):
         g = g[g["gap"].notna()]
         if g.empty:
             continue
         traces.append({"type": "scatter", "mode": "lines+markers", "name": _label(group),
                        "x": [str(w)[:10] for w in g["week"]],
                        "y": g["gap"].astype(float).tolist()})  # fmt: skip
-    figs.append(
-        (
-            "fig-divide",
-            {
-                "data": traces,
-                "layout": {"title": {"text": "The social divide: leaders' minus followers' "
-                                             "weekly response rate"},
-                           "yaxis": {"tickformat": ".0%"},
-                           "margin": {"l": 50, "r": 10, "t": 40, "b": 50}},
-            },
-        )
-    )  # fmt: skip
-    return figs
+    return {
+        "data": traces,
+        "layout": {"title": {"text": "The social divide: leaders' minus followers' "
+                                     "weekly response rate"},
+                   "yaxis": {"tickformat": ".0%"},
+                   "margin": {"l": 50, "r": 10, "t": 40, "b": 50}},
+    }  # fmt: skip
 
 
-def _clean_json(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _clean_json(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_clean_json(v) for v in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
+#: The report's charts: element id and the function that draws it from the results.
+FIGURES: tuple[tuple[str, Callable[[Benchmark], dict[str, Any]]], ...] = (
+    ("fig-tiers", _bar_tiers),
+    ("fig-rate", _bar_rates),
+    ("fig-km", _km),
+    ("fig-bh", _business),
+    ("fig-presence", _activity),
+    ("fig-divide", _divide),
+)
 
 
-def listening_frame(bm: Benchmark) -> pd.DataFrame:
-    """Per org: actionable turns, deflection, resolution and sentiment (None: not measured)."""
-    rows = []
-    for o in bm.audit.get("orgs", []):
-        act = o["responsiveness"].get("actionable") or {}
-        lis = o.get("listening") or {}
-        sent = lis.get("sentiment") or {}
-        rows.append(
-            {
-                "org_id": o["org"],
-                "actionable_turns": act.get("turns"),
-                "actionable_answered": act.get("answered"),
-                "actionable_response_rate": act.get("response_rate"),
-                "actionable_frt_median_s": act.get("frt_median_s"),
-                "deflection_rate": o.get("deflection_rate"),
-                "asks_move_channel_rate": lis.get("asks_move_channel_rate"),
-                "resolution_rate": o.get("resolution_rate"),
-                "negative_share_answered": (sent.get("answered") or {}).get("negative_share"),
-                "negative_share_unanswered": (sent.get("unanswered") or {}).get("negative_share"),
-            }
-        )
-    return pd.DataFrame(rows)
+def _figures(bm: Benchmark) -> list[tuple[str, dict[str, Any]]]:
+    return [(fid, to_jsonable(draw(bm))) for fid, draw in FIGURES]
 
 
 def campaigns_frame(section: dict[str, Any]) -> pd.DataFrame:
@@ -342,17 +249,17 @@ def _money(v: Any) -> str:
     return "–" if _missing(v) else f"{float(v):,.2f}"
 
 
-def _context(
-    bm: Benchmark,
-    quality: dict[str, Any],
-    *,
-    title: str,
-    exports: str,
-    campaigns: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    head = bm.tables["benchmark"]
-    tiers_by_org = {t.org: t for t in bm.tiers}
-    unanswered_groups = {
+@dataclass(frozen=True)
+class _Inputs:
+    """What the sections read: the run's results and the store-wide extras."""
+
+    bm: Benchmark
+    quality: dict[str, Any]
+    campaigns: dict[str, Any]
+
+
+def _unanswered_groups(bm: Benchmark) -> dict[str, list[dict[str, Any]]]:
+    return {
         org: [
             {
                 "platform": r.platform,
@@ -367,11 +274,27 @@ def _context(
         ]
         for org, g in bm.unanswered.groupby("org_id", sort=True)
     }
-    tier_rows, resp_rows = [], []
+
+
+def section_unanswered(x: _Inputs) -> dict[str, Any]:
+    """The oldest unanswered turns of each org."""
+    groups = _unanswered_groups(x.bm)
+    return {
+        "unanswered": sorted(groups.items()),
+        "per_org": max((len(v) for v in groups.values()), default=0),
+    }
+
+
+def section_tiers(x: _Inputs) -> dict[str, Any]:
+    """Each org's tier, its headline figures and the rules that decided it."""
+    bm = x.bm
+    waiting = set(bm.unanswered["org_id"]) if len(bm.unanswered) else set()
+    rows = []
+    head = bm.tables["benchmark"]
     for r in head.sort_values(["tier", "org_id"], na_position="last").to_dict("records"):
-        t = tiers_by_org[r["org_id"]]
+        t = bm.tier_of(r["org_id"])
         decisive = [e for e in t.evidence if e.holds is not None]
-        tier_rows.append(
+        rows.append(
             {
                 "org_id": r["org_id"],
                 "peer_group": r["peer_group"],
@@ -384,135 +307,168 @@ def _context(
                 "frt": _dur(r["frt_median_s"]),
                 "backlog_7d": _int(r["backlog_7d"]),
                 "decided": decisive[-1].rule if decisive else t.label,
-                "evidence": [e.as_dict() for e in t.evidence],
-                "unanswered": r["org_id"] in unanswered_groups,
+                "evidence": [to_jsonable(e) for e in t.evidence],
+                "unanswered": r["org_id"] in waiting,
             }
         )
-    for r in head.sort_values("org_id").to_dict("records"):
-        resp_rows.append(
-            {
-                "org_id": r["org_id"],
-                "turns": _int(r["turns"]),
-                "answered": _int(r["answered"]),
-                "rate": _ci(
-                    r["response_rate"], r["response_rate_ci_low"], r["response_rate_ci_high"]
-                ),
-                "frt": _dur(r["frt_median_s"]),
-                "p90": _dur(r["frt_p90_s"]),
-                "km": _dur(r["km_median_s"]),
-                "sla": _ci(r["sla_attainment"], r["sla_ci_low"], r["sla_ci_high"]),
-                "bh_frt": _dur(r["bh_frt_median_s"]),
-                "bh_sla": _ci(r["bh_sla_attainment"], r["bh_sla_ci_low"], r["bh_sla_ci_high"]),
-                "b24": _int(r["backlog_24h"]),
-                "b7": _int(r["backlog_7d"]),
-                "b30": _int(r["backlog_30d"]),
-            }
-        )
-    cis = {r["org_id"]: r for r in head.to_dict("records")}
-    presence_rows = [
+    return {"tier_rows": rows, "tier_explanation": explain(bm.thresholds)}
+
+
+def section_responsiveness(x: _Inputs) -> dict[str, Any]:
+    """Responsiveness per org over the window, on the clock and in business hours."""
+    head = x.bm.tables["benchmark"]
+    rows = [
+        {
+            "org_id": r["org_id"],
+            "turns": _int(r["turns"]),
+            "answered": _int(r["answered"]),
+            "rate": _ci(r["response_rate"], r["response_rate_ci_low"], r["response_rate_ci_high"]),
+            "frt": _dur(r["frt_median_s"]),
+            "p90": _dur(r["frt_p90_s"]),
+            "km": _dur(r["km_median_s"]),
+            "sla": _ci(r["sla_attainment"], r["sla_ci_low"], r["sla_ci_high"]),
+            "bh_frt": _dur(r["bh_frt_median_s"]),
+            "bh_sla": _ci(r["bh_sla_attainment"], r["bh_sla_ci_low"], r["bh_sla_ci_high"]),
+            "b24": _int(r["backlog_24h"]),
+            "b7": _int(r["backlog_7d"]),
+            "b30": _int(r["backlog_30d"]),
+        }
+        for r in head.sort_values("org_id").to_dict("records")
+    ]
+    has_business = bool(head["bh_frt_median_s"].notna().any()) if len(head) else False
+    return {"resp_rows": rows, "has_business": has_business}
+
+
+def section_presence(x: _Inputs) -> dict[str, Any]:
+    """Presence per org, with the intervals of its shares and the posts behind them."""
+    bm = x.bm
+    cis = {r["org_id"]: r for r in bm.tables["benchmark"].to_dict("records")}
+
+    def share(r: dict[str, Any], name: str) -> str:
+        row = cis.get(r["org_id"], {})
+        return _ci(r[name], row.get(f"{name}_ci_low"), row.get(f"{name}_ci_high"))
+
+    def post(v: Any) -> Any:
+        return None if _missing(v) else v
+
+    rows = [
         {
             "org_id": r["org_id"],
             "platform": "twitter" if _missing(r.get("platform")) else r.get("platform"),
             "posts": _int(r["posts"]),
             "ppw": _num(r["posts_per_week"]),
-            "conv": _ci(
-                r["conversation_share"],
-                cis.get(r["org_id"], {}).get("conversation_share_ci_low"),
-                cis.get(r["org_id"], {}).get("conversation_share_ci_high"),
-            ),
+            "conv": share(r, "conversation_share"),
             "active_days": _int(r["active_days"]),
             "silence": _dur(r["longest_silence_s"]),
-            # A silence is bounded by a post or by the window's edge: say which.
-            "silence_from": None
-            if _missing(r["silence_from_post_id"])
-            else r["silence_from_post_id"],
-            "silence_to": None if _missing(r["silence_to_post_id"]) else r["silence_to_post_id"],
+            # A silence is bounded by a post or by the window's edge (no post id): say which.
+            "silence_from": post(r["silence_from_post_id"]),
+            "silence_to": post(r["silence_to_post_id"]),
             "score": _num(r["presence_score"], 0),
             "engagement": _pct(r["engagement_rate"]),
             "reach": _int(r["potential_reach"]),
             "impressions": _int(r["impressions"]),
             "mentions": _int(r["mentions"]),
-            "sov": _ci(
-                r["share_of_voice"],
-                cis.get(r["org_id"], {}).get("share_of_voice_ci_low"),
-                cis.get(r["org_id"], {}).get("share_of_voice_ci_high"),
-            ),
-            "last": None if _missing(r["last_post_id"]) else r["last_post_id"],
+            "sov": share(r, "share_of_voice"),
+            "last": post(r["last_post_id"]),
         }
         for r in bm.presence.to_dict("records")
     ]
     platforms = dict(zip(bm.evidence_posts["post_id"], bm.evidence_posts["platform"], strict=False))
-    for row in presence_rows:
+    for row in rows:
         if row["last"] in platforms:
             row["platform"] = platforms[row["last"]]
-    people_rows = [
-        {
-            "handle": r["handle"],
-            "peer_group": r["peer_group"],
-            "score": _num(r["presence_score"], 0),
-            "ppw": f"{_num(r['posts_per_week'])} ({_num(r['posts_per_week_pct'], 0)})",
-            "conv": f"{_pct(r['conversation_share'])} ({_num(r['conversation_share_pct'], 0)})",
-            "recv": f"{_int(r['replies_received'])} ({_num(r['replies_received_pct'], 0)})",
-            "reach": f"{_int(r['potential_reach'])} ({_num(r['potential_reach_pct'], 0)})",
-            "below": r["below_middle"] or "–",
-        }
-        for r in bm.accounts.to_dict("records")
-    ]
-    evidence_rows = [
-        {
-            "platform": r["platform"],
-            "post_id": r["post_id"],
-            "author_id": r["author_id"],
-            "created": str(r["created_at"])[:16],
-            "permalink": r["permalink"],
-            "text": r["text"],
-        }
-        for r in bm.evidence_posts.to_dict("records")
-    ]
+    return {"presence_rows": rows}
+
+
+def section_people(x: _Inputs) -> dict[str, Any]:
+    """Each org account's presence score: its mean percentile within its peer group."""
+    return {
+        "people_rows": [
+            {
+                "handle": r["handle"],
+                "peer_group": r["peer_group"],
+                "score": _num(r["presence_score"], 0),
+                "ppw": f"{_num(r['posts_per_week'])} ({_num(r['posts_per_week_pct'], 0)})",
+                "conv": f"{_pct(r['conversation_share'])} ({_num(r['conversation_share_pct'], 0)})",
+                "recv": f"{_int(r['replies_received'])} ({_num(r['replies_received_pct'], 0)})",
+                "reach": f"{_int(r['potential_reach'])} ({_num(r['potential_reach_pct'], 0)})",
+                "below": r["below_middle"] or "–",
+            }
+            for r in x.bm.accounts.to_dict("records")
+        ]
+    }
+
+
+def section_evidence(x: _Inputs) -> dict[str, Any]:
+    """Every post a figure points at, with its permalink."""
+    return {
+        "evidence_rows": [
+            {
+                "platform": r["platform"],
+                "post_id": r["post_id"],
+                "author_id": r["author_id"],
+                "created": str(r["created_at"])[:16],
+                "permalink": r["permalink"],
+                "text": r["text"],
+            }
+            for r in x.bm.evidence_posts.to_dict("records")
+        ]
+    }
+
+
+def section_peers(x: _Inputs) -> dict[str, Any]:
+    """Percentiles within the peer group and the social divide per week."""
+    head = x.bm.tables["benchmark"]
     pct_cols = [c for c in head.columns if c.endswith("_pct")]
-    pct_rows = [
-        {
-            "org_id": r["org_id"],
-            "peer_group": r["peer_group"],
-            "tier": "–" if _missing(r["tier"]) else int(r["tier"]),
-            "cells": [_num(r[c], 0) for c in pct_cols],
-        }
-        for r in head.to_dict("records")
-    ]
-    divide_rows = [
-        {
-            "peer_group": r["peer_group"],
-            "week": str(r["week"])[:10],
-            "lt": _int(r["leaders_turns"]),
-            "lr": _pct(r["leaders_rate"]),
-            "ft": _int(r["followers_turns"]),
-            "fr": _pct(r["followers_rate"]),
-            "gap": _pct(r["gap"]),
-        }
-        for r in bm.divide.to_dict("records")
-    ]
+    return {
+        "pct_cols": [c.removesuffix("_pct") for c in pct_cols],
+        "pct_rows": [
+            {
+                "org_id": r["org_id"],
+                "peer_group": r["peer_group"],
+                "tier": "–" if _missing(r["tier"]) else int(r["tier"]),
+                "cells": [_num(r[c], 0) for c in pct_cols],
+            }
+            for r in head.to_dict("records")
+        ],
+        "divide_rows": [
+            {
+                "peer_group": r["peer_group"],
+                "week": str(r["week"])[:10],
+                "lt": _int(r["leaders_turns"]),
+                "lr": _pct(r["leaders_rate"]),
+                "ft": _int(r["followers_turns"]),
+                "fr": _pct(r["followers_rate"]),
+                "gap": _pct(r["gap"]),
+            }
+            for r in x.bm.divide.to_dict("records")
+        ],
+    }
+
+
+def section_summary(x: _Inputs) -> dict[str, Any]:
+    """The cards and findings at the top."""
+    bm = x.bm
+    head = bm.tables["benchmark"]
     turns = int(head["turns"].sum()) if len(head) else 0
     answered = int(head["answered"].sum()) if len(head) else 0
     tier_counts: list[tuple[int | str, str, int]] = [
-        (n, label, sum(1 for t in bm.tiers if t.tier == n)) for n, label in TIER_LABELS.items()
+        (n, name, sum(1 for t in bm.tiers if t.tier == n)) for n, name in TIER_LABELS.items()
     ]
-    tier_counts.append(("–", "insufficient data", sum(1 for t in bm.tiers if t.tier is None)))
+    insufficient = sum(1 for t in bm.tiers if t.tier is None)
+    tier_counts.append(("–", "insufficient data", insufficient))
     lines = []
-    variants = {t.variant for t in bm.tiers}
-    if "all" in variants:
+    if "all" in {t.variant for t in bm.tiers}:
         lines.append(
             "Actionable turns are not measured (posts not enriched): tiers use all turns, and "
             "tier 4 is withheld wherever the deflection rate is not measured."
         )
     lines.append(
-        f"{sum(1 for t in bm.tiers if t.tier is None):,} organizations have fewer than "
+        f"{insufficient:,} organizations have fewer than "
         f"{bm.thresholds.min_actionable_turns} turns in the window: insufficient data for a "
         "tier above 1."
     )
     return {
-        "title": title,
-        "bm": bm,
-        "metrics_version": bm.audit.get("metrics_version", "v1"),
         "summary": {
             "orgs": f"{len(head):,}",
             "turns": f"{turns:,}",
@@ -520,36 +476,33 @@ def _context(
             "backlog_7d": f"{int(head['backlog_7d'].sum()) if len(head) else 0:,}",
             "tiers": tier_counts,
             "lines": lines,
-        },
-        "tier_rows": tier_rows,
-        "resp_rows": resp_rows,
-        "has_business": bool(head["bh_frt_median_s"].notna().any()) if len(head) else False,
-        "unanswered": sorted(unanswered_groups.items()),
-        "per_org": max((len(v) for v in unanswered_groups.values()), default=0),
-        "presence_rows": presence_rows,
-        "people_rows": people_rows,
-        "evidence_rows": evidence_rows,
-        "pct_cols": [c.removesuffix("_pct") for c in pct_cols],
-        "pct_rows": pct_rows,
-        "divide_rows": divide_rows,
-        "quality": [(k, v) for k, v in quality.items() if not isinstance(v, dict)]
-        + [
-            (f"quarantined: {k}", v) for k, v in (quality.get("quarantine_by_reason") or {}).items()
-        ],
+        }
+    }
+
+
+def section_listening(x: _Inputs) -> dict[str, Any]:
+    """Actionable turns and the listening rates per org ("–": not measured)."""
+    rows = x.bm.audit.listening_rows().to_dict("records")
+    return {
+        "listening_headers": [label(Listening, name) for name in LISTENING_COLUMNS],
         "listening_rows": [
             {
                 "org_id": r["org_id"],
                 "turns": _int(r["actionable_turns"]),
                 "rate": _pct(r["actionable_response_rate"]),
                 "frt": _dur(r["actionable_frt_median_s"]),
-                "deflected": _pct(r["deflection_rate"]),
-                "asks": _pct(r["asks_move_channel_rate"]),
-                "resolved": _pct(r["resolution_rate"]),
+                "cells": [_pct(r[name]) for name in LISTENING_COLUMNS],
                 "neg_answered": _pct(r["negative_share_answered"]),
                 "neg_unanswered": _pct(r["negative_share_unanswered"]),
             }
-            for r in listening_frame(bm).to_dict("records")
+            for r in rows
         ],
+    }
+
+
+def section_campaigns(x: _Inputs) -> dict[str, Any]:
+    """Every campaign's window figures, uplift and costs."""
+    return {
         "campaign_rows": [
             {
                 **r,
@@ -562,14 +515,60 @@ def _context(
                 "cpe": _money(r["cost_per_engagement"]),
                 "cpconv": _money(r["cost_per_conversion"]),
             }
-            for r in campaigns_frame(campaigns or {}).to_dict("records")
+            for r in campaigns_frame(x.campaigns).to_dict("records")
         ],
-        "campaign_formulas": sorted((campaigns or {}).get("formulas", {}).items()),
-        "definitions": DEFINITIONS,
+        "campaign_formulas": sorted(x.campaigns.get("formulas", {}).items()),
+    }
+
+
+def section_quality(x: _Inputs) -> dict[str, Any]:
+    """Data-quality counts and the quarantine by reason."""
+    q = x.quality
+    return {
+        "quality": [(k, v) for k, v in q.items() if not isinstance(v, dict)]
+        + [(f"quarantined: {k}", v) for k, v in (q.get("quarantine_by_reason") or {}).items()]
+    }
+
+
+#: One function per section of the report, in page order.
+SECTIONS: tuple[Callable[[_Inputs], dict[str, Any]], ...] = (
+    section_summary,
+    section_tiers,
+    section_responsiveness,
+    section_unanswered,
+    section_presence,
+    section_people,
+    section_evidence,
+    section_peers,
+    section_quality,
+    section_listening,
+    section_campaigns,
+)
+
+
+def _context(
+    bm: Benchmark,
+    quality: dict[str, Any],
+    *,
+    title: str,
+    exports: str,
+    campaigns: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    inputs = _Inputs(bm=bm, quality=quality, campaigns=campaigns or {})
+    context: dict[str, Any] = {
+        "title": title,
+        "bm": bm,
+        "reference_time": None if bm.reference_time is None else iso_utc(bm.reference_time),
+        "window_start": None if bm.window_start is None else iso_utc(bm.window_start),
+        "metrics_version": bm.audit.metrics_version,
+        "definitions": definitions(bm.thresholds),
         "exports_dir": exports,
-        "figures": [(fid, _clean_json(spec)) for fid, spec in _figures(bm)],
+        "figures": _figures(bm),
         "plotly_gz": _plotly_gz(),
     }
+    for section in SECTIONS:
+        context.update(section(inputs))
+    return context
 
 
 def render_html(
@@ -589,20 +588,23 @@ def render_html(
     )
 
 
-def export_tables(bm: Benchmark, folder: Path, /) -> tuple[str, ...]:
+def export_tables(
+    bm: Benchmark, folder: Path, /, *, extra: dict[str, pd.DataFrame] | None = None
+) -> tuple[str, ...]:
     """Write every table the report shows as CSV, Parquet and JSON into ``folder``."""
-    from socialaudit.benchmark.run import tier_json
-
     folder.mkdir(parents=True, exist_ok=True)
-    for name, frame in bm.tables.items():
+    tables = {**bm.tables, **(extra or {})}
+    for name, frame in tables.items():
         # CRLF rows (RFC 4180): with "\n" alone, a bare "\r" in post text would go unquoted.
         frame.to_csv(folder / f"{name}.csv", index=False, lineterminator="\r\n")
         frame.to_parquet(folder / f"{name}.parquet", index=False)
-        frame.to_json(folder / f"{name}.json", orient="records", date_format="iso", indent=1)
-    (folder / "summary.json").write_text(
-        json.dumps(_clean_json(tier_json(bm)), default=_json_default, indent=1), encoding="utf-8"
-    )
-    return (*bm.tables, "summary")
+        _write_json(folder / f"{name}.json", to_jsonable(frame))
+    _write_json(folder / "summary.json", benchmark_document(bm))
+    return (*tables, "summary")
+
+
+def _write_json(path: Path, doc: Any) -> None:
+    path.write_text(json.dumps(doc, ensure_ascii=False, indent=1), encoding="utf-8")
 
 
 def write_report(
@@ -617,10 +619,10 @@ def write_report(
     """Write ``out`` (HTML) and its exports folder ``<out stem>_data`` beside it."""
     out.parent.mkdir(parents=True, exist_ok=True)
     exports = out.with_name(f"{out.stem}_data")
-    bm.tables["listening"] = listening_frame(bm)
+    extra = {"listening": bm.audit.listening_rows()}
     if campaigns and campaigns.get("campaigns"):
-        bm.tables["campaigns"] = campaigns_frame(campaigns)
-    tables = export_tables(bm, exports)
+        extra["campaigns"] = campaigns_frame(campaigns)
+    tables = export_tables(bm, exports, extra=extra)
     html = render_html(bm, quality, title=title, exports=exports.name, campaigns=campaigns)
     tmp = out.with_name(f".{out.name}.tmp")
     tmp.write_text(html, encoding="utf-8")
@@ -640,7 +642,7 @@ def build_report(
     title: str = "Social engagement audit",
 ) -> ReportFiles:
     """Measure, benchmark and write the report of everything in the engine's store."""
-    bm = run_benchmark(
+    bm = run(
         engine, thresholds=thresholds, sectors=sectors, window_days=window_days,
         sla_minutes=sla_minutes,
     )  # fmt: skip

@@ -1,16 +1,17 @@
 """Response and request models of the REST API: what ``/openapi.json`` documents.
 
 Figures the data cannot support are ``null``, never 0 (a response rate over no turns, a
-deflection rate before the deflection enricher has run). Nested documents that the metrics
-layer already defines (tier evidence, network, campaign days) keep its shape and are typed
-as far as they are stable.
+listening rate before its enricher has run). The figures are the run's own dataclasses
+(:mod:`socialaudit.results`), not copies; documents that only the API has are declared here.
 """
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from socialaudit.results import model as r
 
 
 class _Open(BaseModel):
@@ -37,64 +38,25 @@ class Health(BaseModel):
     version: str
 
 
-class Figures(BaseModel):
-    """Responsiveness of one org over a set of turns (SPEC section 5)."""
+# The figures themselves are the run's dataclasses (pydantic validates and documents them);
+# only the documents that wrap them are declared here.
+Figures = r.Figures
+Responsiveness = r.Responsiveness
+Listening = r.Listening
+OrgSummary = r.OrgSummary
+Evidence = r.TierEvidence
+Tier = r.TierResult
 
-    turns: int | None
-    answered: int | None
-    response_rate: float | None
-    frt_median_s: float | None
-    frt_p90_s: float | None
-    sla_attainment: float | None
-    negative_frt: int | None
-    backlog_24h: int | None
-    backlog_7d: int | None
-    backlog_30d: int | None
-
-
-class Responsiveness(BaseModel):
-    """Both variants: ``all`` (no exclusions) and ``actionable`` (null until enriched)."""
-
-    all: Figures
-    actionable: Figures | None = None
-
-
-class SentimentSide(BaseModel):
-    """Mean opener sentiment (-1..1) and the share of negative openers."""
-
-    mean: float | None
-    negative_share: float | None
-
-
-class Sentiment(BaseModel):
-    """Opener sentiment of answered vs unanswered turns."""
-
-    answered: SentimentSide
-    unanswered: SentimentSide
-
-
-class Listening(BaseModel):
-    """Deflection, resolution and sentiment; a figure whose enricher has not run is null."""
-
-    basis: Literal["actionable", "all"]
-    answered: int
-    deflected: int | None
-    deflection_rate: float | None
-    asks_move_channel: int | None
-    asks_move_channel_rate: float | None
-    resolved: int | None
-    resolution_rate: float | None
-    sentiment: Sentiment | None
-
-
-class AuditOrg(_Open):
-    """One org's audit."""
-
-    org: str
-    responsiveness: Responsiveness
-    deflection_rate: float | None
-    resolution_rate: float | None
-    listening: Listening | None
+#: One org's audit: its fields, plus the listening rates ``audit --json`` repeats beside them.
+AuditOrg = create_model(
+    "AuditOrg",
+    __base__=_Open,
+    __doc__="One org's audit.",
+    org=(str, ...),
+    responsiveness=(r.Responsiveness, ...),
+    listening=(r.Listening | None, None),
+    **{name: (float | None, None) for name in r.AUDIT_LISTENING},  # type: ignore[call-overload]
+)
 
 
 class AuditDoc(BaseModel):
@@ -103,50 +65,7 @@ class AuditDoc(BaseModel):
     reference_time: str | None
     metrics_version: str | None
     enriched: dict[str, bool]
-    orgs: list[AuditOrg]
-
-
-class OrgSummary(BaseModel):
-    """One org in the overview: tier and headline figures over the benchmark window."""
-
-    org_id: str
-    name: str | None
-    peer_group: str | None
-    tier: int | None
-    tier_label: str | None
-    turns: int | None
-    answered: int | None
-    response_rate: float | None
-    response_rate_ci_low: float | None
-    response_rate_ci_high: float | None
-    frt_median_s: float | None
-    backlog_7d: int | None
-    deflection_rate: float | None
-    response_rate_pct: float | None = Field(
-        None, description="Percent rank of the response rate in the peer group (100 = best)."
-    )
-    claimed_activity: str | None
-
-
-class Evidence(BaseModel):
-    """One tier rule: the measured value, the threshold, whether it holds, its 95% interval."""
-
-    rule: str
-    value: Any
-    threshold: Any
-    holds: bool | None
-    ci95: list[float] | None
-    note: str | None
-
-
-class Tier(BaseModel):
-    """An org's maturity tier (null: insufficient data) and the rules that decided it."""
-
-    org: str
-    tier: int | None
-    label: str
-    variant: str
-    evidence: list[Evidence]
+    orgs: list[AuditOrg]  # type: ignore[valid-type]
 
 
 class WeeklyPoint(BaseModel):
@@ -179,7 +98,9 @@ class OrgDetail(BaseModel):
     figures: dict[str, Any] = Field(
         description="Benchmark row over the window: figures, Wilson intervals, percentiles."
     )
-    audit: AuditOrg = Field(description="The audit of every turn (not only the window).")
+    audit: AuditOrg = Field(  # type: ignore[valid-type]
+        description="The audit of every turn (not only the window)."
+    )
     presence: list[dict[str, Any]]
     weekly: list[WeeklyPoint]
     frt_distribution: list[FrtBucket]

@@ -22,10 +22,11 @@ from jinja2 import Environment
 from starlette.responses import Response
 
 from socialaudit import __version__
-from socialaudit.benchmark.tiers import TIER_LABELS
+from socialaudit.benchmark.tiers import TIER_LABELS, explain
 from socialaudit.durations import parse_age
 from socialaudit.metrics.inbox import INTENTS, SENTIMENTS
 from socialaudit.report import fmt
+from socialaudit.results.model import HEADLINE_LISTENING, listening_cards
 from socialaudit.serve.service import Service
 
 router = APIRouter(include_in_schema=False)
@@ -40,7 +41,9 @@ def _env() -> Environment:
         num=fmt.num,
         count=fmt.count,
     )
-    env.globals.update(version=__version__, tier_labels=TIER_LABELS)
+    env.globals.update(
+        version=__version__, tier_labels=TIER_LABELS, headline_listening=HEADLINE_LISTENING
+    )
     return env
 
 
@@ -156,11 +159,7 @@ def org_page(org_id: str, request: Request) -> HTMLResponse:
         ),
     ]  # fmt: skip
     # Before enrichment the audit has no listening figures: show them as not measured.
-    lis = doc["audit"].get("listening") or {
-        "deflection_rate": None,
-        "resolution_rate": None,
-        "sentiment": None,
-    }
+    lis = doc["audit"].get("listening") or {"sentiment": None}
     sent = lis.get("sentiment")
     if sent:
         charts.append(
@@ -182,6 +181,8 @@ def org_page(org_id: str, request: Request) -> HTMLResponse:
         all=doc["audit"]["responsiveness"]["all"],
         actionable=doc["audit"]["responsiveness"].get("actionable"),
         listening=lis,
+        listening_cards=[(title, lis.get(name), note) for name, title, note in listening_cards()],
+        tier_explanation="" if snap.bm is None else explain(snap.bm.thresholds),
         charts=charts,
         inbox=inbox,
     )
@@ -233,7 +234,7 @@ def inbox_page(
         platforms=snap.platforms,
         intents=INTENTS,
         sentiments=SENTIMENTS,
-        enriched=snap.audit.get("enriched", {}),
+        enriched=snap.audit.enriched,
         prev_url=page_url(page - 1) if page > 1 else None,
         next_url=page_url(page + 1) if page < result["pages"] else None,
     )

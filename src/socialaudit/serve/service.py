@@ -1,16 +1,8 @@
-"""What the API and the dashboard ask: the metrics layer's results, cached per import generation.
+"""What the API and the dashboard ask, answered from the cached results of one run.
 
-Every figure comes from the metrics and benchmark layers; this module only decides *when* to
-run them. One :class:`Snapshot` holds the benchmark run, quality, campaigns, weekly trends and a
-materialized inbox for one *generation* of the store (a fingerprint of its imports, orgs,
-campaigns, enrichments and topics). A request whose generation matches the snapshot's reads it;
-a new import (or any other write) changes the fingerprint and the next request rebuilds it.
-Slower per-org views (network, topics, one campaign) are computed on first request and kept in
-the same snapshot, so they are invalidated together.
-
-DuckDB connections are not safe to share between threads: every store access goes through
-``self.lock``. Background jobs open their own connection to the same database (DuckDB shares
-one instance per file within a process), so a long import does not block readers.
+Every figure comes from :func:`socialaudit.run.run` through the per-generation cache of
+:mod:`socialaudit.serve.snapshot`; this module only handles requests: it checks ids, filters,
+pages and shapes each endpoint's document from the results.
 """
 
 from __future__ import annotations
@@ -18,40 +10,21 @@ from __future__ import annotations
 import functools
 import math
 import threading
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 import ibis
-import pandas as pd
 
-from socialaudit.benchmark.run import Benchmark, run_benchmark, tier_json
 from socialaudit.errors import MetricError
 from socialaudit.metrics import inbox as ib
-from socialaudit.metrics import responsiveness as rs
-from socialaudit.metrics.audit import audit as run_audit
-from socialaudit.metrics.audit import topic_rows
-from socialaudit.metrics.campaigns import campaign_report, campaign_section
-from socialaudit.metrics.quality import quality as run_quality
+from socialaudit.metrics.campaigns import campaign_report
+from socialaudit.results import benchmark_document, to_jsonable
+from socialaudit.run import topic_rows
+from socialaudit.serve.snapshot import GENERATION_SQL, Snapshot, SnapshotCache
 from socialaudit.store import Store
 
-#: The fingerprint of what the audit depends on: one row per figure, each a count or a max
-#: over a small table (or DuckDB's stored row count). As sub-queries of one SELECT, DuckDB
-#: plans them as a cross product (200 ms for nine); as a UNION ALL they take a few ms.
-GENERATION_SQL = """
-SELECT 1 AS k, CAST(count(*) AS VARCHAR) FROM imports
-UNION ALL SELECT 2, CAST(max(import_id) AS VARCHAR) FROM imports
-UNION ALL SELECT 3, CAST(max(finished_at) AS VARCHAR) FROM imports
-UNION ALL SELECT 4, CAST(count(*) AS VARCHAR) FROM orgs
-UNION ALL SELECT 5, CAST(count(*) AS VARCHAR) FROM org_accounts
-UNION ALL SELECT 6, CAST(count(*) AS VARCHAR) FROM campaigns
-UNION ALL SELECT 7, CAST(count(*) AS VARCHAR) FROM campaign_costs
-UNION ALL SELECT 8, CAST(count(*) AS VARCHAR) FROM enrichments
-UNION ALL SELECT 9, CAST(count(*) AS VARCHAR) FROM topics
-"""
+__all__ = ["GENERATION_SQL", "INBOX_WHERE", "NotFound", "Service", "Snapshot"]
 
 #: The inbox filter of :func:`socialaudit.metrics.inbox.filter_inbox` as one parameterised
 #: statement over the snapshot's materialized inbox. The Ibis expression is the definition
@@ -75,31 +48,6 @@ class NotFound(MetricError):
     """An org, campaign or job the store does not have (HTTP 404)."""
 
 
-@dataclass
-class Snapshot:
-    """Everything the pages and endpoints read, for one store generation."""
-
-    generation: str
-    built_s: float
-    bm: Benchmark | None
-    audit: dict[str, Any]
-    quality: dict[str, Any]
-    campaigns: dict[str, Any]
-    weekly: pd.DataFrame
-    frt: pd.DataFrame
-    inbox: ibis.Table
-    platforms: list[str]
-    turns: rs.TurnTables
-    lazy: dict[tuple[str, str], Any] = field(default_factory=dict)
-
-    @functools.cached_property
-    def org_ids(self) -> list[str]:
-        """Every org of the benchmark, sorted (every request with an org checks it)."""
-        if self.bm is None:
-            return []
-        return sorted(self.bm.orgs["org_id"].astype(str))
-
-
 def _locked(method: F) -> F:
     """Hold the store lock from reading the snapshot to the last query on its tables.
 
@@ -121,33 +69,25 @@ class Service:
         self.db = str(db)
         self.store = Store(self.db)
         self.window_days = window_days
-        self.lock = threading.RLock()
-        self._snap: Snapshot | None = None
-        self.builds = 0
+        self.cache = SnapshotCache(self.store, window_days=window_days)
+        self.lock = self.cache.lock
 
-    # -- generations ----------------------------------------------------------------------------
+    @property
+    def builds(self) -> int:
+        """How many snapshots were built (a warm request builds none)."""
+        return self.cache.builds
+
     def generation(self) -> str:
         """The store's current fingerprint."""
-        with self.lock:
-            rows = self.store.raw.execute(GENERATION_SQL).fetchall()
-        return "|".join("" if v is None else str(v) for _, v in sorted(rows))
+        return self.cache.generation()
 
     def snapshot(self) -> Snapshot:
         """The snapshot of the current generation, built now if the store has changed."""
-        with self.lock:
-            gen = self.generation()
-            if self._snap is None or self._snap.generation != gen:
-                # The old snapshot's tables go first: Ibis would otherwise hand back its stale
-                # cached tables for the same expressions over the changed store.
-                self._snap = None
-                self.store.drop_cached()
-                self._snap = self._build(gen)
-            return self._snap
+        return self.cache.current()
 
     def invalidate(self) -> None:
         """Forget the snapshot (a job wrote to the store)."""
-        with self.lock:
-            self._snap = None
+        self.cache.invalidate()
 
     def warm(self) -> None:
         """Build the snapshot now, so the first visitor does not wait for it.
@@ -171,42 +111,8 @@ class Service:
         self.invalidate()
         self.warm_in_background()
 
-    def _build(self, gen: str) -> Snapshot:
-        started = time.perf_counter()
-        store = self.store
-        tt = rs.build_turns(store)
-        has_orgs = store.count("orgs") > 0
-        bm = (
-            run_benchmark(store, window_days=self.window_days, turns=tt, with_turns=False)
-            if has_orgs
-            else None
-        )
-        inbox = store.cache(
-            ib.inbox_rows(tt.turns, store.table("posts"), store.table("enrichments"))
-        )
-        oa = store.table("org_accounts")
-        snap = Snapshot(
-            generation=gen,
-            built_s=0.0,
-            bm=bm,
-            audit=run_audit(store, turns=tt),
-            quality=run_quality(store, turns=tt),
-            campaigns=campaign_section(store) if has_orgs else {"campaigns": []},
-            weekly=store.execute(ib.weekly(tt.turns)),
-            frt=store.execute(ib.frt_buckets(tt.turns)),
-            inbox=inbox,
-            platforms=sorted(store.execute(oa.select("platform").distinct())["platform"]),
-            turns=tt,
-        )
-        snap.built_s = time.perf_counter() - started
-        self.builds += 1
-        return snap
-
     def _lazy(self, snap: Snapshot, key: tuple[str, str], compute: Callable[[], Any]) -> Any:
-        with self.lock:
-            if key not in snap.lazy:
-                snap.lazy[key] = compute()
-            return snap.lazy[key]
+        return self.cache.lazy(snap, key, compute)
 
     # -- reads ----------------------------------------------------------------------------------
     def require_org(self, snap: Snapshot, org: str) -> None:
@@ -223,41 +129,28 @@ class Service:
         snap = snap or self.snapshot()
         if snap.bm is None:
             return []
-        head = snap.bm.tables["benchmark"]
-        return [
-            {
-                "org_id": r["org_id"],
-                "name": _plain(r.get("name")),
-                "peer_group": _plain(r.get("peer_group")),
-                "tier": _plain(r.get("tier")),
-                "tier_label": _plain(r.get("tier_label")),
-                "turns": _plain(r.get("turns")),
-                "answered": _plain(r.get("answered")),
-                "response_rate": _plain(r.get("response_rate")),
-                "response_rate_ci_low": _plain(r.get("response_rate_ci_low")),
-                "response_rate_ci_high": _plain(r.get("response_rate_ci_high")),
-                "frt_median_s": _plain(r.get("frt_median_s")),
-                "backlog_7d": _plain(r.get("backlog_7d")),
-                "deflection_rate": _plain(r.get("deflection_rate")),
-                "response_rate_pct": _plain(r.get("response_rate_pct")),
-                "claimed_activity": _plain(r.get("claimed_activity")),
-            }
-            for r in head.sort_values(["peer_group", "org_id"]).to_dict("records")
-        ]
+        bm = snap.bm
+        rows: list[dict[str, Any]] = self._lazy(
+            snap, ("orgs", ""), lambda: to_jsonable(bm.summaries())
+        )
+        return rows
 
     def audit(self, org: str | None = None) -> dict[str, Any]:
         """The audit document of every turn in the store, exactly as ``audit --json``."""
         snap = self.snapshot()
-        doc = snap.audit
-        if org is None:
-            return doc
-        self.require_org(snap, org)
-        return {**doc, "orgs": [o for o in doc["orgs"] if o["org"] == org]}
+        if org is not None:
+            self.require_org(snap, org)
+        doc: dict[str, Any] = self._lazy(
+            snap,
+            ("audit", org or ""),
+            lambda: to_jsonable(snap.audit if org is None else snap.audit.only(org)),
+        )
+        return doc
 
     def org(self, org: str, *, snap: Snapshot | None = None) -> dict[str, Any]:
         """One org's page: audit, tier with evidence, presence, weekly trend, FRT buckets.
 
-        Built from the snapshot's tables once per generation, then served from memory.
+        Built from the snapshot's results once per generation, then served from memory.
         """
         snap = snap or self.snapshot()
         self.require_org(snap, org)
@@ -266,41 +159,30 @@ class Service:
     def _org_doc(self, snap: Snapshot, org: str) -> dict[str, Any]:
         assert snap.bm is not None
         bm = snap.bm
-        tier = next(t for t in bm.tiers if t.org == org)
         head = bm.tables["benchmark"]
-        row = head[head["org_id"] == org].iloc[0].to_dict()
-        pres = bm.presence[bm.presence["org_id"] == org]
+        row = to_jsonable(head[head["org_id"] == org].iloc[0].to_dict())
         weekly = snap.weekly[snap.weekly["org_id"] == org]
         frt = snap.frt[snap.frt["org_id"] == org]
         counts = dict(zip(frt["bucket"].astype(int), frt["n"].astype(int), strict=True))
-        labels = ib.bucket_labels()
-        entry = next(o for o in snap.audit["orgs"] if o["org"] == org)
-        return {
+        doc = {
             "org_id": org,
-            "name": _plain(row.get("name")),
-            "peer_group": _plain(row.get("peer_group")),
+            "name": row.get("name"),
+            "peer_group": row.get("peer_group"),
             "reference_time": bm.reference_time,
             "window_start": bm.window_start,
             "window_days": bm.window_days,
-            "tier": tier.as_dict(),
-            "figures": {k: _plain(v) for k, v in row.items() if k not in ("org_id",)},
-            "audit": entry,
-            "presence": [{k: _plain(v) for k, v in r.items()} for r in pres.to_dict("records")],
-            "weekly": [
-                {
-                    "week": _plain(r["week"]),
-                    "turns": int(r["turns"]),
-                    "answered": int(r["answered"]),
-                    "response_rate": _plain(r["response_rate"]),
-                    "frt_median_s": _plain(r["frt_median_s"]),
-                }
-                for r in weekly.to_dict("records")
-            ],
+            "tier": bm.tier_of(org),
+            "figures": {k: v for k, v in row.items() if k != "org_id"},
+            "audit": snap.audit.org(org),
+            "presence": bm.presence[bm.presence["org_id"] == org],
+            "weekly": weekly[["week", "turns", "answered", "response_rate", "frt_median_s"]],
             "frt_distribution": [
                 {"bucket": label, "answered_turns": counts.get(i, 0)}
-                for i, label in enumerate(labels)
+                for i, label in enumerate(ib.bucket_labels())
             ],
         }
+        out: dict[str, Any] = to_jsonable(doc)
+        return out
 
     @_locked
     def inbox(
@@ -348,21 +230,21 @@ class Service:
                 "org_id": r["org_id"],
                 "platform": r["platform"],
                 "turn_id": r["turn_id"],
-                "opener_author": _plain(r["opener_author"]),
-                "opened_at": _plain(r["opener_created_at"]),
+                "opener_author": to_jsonable(r["opener_author"]),
+                "opened_at": to_jsonable(r["opener_created_at"]),
                 "waiting_s": int(r["age_s"]),
                 "followups": int(r["followups"]),
-                "permalink": _plain(r["permalink"]),
-                "text": _plain(r["text"]),
+                "permalink": to_jsonable(r["permalink"]),
+                "text": to_jsonable(r["text"]),
                 "intents": _plain_list(r["intents"]),
-                "sentiment": _plain(r["sentiment"]),
-                "sentiment_label": _plain(r["sentiment_label"]),
-                "spam": _plain(r["is_spam"]),
+                "sentiment": to_jsonable(r["sentiment"]),
+                "sentiment_label": to_jsonable(r["sentiment_label"]),
+                "spam": to_jsonable(r["is_spam"]),
             }
             for r in (dict(zip(columns, row, strict=True)) for row in found)
         ]
         return {
-            "reference_time": _plain(snap.turns.reference_time),
+            "reference_time": to_jsonable(snap.turns.reference_time),
             "total": total,
             "page": page,
             "per_page": per_page,
@@ -378,7 +260,7 @@ class Service:
                 "No organizations in the store to benchmark. Import an export first "
                 "(POST /api/imports or socialaudit import FILE)."
             )
-        return _clean(tier_json(snap.bm))
+        return benchmark_document(snap.bm)
 
     def quality(self) -> dict[str, Any]:
         """Data-quality counts of the whole store."""
@@ -386,7 +268,7 @@ class Service:
 
     def campaigns(self) -> dict[str, Any]:
         """Every campaign with its window figures, uplift and costs."""
-        return _clean(self.snapshot().campaigns)
+        return to_jsonable(self.snapshot().campaigns)
 
     @_locked
     def campaign(self, campaign_id: str) -> dict[str, Any]:
@@ -402,7 +284,7 @@ class Service:
         return self._lazy(
             snap,
             ("campaign", campaign_id),
-            lambda: _clean(campaign_report(self.store, campaign_id)),
+            lambda: to_jsonable(campaign_report(self.store, campaign_id)),
         )
 
     @_locked
@@ -415,7 +297,7 @@ class Service:
         return self._lazy(
             snap,
             ("network", f"{org}\x00{limit}"),
-            lambda: _clean(network(self.store, org, limit=limit)),
+            lambda: to_jsonable(network(self.store, org, limit=limit)),
         )
 
     @_locked
@@ -425,7 +307,7 @@ class Service:
         self.require_org(snap, org)
 
         def compute() -> dict[str, Any]:
-            topics = _clean(topic_rows(self.store, snap.turns, org=org))
+            topics = to_jsonable(topic_rows(self.store, snap.turns, org=org))
             hint = f"No topics stored for {org}: run `socialaudit topics {org}` to fit them."
             return {"org": org, "fitted": bool(topics), "hint": None if topics else hint,
                     "topics": topics}  # fmt: skip
@@ -437,7 +319,8 @@ class Service:
         with self.lock:
             t = self.store.table("imports")
             frame = self.store.execute(t.order_by(ibis.desc("import_id")))
-        return [{k: _plain(v) for k, v in r.items()} for r in frame.to_dict("records")]
+        rows: list[dict[str, Any]] = to_jsonable(frame)
+        return rows
 
     def close(self, *, timeout: float = 5.0) -> bool:
         """Close the store, unless a snapshot build still holds it after ``timeout`` seconds.
@@ -449,42 +332,14 @@ class Service:
         if not self.lock.acquire(timeout=timeout):
             return False
         try:
-            self._snap = None
+            self.cache.invalidate()
             self.store.close()
             return True
         finally:
             self.lock.release()
 
 
-def _plain(v: Any) -> Any:
-    """A pandas/NumPy value as JSON-ready Python (NaN, NA and NaT become None)."""
-    if v is None or v is pd.NA or v is pd.NaT:
-        return None
-    if isinstance(v, float) and not math.isfinite(v):
-        return None
-    if isinstance(v, pd.Timestamp):
-        if v.tzinfo is None:
-            v = v.tz_localize("UTC")
-        return v.isoformat()
-    if isinstance(v, datetime):
-        return (v if v.tzinfo is not None else v.replace(tzinfo=UTC)).isoformat()
-    if isinstance(v, date):
-        return v.isoformat()
-    if hasattr(v, "item") and not hasattr(v, "__len__"):
-        return _plain(v.item())
-    return v
-
-
 def _plain_list(v: Any) -> list[str] | None:
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return None
     return [str(x) for x in v]
-
-
-def _clean(value: Any) -> Any:
-    """Nested JSON with non-finite floats and pandas scalars made plain."""
-    if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
-    return _plain(value)

@@ -26,6 +26,7 @@ IMPORTS = "imports"
 QUARANTINE = "quarantine"
 RAW_RECORDS = "raw_records"
 COLLECTOR_CURSORS = "collector_cursors"
+COVERAGE = "coverage"
 MIGRATIONS = "_socialaudit_migrations"
 
 _str_list = dt.Array(dt.string)
@@ -178,6 +179,7 @@ SCHEMAS: dict[str, ibis.Schema] = {
             "inserted": "int64",
             "duplicates": "int64",
             "quarantined": "int64",
+            "importer_version": "string",
         }
     ),
     QUARANTINE: ibis.schema(
@@ -202,6 +204,24 @@ SCHEMAS: dict[str, ibis.Schema] = {
     # Where each live collector stopped (JSON state), so an interrupted run resumes.
     COLLECTOR_CURSORS: ibis.schema(
         {"platform": "string", "target": "string", "state": "string", "updated_at": "timestamp(6)"}
+    ),
+    # Inbound coverage per account and run (SPEC section 5): complete, search, threads_only or
+    # export, with the window it covers; account "*" is a file import (whatever it holds).
+    COVERAGE: ibis.schema(
+        {
+            "platform": "string",
+            "account_id": "string",
+            "run_id": "string",
+            "inbound": "string",
+            "org_id": "string",
+            "target": "string",
+            "source": "string",
+            "import_id": "int64",
+            "covered_from": "timestamp(6)",
+            "covered_to": "timestamp(6)",
+            "inbound_seen": "int64",
+            "recorded_at": "timestamp(6)",
+        }
     ),
 }
 

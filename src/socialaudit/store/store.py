@@ -15,6 +15,7 @@ import pandas as pd
 import pyarrow as pa
 
 from socialaudit.errors import MigrationError, StoreError
+from socialaudit.store.enrichments import LabelStage, replace_topics
 from socialaudit.store.migrations import MIGRATIONS
 from socialaudit.store.schema import MIGRATIONS as MIGRATIONS_TABLE
 from socialaudit.store.schema import require_table
@@ -44,6 +45,8 @@ class Store:
         memory_limit: str | None = None,
     ):
         self.path = str(path)
+        self._cached: list[str] = []
+        self._cache_seq = 0
         if self.path != ":memory:":
             p = Path(self.path)
             if p.is_dir():
@@ -165,8 +168,28 @@ class Store:
         return self.con.to_pyarrow(expr)
 
     def cache(self, expr: ibis.Table) -> ibis.Table:
-        """Materialize an intermediate result so an iterative algorithm does not recompute it."""
-        return expr.cache()
+        """Materialize an intermediate result so an iterative algorithm does not recompute it.
+
+        A temporary table the store names and tracks itself (Ibis's own ``.cache()`` keys its
+        tables by expression, which hands back a stale table after the store changes, and can
+        only be cleared through its private attributes).
+        """
+        self._cache_seq += 1
+        name = f"_sa_cache_{os.getpid()}_{id(self):x}_{self._cache_seq}"
+        table = self.con.create_table(name, expr, temp=True)
+        self._cached.append(name)
+        return table
+
+    # -- writes of listening results ----------------------------------------------------------
+    def label_stage(self, columns: dict[str, str]) -> LabelStage:
+        """A stage for one enricher's results: a :class:`~.enrichments.LabelStage`."""
+        return LabelStage(self, columns)
+
+    def replace_topics(
+        self, org: str, topics: pa.Table, assigned: pa.Table, *, version: str
+    ) -> list[int]:
+        """Replace ``org``'s topics and its posts' topic labels atomically; the new topic ids."""
+        return replace_topics(self, org, topics, assigned, version=version)
 
     def count(self, name: str) -> int:
         """Return the number of rows in a store table."""
@@ -194,26 +217,19 @@ class Store:
     def drop_cached(self, *, drop: bool = True) -> None:
         """Forget (and with ``drop``, drop) every table :meth:`cache` materialized.
 
-        Ibis keys its cache by expression, so after the store changes, caching the same
-        expression again would return the stale table while anything still references it.
-        A long-lived reader (the server) calls this before recomputing. Finalizers are
-        detached so that no table is dropped later from whichever thread collects it.
+        A long-lived reader (the server) calls this before recomputing, so the old results'
+        tables do not pile up.
         """
-        entries = getattr(self.con, "_cache_name_to_entry", {})
-        for name, entry in list(entries.items()):
-            entry.finalizer.detach()
-            if drop:
+        names, self._cached = self._cached, []
+        if drop:
+            for name in names:
                 with contextlib.suppress(duckdb.Error):
                     self.raw.execute(f'DROP TABLE IF EXISTS "{name}"')
-        entries.clear()
-        getattr(self.con, "_cache_op_to_entry", {}).clear()
 
     def close(self) -> None:
         """Close the connection (checkpointing the write-ahead log).
 
-        Cached intermediate tables are temporary and vanish with the connection; their
-        finalizers are detached first, or they would try to drop them through the closed
-        connection when garbage-collected later (a traceback printed at exit).
+        Cached intermediate tables are temporary and vanish with the connection.
         """
         self.drop_cached(drop=False)
         with contextlib.suppress(Exception):

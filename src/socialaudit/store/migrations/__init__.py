@@ -12,6 +12,8 @@ from socialaudit.store.migrations import (
     m0002_enrichments,
     m0003_org_calendars,
     m0004_sources,
+    m0006_coverage,
+    m0007_importer_version,
 )
 
 MIGRATIONS: list[tuple[int, ModuleType]] = [
@@ -19,4 +21,6 @@ MIGRATIONS: list[tuple[int, ModuleType]] = [
     (2, m0002_enrichments),
     (3, m0003_org_calendars),
     (4, m0004_sources),
+    (6, m0006_coverage),
+    (7, m0007_importer_version),
 ]

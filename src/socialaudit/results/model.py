@@ -1,0 +1,404 @@
+"""What one run computes, as frozen dataclasses: the only shape figures travel in.
+
+The run path (:func:`socialaudit.run.run`) executes the metric expressions and fills these;
+every presenter (the CLI's tables and JSON, the report, the API and the dashboard) formats
+them and never re-derives or re-keys a figure. A new figure is one field here plus one
+expression in ``metrics/``; its ``metadata`` (``label``, ``fmt``) is what tables show as its
+column heading and how they format it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+
+
+def _col(label: str, fmt: str = "num") -> dict[str, Any]:
+    """Field metadata: the column heading and format (``num``, ``count``, ``pct``, ``dur``)."""
+    return {"label": label, "fmt": fmt}
+
+
+def _float(value: Any) -> float | None:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    out = float(value)
+    return None if math.isnan(out) else out
+
+
+def _int(value: Any) -> int | None:
+    number = _float(value)
+    return None if number is None else int(number)
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Responsiveness of one org over a set of turns (SPEC section 5)."""
+
+    turns: int | None = field(metadata=_col("turns", "count"))
+    answered: int | None = field(metadata=_col("answered", "count"))
+    response_rate: float | None = field(metadata=_col("rate", "pct"))
+    frt_median_s: float | None = field(metadata=_col("FRT median", "dur"))
+    frt_p90_s: float | None = field(metadata=_col("FRT p90", "dur"))
+    sla_attainment: float | None = field(metadata=_col("in SLA", "pct"))
+    negative_frt: int | None = field(metadata=_col("neg FRT", "count"))
+    backlog_24h: int | None = field(metadata=_col("open >24h", "count"))
+    backlog_7d: int | None = field(metadata=_col(">7d", "count"))
+    backlog_30d: int | None = field(metadata=_col(">30d", "count"))
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> Figures:
+        """From one row of :func:`socialaudit.metrics.responsiveness.responsiveness`."""
+        values: dict[str, Any] = {
+            f.name: (_int if f.metadata["fmt"] == "count" else _float)(row[f.name])
+            for f in fields(cls)
+        }
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class Responsiveness:
+    """Both variants: ``all`` (no exclusions) and ``actionable`` (None until enriched)."""
+
+    all: Figures
+    actionable: Figures | None = None
+
+
+@dataclass(frozen=True)
+class PlatformResponsiveness:
+    """One platform's figures (all turns only)."""
+
+    all: Figures
+
+
+@dataclass(frozen=True)
+class PlatformAudit:
+    """An org's figures on one platform it has accounts on."""
+
+    platform: str
+    responsiveness: PlatformResponsiveness
+
+
+@dataclass(frozen=True)
+class SentimentSide:
+    """Mean opener sentiment (-1..1) and the share of negative openers."""
+
+    mean: float | None
+    negative_share: float | None
+
+
+@dataclass(frozen=True)
+class Sentiment:
+    """Opener sentiment of answered vs unanswered turns."""
+
+    answered: SentimentSide
+    unanswered: SentimentSide
+
+
+@dataclass(frozen=True)
+class Listening:
+    """Deflection, resolution and sentiment; a figure whose enricher has not run is None."""
+
+    basis: str
+    answered: int
+    deflected: int | None
+    deflection_rate: float | None = field(
+        metadata={**_col("deflected", "pct"), "card": "Deflection",
+                  "note": "first responses that only move channel"}
+    )  # fmt: skip
+    asks_move_channel: int | None
+    asks_move_channel_rate: float | None = field(metadata=_col("asks to move", "pct"))
+    resolved: int | None
+    resolution_rate: float | None = field(
+        metadata={**_col("resolved", "pct"), "card": "Resolution",
+                  "note": "answered turns the customer closed"}
+    )  # fmt: skip
+    sentiment: Sentiment | None
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any], status: Mapping[str, bool], basis: str) -> Listening:
+        """From one row of :func:`socialaudit.metrics.listening.listening`.
+
+        A figure is kept only when its enricher has results (``status``): else it is None.
+        """
+        measured = {
+            "deflected": "deflection",
+            "deflection_rate": "deflection",
+            "asks_move_channel": "deflection",
+            "asks_move_channel_rate": "deflection",
+            "resolved": "resolution",
+            "resolution_rate": "resolution",
+        }
+        values: dict[str, Any] = {
+            name: ((_float if name.endswith("_rate") else _int)(row[name]) if status[by] else None)
+            for name, by in measured.items()
+        }
+        sentiment = None
+        if status["sentiment"]:
+            sentiment = Sentiment(
+                answered=SentimentSide(
+                    _float(row["sentiment_answered"]), _float(row["negative_share_answered"])
+                ),
+                unanswered=SentimentSide(
+                    _float(row["sentiment_unanswered"]), _float(row["negative_share_unanswered"])
+                ),
+            )
+        return cls(basis=basis, answered=int(row["answered"]), sentiment=sentiment, **values)
+
+
+#: The listening rates every per-org listening table shows, in order (report, exports).
+LISTENING_COLUMNS: tuple[str, ...] = tuple(
+    f.name for f in fields(Listening) if "label" in f.metadata
+)
+#: The rates ``audit --json`` repeats beside each org's responsiveness (and the CLI shows).
+AUDIT_LISTENING: tuple[str, ...] = tuple(f.name for f in fields(Listening) if "card" in f.metadata)
+#: The rate the benchmark's headline row carries (and tier 4 reads).
+HEADLINE_LISTENING: str = AUDIT_LISTENING[0]
+
+
+def label(cls: type, name: str) -> str:
+    """A field's column heading (its name when it has none)."""
+    found = {f.name: f.metadata.get("label", f.name) for f in fields(cls)}
+    return str(found[name])
+
+
+def listening_cards() -> list[tuple[str, str, str]]:
+    """(field, card title, note) of the listening figures the org page shows as cards."""
+    return [(f.name, f.metadata["card"], f.metadata["note"]) for f in fields(Listening)
+            if "card" in f.metadata]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class OrgAudit:
+    """One org's audit: responsiveness, listening, and (when asked) per platform."""
+
+    org: str
+    responsiveness: Responsiveness
+    listening: Listening | None = None
+    platforms: tuple[PlatformAudit, ...] | None = field(default=None, metadata={"omit_none": True})
+
+    def listening_figures(self) -> dict[str, float | None]:
+        """The headline listening rates (None when not measured), keyed by field name."""
+        return {
+            name: None if self.listening is None else getattr(self.listening, name)
+            for name in LISTENING_COLUMNS
+        }
+
+    def __json__(self) -> dict[str, Any]:
+        """``audit --json`` also lists deflection and resolution beside the responsiveness."""
+        from socialaudit.results.jsonable import fields_of
+
+        out = fields_of(self)
+        lis = self.listening_figures()
+        out.update({name: lis[name] for name in AUDIT_LISTENING})
+        return out
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Which inbound conversations the data can see, per platform (filled by a later issue)."""
+
+
+@dataclass(frozen=True)
+class AuditResult:
+    """The responsiveness and listening audit of every org (or one) over a set of turns."""
+
+    reference_time: datetime | None
+    metrics_version: str
+    enriched: Mapping[str, bool]
+    orgs: tuple[OrgAudit, ...]
+    coverage: Coverage = field(default_factory=Coverage, metadata={"omit_empty": True})
+
+    def org(self, org_id: str) -> OrgAudit:
+        """One org's entry."""
+        return next(o for o in self.orgs if o.org == org_id)
+
+    def only(self, org_id: str) -> AuditResult:
+        """The same result restricted to one org."""
+        kept = tuple(o for o in self.orgs if o.org == org_id)
+        return AuditResult(self.reference_time, self.metrics_version, self.enriched, kept)
+
+    def listening_rows(self) -> pd.DataFrame:
+        """Per org: actionable turns and the listening rates (None: not measured)."""
+        rows = []
+        for o in self.orgs:
+            act = o.responsiveness.actionable
+            sent = o.listening.sentiment if o.listening is not None else None
+            rows.append(
+                {
+                    "org_id": o.org,
+                    "actionable_turns": None if act is None else act.turns,
+                    "actionable_answered": None if act is None else act.answered,
+                    "actionable_response_rate": None if act is None else act.response_rate,
+                    "actionable_frt_median_s": None if act is None else act.frt_median_s,
+                    **o.listening_figures(),
+                    "negative_share_answered": None
+                    if sent is None
+                    else sent.answered.negative_share,
+                    "negative_share_unanswered": None
+                    if sent is None
+                    else sent.unanswered.negative_share,
+                }
+            )
+        return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True)
+class TierEvidence:
+    """One tier rule's evidence: what was measured, against what, and whether it held."""
+
+    rule: str
+    value: Any
+    threshold: Any
+    holds: bool | None
+    ci95: tuple[float, float] | None = None
+    note: str = ""
+
+    def __json__(self) -> dict[str, Any]:
+        """The interval rounded to 4 places, as a list."""
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out["ci95"] = None if self.ci95 is None else [round(x, 4) for x in self.ci95]
+        return out
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON shape of the evidence."""
+        return self.__json__()
+
+
+@dataclass(frozen=True)
+class TierResult:
+    """An org's tier (None when the data are insufficient) and the rules behind it."""
+
+    org: str
+    tier: int | None
+    label: str
+    variant: str
+    evidence: tuple[TierEvidence, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON shape of the result."""
+        from socialaudit.results.jsonable import to_jsonable
+
+        out: dict[str, Any] = to_jsonable(self)
+        return out
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Every number the tier rules compare against (``benchmark/tiers.toml``)."""
+
+    min_actionable_turns: int = 50
+    dormant_max_posts_per_week: float = 1.0
+    rudimentary_response_rate_below: float = 0.5
+    rudimentary_frt_median_above_s: float = 86_400
+    rudimentary_backlog_older_than: str = "7d"
+    engaged_min_response_rate: float = 0.5
+    engaged_max_frt_median_s: float = 86_400
+    leader_min_response_rate: float = 0.8
+    leader_max_frt_median_s: float = 3_600
+    leader_max_deflection: float = 0.25
+    leader_max_backlog: int = 0
+    source: str = "built-in tiers.toml"
+
+
+@dataclass(frozen=True)
+class ClaimedVsMeasured:
+    """Orgs that say they are active, and how many of those the tiers find rudimentary."""
+
+    declared: int
+    claiming: int
+    measured: int
+    rudimentary: int
+    insufficient: int
+    orgs: tuple[str, ...]
+
+    @property
+    def sentence(self) -> str:
+        """The finding, phrased as the classic study phrases it."""
+        if self.declared == 0:
+            return "No organization declares what it claims (claimed_activity in orgs.toml)."
+        share = 100 * self.claiming / self.declared
+        text = f"{share:.0f}% say they are active ({self.claiming:,} of {self.declared:,})"
+        if self.measured == 0:
+            return text + "; none of those has enough data for a tier."
+        rud = 100 * self.rudimentary / self.measured
+        text += (
+            f"; {rud:.0f}% of those are at most rudimentary (tier 2 or below: "
+            f"{self.rudimentary:,} of {self.measured:,} with a tier)"
+        )
+        if self.insufficient:
+            text += f"; {self.insufficient:,} more have insufficient data"
+        return text + "."
+
+
+@dataclass(frozen=True)
+class OrgSummary:
+    """One org in the overview: tier and headline figures over the benchmark window."""
+
+    org_id: str
+    name: str | None
+    peer_group: str | None
+    tier: int | None
+    tier_label: str | None
+    turns: int | None
+    answered: int | None
+    response_rate: float | None
+    response_rate_ci_low: float | None
+    response_rate_ci_high: float | None
+    frt_median_s: float | None
+    backlog_7d: int | None
+    deflection_rate: float | None
+    response_rate_pct: float | None
+    claimed_activity: str | None
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> OrgSummary:
+        """From a row of the benchmark's headline table."""
+        from socialaudit.results.jsonable import to_jsonable
+
+        return cls(**{f.name: to_jsonable(row.get(f.name)) for f in fields(cls)})
+
+
+@dataclass(frozen=True)
+class BenchmarkResult:
+    """Everything one run measured over its window: the audit, tiers, presence, peers.
+
+    ``tables`` are the report's exports (one frame per table, the headline ``benchmark``
+    first); the other frames are what the report's sections and charts read.
+    """
+
+    reference_time: datetime | None
+    window_start: datetime | None
+    window_days: int
+    thresholds: Thresholds
+    audit: AuditResult
+    orgs: pd.DataFrame
+    tiers: tuple[TierResult, ...]
+    presence: pd.DataFrame
+    accounts: pd.DataFrame
+    business_hours: pd.DataFrame
+    km_curves: pd.DataFrame
+    percentiles: pd.DataFrame
+    divide: pd.DataFrame
+    claimed: ClaimedVsMeasured
+    unanswered: pd.DataFrame
+    evidence_posts: pd.DataFrame
+    tables: Mapping[str, pd.DataFrame] = field(default_factory=dict)
+
+    def tier_of(self, org_id: str) -> TierResult:
+        """One org's tier."""
+        return next(t for t in self.tiers if t.org == org_id)
+
+    def org_rows(self) -> list[dict[str, Any]]:
+        """One row per org: tier, the headline figures and their percentiles in the group."""
+        rows: list[dict[str, Any]] = self.tables["benchmark"].to_dict("records")
+        return rows
+
+    def summaries(self) -> list[OrgSummary]:
+        """Every org's overview row, by peer group then org."""
+        head = self.tables["benchmark"].sort_values(["peer_group", "org_id"])
+        return [OrgSummary.from_row(r) for r in head.to_dict("records")]
