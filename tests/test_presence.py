@@ -65,7 +65,9 @@ def presence_expr(store, start, end, *, by_account=False):
 def test_org_presence_by_hand(pstore) -> None:
     start, end = window(pstore)
     t = presence_expr(pstore, start, end)
-    acme = pstore.execute(t).set_index("org_id").loc["AcmeHelp"]
+    out = pstore.execute(t)
+    assert not [c for c in out.columns if c.endswith("_right")]  # no join residue
+    acme = out.set_index("org_id").loc["AcmeHelp"]
     assert (acme["posts"], acme["replies"], acme["broadcasts"]) == (4, 2, 2)
     assert acme["posts_per_week"] == pytest.approx(4 / (10 / 7))
     assert acme["conversation_share"] == 0.5

@@ -255,12 +255,12 @@ def _share_of_voice(
     mg = mentions.join(groups, "org_id")
     voice = mg.select("peer_group", "platform", "post_id").distinct()
     voice = voice.group_by("peer_group").agg(voice_posts=voice.count())
+    keep = [c for c in out.columns if c not in ("mentions", "voice_posts")]
     out = out.left_join(mcount, "org_id").left_join(voice, "peer_group")
     m = out.mentions.fill_null(0)
     group_total = m.sum().over(group_by=out.peer_group)
     share = m.cast("float64") / group_total.nullif(0).cast("float64")
     low, high = wilson_bounds(share, out.voice_posts)
-    keep = [c for c in out.columns if c not in ("mentions", "voice_posts")]
     return out.select(
         *keep,
         mentions=m,
