@@ -350,12 +350,15 @@ class Context:
         if demo is None or not (demo.cwd / "demo-output" / "demo.duckdb").exists():
             self.skip_reason = "the demo context has not run (its block comes first)"
             return
+        sample = shared_data() / "twcs" / "twcs_head5k.csv"
+        if not sample.exists():  # the import job of the curl block reads it
+            self.skip_reason = f"{sample} is not present (shared data missing)"
+            return
         (self.cwd / "demo-output").mkdir(exist_ok=True)
         shutil.copy(demo.cwd / "demo-output" / "demo.duckdb", self.cwd / "demo-output")
         imports = self.cwd / "imports"
         imports.mkdir(exist_ok=True)
-        sample = shared_data() / "twcs" / "twcs_head5k.csv"
-        if sample.exists() and not (imports / sample.name).exists():
+        if not (imports / sample.name).exists():
             # A copy in the scratch folder: the server refuses links leading out of it.
             shutil.copy(sample, imports / sample.name)
         self.port = free_port()
