@@ -263,3 +263,164 @@ def test_two_weak_cues_decide() -> None:
     (verdict,) = spam.judge(["subscribe to the best gaming on my channel"])
     assert verdict.is_spam
     assert {"subscribe_word", "my_channel"} <= set(verdict.reasons)
+
+
+# ---------------------------------------------------------------- issue 16: recall, batches
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Check out our Channel for nice Beats!!",
+        "PLEASSSSE SUBSCRIBEEEE MY CHANNNNNEL",
+        "....subscribe......  ......to my........  .....channel.......",
+        "Please give us a chance and check out the new music video on our channel!",
+    ],
+)
+def test_elongated_and_group_self_promotion_is_spam_everywhere(text: str) -> None:
+    # Spam in customer-care mode (as classify reads a bare file) and in a comment section.
+    (care,) = spam.judge([text])
+    (comment,) = spam.judge([text], platforms=["youtube"])
+    assert care.is_spam and "self_promotion" in care.reasons
+    assert comment.is_spam
+
+
+def test_rule_text_undoes_elongation_and_filler() -> None:
+    assert spam.rule_text("PLEASSSSE SUBSCRIBEEEE MY CHANNNNNEL") == "PLEASE SUBSCRIBE MY CHANEL"
+    assert spam.rule_text("sub...to..my---channel") == "sub to my channel"
+    # Doubled letters and single dots are words and sentences, left alone.
+    assert spam.rule_text("Good job. See you soon") == "Good job. See you soon"
+
+
+def _batch(texts: list[str], authors: list[str]) -> pa.Table:
+    return pa.table(
+        {
+            "text": texts,
+            "author_id": authors,
+            "is_org": [False] * len(texts),
+            "platform": ["twitter"] * len(texts),
+        }
+    )
+
+
+def test_near_duplicates_span_batches_once_prepared() -> None:
+    bait = "check this out guys, this is the best video I have seen all year long"
+    first = _batch([bait, "my parcel is late again, third time this month"], ["u1", "c1"])
+    second = _batch(
+        ["totally unrelated words about a broken kettle here", bait + "!"], ["c2", "u2"]
+    )
+    # Batch by batch, each copy is alone in its batch: the campaign is missed ...
+    alone = spam.SpamEnricher()
+    assert alone.run(first).columns["is_spam"] == [False, False]
+    # ... after a pass over the whole pending set, both copies are found, in either batch.
+    enricher = spam.SpamEnricher()
+    enricher.prepare(iter([first, second]))
+    got_first, got_second = enricher.run(first), enricher.run(second)
+    assert got_first.columns["is_spam"] == [True, False]
+    assert got_second.columns["is_spam"] == [False, True]
+    assert "near_duplicate" in str(got_first.columns["spam_reason"][0])
+
+
+def test_duplicate_index_matches_the_one_batch_count() -> None:
+    posts = [CAMPAIGN, CAMPAIGN.upper(), CAMPAIGN + " today", "short one", CAMPAIGN]
+    authors = ["a", "b", "c", "d", "a"]
+    index = spam.DuplicateIndex()
+    index.add(posts[:2], authors[:2])
+    index.add(posts[2:], authors[2:])
+    assert index.counts(posts, authors) == spam.near_duplicates(posts, authors) == [3, 3, 3, 1, 3]
+
+
+def test_runner_prepares_spam_over_every_batch(store, write_twcs) -> None:  # type: ignore[no-untyped-def]
+    import socialaudit
+    from socialaudit.enrich.runner import enrich
+
+    bait = "check this out guys, this is the best video I have seen all year long"
+    path = write_twcs(
+        [
+            (1, "101", True, 0, bait, None),
+            (2, "102", True, 5, "my parcel is late again, third time this month", None),
+            (3, "103", True, 9, bait + "!!", None),
+        ]
+    )
+    socialaudit.import_file(path, store=store)
+    enrich(store, ["spam"], batch_rows=1)  # one post a batch: the copies never share one
+    flags = store.frame("SELECT post_id, is_spam FROM enrichments ORDER BY post_id")
+    assert flags.is_spam.tolist() == [True, False, True]
+
+
+def test_the_model_speaks_in_comment_sections_only() -> None:
+    text = "Hii youtube friends, new here, hope to grow big one day, love u all"
+    assert spam.model() is not None
+    (care,) = spam.judge([text])
+    assert "model" not in care.reasons
+    p = spam.model_scores([text])[0]
+    (comment,) = spam.judge([text], platforms=["youtube"])
+    assert ("model" in comment.reasons) == (p >= spam._MODEL_MIN)
+
+
+def test_model_scores_are_deterministic_and_per_text() -> None:
+    texts = ["sub to my channel pls", "love this song so much", "sub to my channel pls"]
+    first = spam.model_scores(texts)
+    assert first == spam.model_scores(list(reversed(texts)))[::-1]
+    assert first[0] == first[2] and first[0] > 0.9 > first[1]
+
+
+UCI = (
+    "\nCOMMENT_ID,AUTHOR,DATE,CONTENT,CLASS\n"
+    'c1,Ann,2014-01-01T10:00:00,"I&#39;m a rapper<br />subscribe to my channel\ufeff",1\n'
+    "c2,Bob,2014-01-01T10:05:00,this song never gets old &amp; never will,0\n"
+)
+
+
+def test_import_decodes_comment_html_and_keeps_the_raw_record(store, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    import socialaudit
+
+    path = tmp_path / "comments.csv"
+    path.write_text(UCI, encoding="utf-8")
+    assert socialaudit.import_file(path, store=store).format == "youtube_csv"
+    posts = store.frame("SELECT post_id, text FROM posts ORDER BY post_id")
+    assert posts.text.tolist() == [
+        "I'm a rapper\nsubscribe to my channel",
+        "this song never gets old & never will",
+    ]
+    raw = store.frame("SELECT post_id, raw FROM raw_records ORDER BY post_id")
+    assert json.loads(raw.raw[0])["CONTENT"].startswith("I&#39;m a rapper<br />")
+
+
+def test_classify_reads_a_uci_comment_file_as_youtube_comments(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import io
+
+    from socialaudit.enrich.classify import classify_file
+
+    path = tmp_path / "comments.csv"
+    path.write_text(UCI, encoding="utf-8")
+    out = io.StringIO()
+    classify_file(path, spam.SpamEnricher(), text_column="CONTENT", out=out)
+    lines = out.getvalue().splitlines()
+    assert lines[1].split(",")[-2] == "spam" and lines[-1].split(",")[-2] == "not_spam"
+    # "the channel" talk decides in a comment section, not in customer care.
+    text = tmp_path / "plain.csv"
+    text.write_text("text\nthere is one video on my channel about my brother\n", encoding="utf-8")
+    for platform, label in ((None, "not_spam"), ("youtube", "spam")):
+        out = io.StringIO()
+        classify_file(text, spam.SpamEnricher(), text_column="text", out=out, platform=platform)
+        assert out.getvalue().splitlines()[1].split(",")[-2] == label
+
+
+def test_an_index_never_misses_the_batch_it_is_asked_about() -> None:
+    # Asked about posts it was not given, the index takes them in first.
+    index = spam.DuplicateIndex()
+    index.add([CAMPAIGN], ["a"])
+    assert index.counts([CAMPAIGN + "!", "unrelated"], ["b", "c"]) == [2, 1]
+    assert index.counts([CAMPAIGN], ["a"]) == [2]
+
+
+def test_cli_classify_platform_option(runner, app, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "plain.csv"
+    path.write_text("text\nthere is one video on my channel about my brother\n", encoding="utf-8")
+    care = runner.invoke(app, ["classify", "spam", str(path)])
+    comment = runner.invoke(app, ["classify", "spam", str(path), "--platform", "youtube"])
+    assert care.exit_code == 0 and comment.exit_code == 0, care.output + comment.output
+    assert ",not_spam," in care.stdout and ",spam," in comment.stdout

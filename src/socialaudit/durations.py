@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 from socialaudit.errors import ConfigError
 
@@ -31,3 +32,27 @@ def parse_age(value: str | None, name: str) -> int | None:
         return parse_duration(value)
     except ConfigError as exc:
         raise ConfigError(f"{name}: {exc}") from None
+
+
+#: UTC offsets in use range from -12:00 to +14:00; anything beyond is a typo or an attack.
+MAX_UTC_OFFSET = timedelta(hours=14)
+
+
+def parse_instant(text: str, name: str = "--reference-time") -> datetime:
+    """Read an ISO 8601 time as naive UTC (a time without an offset is taken as UTC).
+
+    The offset must lie within +-14:00, as for the posts an import accepts.
+    """
+    try:
+        value = datetime.fromisoformat((text or "").strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigError(
+            f"{name}: cannot read {text!r} as a time. Write it as ISO 8601, e.g. "
+            "2017-12-01T00:00:00Z (a time without an offset is taken as UTC)."
+        ) from None
+    offset = value.utcoffset()
+    if offset is not None and abs(offset) > MAX_UTC_OFFSET:
+        raise ConfigError(f"{name}: UTC offset {offset} in {text!r} is beyond +-14:00.")
+    if offset is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value

@@ -8,6 +8,7 @@ Errors derived from :class:`SocialAuditError` become one line on stderr and a no
 from __future__ import annotations
 
 import functools
+import io
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ class State:
 
     db: Path = Path(DEFAULT_PATH)
     sla_minutes: int | None = None
+    reference_time: str | None = None
     debug: bool = False
 
 
@@ -91,6 +93,16 @@ def main_options(
             help="First-response SLA in minutes for every org [default: each org's own, else 60].",
         ),
     ] = None,
+    reference_time: Annotated[
+        str | None,
+        typer.Option(
+            "--reference-time",
+            envvar="SOCIALAUDIT_REFERENCE_TIME",
+            metavar="<time>",
+            help="The audit's clock, ISO 8601 (naive = UTC), e.g. 2017-12-01T00:00:00Z "
+            "[default: the latest post].",
+        ),
+    ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
 ) -> None:
     """Measure how organizations really engage on social media.
@@ -99,7 +111,21 @@ def main_options(
     """
     state.db = db
     state.sla_minutes = sla_minutes
+    state.reference_time = reference_time
     state.debug = debug
+    _set_clock(reference_time)
+
+
+def _set_clock(text: str | None) -> None:
+    """Fix the clock of every store this process opens (a bad time exits 2, with a hint)."""
+    from socialaudit.durations import parse_instant
+    from socialaudit.store import Store
+
+    try:
+        Store.reference_time = None if text is None else parse_instant(text)
+    except SocialAuditError as exc:
+        err_console.print(Text(f"Error: {exc}"), soft_wrap=True)
+        raise typer.Exit(exc.exit_code) from None
 
 
 #: Every module that registers commands on ``app``, in help order: the one list of commands.
@@ -127,9 +153,26 @@ def _register_commands() -> None:
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point.
+
+    Click's own usage errors repeat what was typed (``No such command 'ESC[2J'``), so they
+    are printed through the escaping console too, not by Click.
+    """
     _register_commands()
-    sys.exit(app())
+    try:
+        code = app(standalone_mode=False)
+    except typer.Abort:
+        err_console.print(Text("Aborted."))
+        sys.exit(1)
+    except typer.TyperException as exc:  # Typer's own Click: usage errors and bad values
+        show = getattr(exc, "show", None)
+        if show is None:
+            raise
+        buf = io.StringIO()
+        show(file=buf)
+        err_console.print(Text(buf.getvalue().rstrip("\n")), soft_wrap=True)
+        sys.exit(int(getattr(exc, "exit_code", 2)))
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 def get_app() -> typer.Typer:

@@ -398,6 +398,9 @@ def quality(json_: JsonFlag = False) -> None:
         ("negative_frt_turns", "turns with a negative first-response time"),
         ("inbound_by_org_account", "inbound-flagged posts by an org account"),
         ("outbound_by_non_org", "outbound-flagged posts by a non-org account"),
+        ("reply_cycles_repaired", "reply cycles repaired (a parent link dropped)"),
+        ("posts_on_reply_cycles", "posts on a reply cycle"),
+        ("time_outliers", "posts dated before their platform or after the clock"),
     ]
     emit(
         pick_format(False, False),
@@ -416,3 +419,11 @@ def quality(json_: JsonFlag = False) -> None:
         )
     else:
         console.print("Nothing is quarantined.")
+    if result["time_outlier_posts"]:
+        emit(
+            pick_format(False, False),
+            result["time_outlier_posts"],
+            [("platform", "platform"), ("post_id", "post"), ("author_id", "author"),
+             ("created_at", "dated"), ("why", "time outlier")],
+            untrusted=("platform", "post_id", "author_id"),
+        )  # fmt: skip

@@ -124,6 +124,14 @@ def classify(
             "--model", help="sentiment only: a folder from `socialaudit train sentiment`."
         ),
     ] = None,
+    platform: Annotated[
+        str | None,
+        typer.Option(
+            "--platform",
+            help="Where the posts come from, e.g. youtube (spam judges video comment sections "
+            "apart from customer care) [default: youtube for UCI comment CSVs, else none].",
+        ),
+    ] = None,
 ) -> None:
     """Label any CSV/JSONL with one enricher: the rows plus `label` and `score` columns.
 
@@ -135,13 +143,17 @@ def classify(
     if out is not None and out.resolve() == file.resolve():
         raise SourceError("--out is the input file; write the labels to another file.")
     if out is None:
-        result = classify_file(file, labeller, text_column=text_column, out=sys.stdout)
+        result = classify_file(
+            file, labeller, text_column=text_column, out=sys.stdout, platform=platform
+        )
     else:
         # Write beside the target and rename, so a failure never leaves half a file.
         tmp = out.with_name(f".{out.name}.partial")
         try:
             with tmp.open("w", newline="", encoding="utf-8") as fh:
-                result = classify_file(file, labeller, text_column=text_column, out=fh)
+                result = classify_file(
+                    file, labeller, text_column=text_column, out=fh, platform=platform
+                )
             tmp.replace(out)
         finally:
             tmp.unlink(missing_ok=True)

@@ -2,7 +2,10 @@
 
 Post text, handles and URLs come from strangers. In tables they are shown as plain
 ``rich.text.Text`` (never parsed as markup) with control characters made visible, so a
-post cannot inject terminal escape sequences or Rich markup.
+post cannot inject terminal escape sequences or Rich markup. Ids from the data reach titles,
+hints and error messages too, so both consoles escape control characters in *everything*
+they write (:class:`SafeConsole`), and long ids are cut with an ellipsis in tables so one
+5,000-character id cannot squeeze the other columns away.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import Any
 
 import pandas as pd
 from rich.console import Console
+from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
@@ -25,9 +29,35 @@ from socialaudit.cli.options import Format
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 
+#: Widest id, handle or figure shown in a table cell (free text wraps instead).
+CELL_MAX = 48
+#: Links stay whole enough to copy (a long one still cannot take the whole table).
+LINK_MAX = 120
+
+
+def escape_controls(text: str) -> str:
+    """Control characters (ESC, NUL, bidi overrides ...) as visible hex escapes, like x1b."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+class SafeConsole(Console):
+    """A Rich console that never writes a control character it did not generate itself.
+
+    Rich's own styling and cursor codes come as styles and control segments; only the text
+    of segments (titles, cells, messages: possibly from the data) is escaped. Tabs and line
+    breaks stay.
+    """
+
+    def _render_buffer(self, buffer: Iterable[Segment]) -> str:
+        return super()._render_buffer(
+            seg if seg.control else Segment(escape_controls(seg.text), seg.style, seg.control)
+            for seg in buffer
+        )
+
+
 # Pipes and test runners get a wide fixed width instead of Rich's 80-column fallback.
-console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
-err_console = Console(stderr=True, highlight=False)
+console = SafeConsole(highlight=False, width=None if sys.stdout.isatty() else 200)
+err_console = SafeConsole(stderr=True, highlight=False)
 
 
 def safe_text(value: Any, *, max_len: int | None = None) -> Text:
@@ -35,7 +65,7 @@ def safe_text(value: Any, *, max_len: int | None = None) -> Text:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return Text("")
     s = str(value).replace("\r\n", "\n").replace("\r", "\\r").replace("\n", " ⏎ ")
-    s = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", s)
+    s = escape_controls(s)
     if max_len and len(s) > max_len:
         s = s[: max_len - 1] + "…"
     return Text(s)
@@ -91,7 +121,9 @@ def emit_table(
 ) -> None:
     """Print a Rich table; ``columns`` are (key, header) pairs."""
     # A plain Text title: titles carry org names from the data, never parsed as markup.
-    table = Table(title=Text(title) if title else None, title_justify="left", header_style="bold")
+    table = Table(
+        title=safe_text(title) if title else None, title_justify="left", header_style="bold"
+    )
     for key, header in columns:
         free_text = key.endswith("text")
         table.add_column(
@@ -110,10 +142,13 @@ def emit_table(
             value = row.get(key)
             if key in fmt:
                 cells.append(Text(fmt[key](value)))
-            elif key in untrusted:
+            elif key.endswith("text"):
                 cells.append(safe_text(value, max_len=200))
+            elif key in untrusted:
+                limit = LINK_MAX if "permalink" in key or "url" in key else CELL_MAX
+                cells.append(safe_text(value, max_len=limit))
             else:
-                cells.append(safe_text(_plain(value)))
+                cells.append(safe_text(_plain(value), max_len=CELL_MAX))
         table.add_row(*cells)
     console.print(table)
 

@@ -20,6 +20,7 @@ import pyarrow as pa
 from socialaudit.enrich.base import Enricher
 from socialaudit.errors import SourceError
 from socialaudit.ingest.base import read_sample
+from socialaudit.ingest.youtube import UCI_HEADER, comment_text
 
 BATCH_ROWS = 5_000
 JSON_SUFFIXES = {".jsonl", ".ndjson", ".json"}
@@ -40,9 +41,18 @@ def classify_file(
     text_column: str,
     out: IO[str] | None = None,
     batch_rows: int = BATCH_ROWS,
+    platform: str | None = None,
 ) -> ClassifyResult:
-    """Label every row's ``text_column`` and write rows plus ``label``/``score`` as CSV."""
-    read_sample(path)  # empty, binary and non-UTF-8 files stop here with one clear line
+    """Label every row's ``text_column`` and write rows plus ``label``/``score`` as CSV.
+
+    ``platform`` tells the enricher where the posts come from (spam judges video comment
+    sections differently from customer care). Without it, a file in the UCI YouTube comment
+    shape is read as YouTube comments, as ``import`` would store it: comment HTML decoded,
+    ``AUTHOR`` as the author (near-duplicates by different authors count).
+    """
+    sample = read_sample(path)  # empty, binary and non-UTF-8 files stop here with one clear line
+    uci = [h.strip() for h in sample.first_line.split(",")] == UCI_HEADER
+    platform = platform or ("youtube" if uci else None)
     rows: Iterator[dict[str, object]] = (
         _json_rows(path) if path.suffix.lower() in JSON_SUFFIXES else _csv_rows(path)
     )
@@ -63,8 +73,16 @@ def classify_file(
     for batch in _batches(_chain(first, rows), batch_rows):
         texts = [_text(r.get(text_column)) for r in batch]
         seen_text = seen_text or any(t.strip() for t in texts)
+        authors = pa.nulls(len(texts), pa.string())
+        if uci:
+            texts = [comment_text(t) or "" for t in texts]
+            authors = pa.array([_text(r.get("AUTHOR")) or None for r in batch], pa.string())
         table = pa.table(
-            {"text": pa.array(texts, pa.string()), "author_id": pa.nulls(len(texts), pa.string())}
+            {
+                "text": pa.array(texts, pa.string()),
+                "author_id": authors,
+                "platform": pa.array([platform] * len(texts), pa.string()),
+            }
         )
         labels = enricher.run(table)
         for row, label, score in zip(batch, labels.label, labels.score, strict=True):

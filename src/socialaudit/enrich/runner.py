@@ -15,12 +15,14 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 import pyarrow as pa
 
 from socialaudit.enrich.base import Enricher, Labels
 from socialaudit.enrich.catalog import DEFAULT_ENRICHERS, NAMES, load
 from socialaudit.errors import ConfigError
+from socialaudit.lifeline import die_with_parent
 from socialaudit.store import Store
 
 BATCH_ROWS = 20_000
@@ -126,6 +128,12 @@ def _run_one(
     if todo == 0:
         return 0
     columns = dict(enricher.columns)
+    prepare = getattr(enricher, "prepare", None)
+    if callable(prepare):
+        # Enrichers that judge a post against the others (spam's near-duplicates) first see
+        # the whole pending set, so nothing depends on where batch boundaries fall.
+        _prepare(store.raw, enricher, prepare, batch_rows)
+        workers = 1  # the prepared state lives in this process
     stage = store.label_stage(columns)
     # A second cursor streams the input while the stage is written.
     reader = store.raw.cursor()
@@ -164,6 +172,22 @@ def _run_one(
     return done
 
 
+def _prepare(
+    con: Any, enricher: Enricher, prepare: Callable[[Iterator[pa.Table]], None], batch_rows: int
+) -> None:
+    """Stream the pending posts' text, author and org flag through ``enricher.prepare``."""
+    reader = con.cursor()
+    try:
+        batches = reader.sql(
+            "SELECT p.text, p.author_id, oa.account_id IS NOT NULL AS is_org "
+            f"{_selection(enricher)} ORDER BY p.platform, p.post_id",
+            params=[enricher.version],
+        ).to_arrow_reader(batch_rows)
+        prepare(pa.Table.from_batches([b]) for b in batches)
+    finally:
+        reader.close()
+
+
 def _labelled(
     enricher: Enricher, tables: Iterator[pa.Table], workers: int
 ) -> Iterator[tuple[pa.Table, Labels]]:
@@ -178,7 +202,10 @@ def _labelled(
         return
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(
-        max_workers=workers, mp_context=ctx, initializer=_worker_init, initargs=(enricher.name,)
+        max_workers=workers,
+        mp_context=ctx,
+        initializer=_worker_init,
+        initargs=(enricher.name, os.getpid()),
     ) as pool:
         window: deque[tuple[pa.Table, Future[Labels]]] = deque()
         for table in tables:
@@ -201,7 +228,9 @@ def _is_registered(enricher: Enricher) -> bool:
 _WORKER: Enricher | None = None
 
 
-def _worker_init(name: str) -> None:
+def _worker_init(name: str, parent_pid: int) -> None:
+    # Workers die with the parent, even under ``kill -9`` (issue 14): see socialaudit.lifeline.
+    die_with_parent(parent_pid)
     global _WORKER
     _WORKER = load(name)
 

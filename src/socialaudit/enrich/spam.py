@@ -21,13 +21,16 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
+from importlib import resources
 
 import numpy as np
 import pyarrow as pa
 
 from socialaudit.enrich.base import Labels, Target, register, texts
+from socialaudit.enrich.textmodel import LinearTextModel
 
 THRESHOLD = 0.5
 
@@ -79,6 +82,10 @@ _PATTERNS: dict[str, tuple[float, str]] = {
         r"|\b(?:check|checkout|listen\s+to|watch)\s+(?:out\s+)?(?:my|our)\s+(?:new\s+|newest\s+|"
         r"latest\s+)?(?:song|single|mixtape|album|music\s+video|ep|track|sound)\b"
         r"|\bcheck\s+(?:me|us)\s+out\b|\bcheck\s+out\s+(?:me|us)\b"
+        # A group or label: "check out our channel", "subscribe to our channel", "our new video"
+        r"|\b(?:check|checkout|visit|watch|see|listen\s+to)\s+(?:out\s+)?our\s+(?:new\s+|latest\s+)?"
+        r"(?:channel|chanel|vids?|videos?|songs?|music|parody|covers?|remix|beats?|mixtape|album)\b"
+        r"|\bon\s+our\s+(?:youtube\s+)?(?:channel|chanel)\b"
         r"|\b" + _SUB + r"\s+(?:to\s+|2\s+)?(?:me|my|us|our)\b"
         r"|\b(?:please|pls|plz|plzz|plse|pleas|plizz)\s+(?:\w+\s+){0,2}?" + _SUB + r"\b"
         r"|\b" + _SUB + r"\s*(?:please|pls|plz)\b"
@@ -233,8 +240,9 @@ def text_rules(
     """
     if org:
         return []
-    fired = [(name, weight) for name, weight, pattern in _RULES if pattern.search(text)]
-    if comment_section and _COMMENT_PROMO.search(text):
+    plain = rule_text(text)
+    fired = [(name, weight) for name, weight, pattern in _RULES if pattern.search(plain)]
+    if comment_section and _COMMENT_PROMO.search(plain):
         fired.append(("comment_promo", _COMMENT_PROMO_WEIGHT))
     urls = [
         u
@@ -249,6 +257,18 @@ def text_rules(
     elif urls:
         fired.append(("video_link", _VIDEO_LINK_WEIGHT))
     return fired
+
+
+# Letters repeated three or more times ("PLEASSSSE SUBSCRIBEEEE MY CHANNNNNEL") and runs of
+# dots or dashes used as spaces ("....subscribe......to my.....channel") hide words from the
+# patterns; the patterns read the text with both undone (links are read from the raw text).
+_ELONGATED = re.compile(r"([^\W\d_])\1{2,}")
+_FILLER = re.compile(r"(?:[.\-_~*=+]{2,}|\s)+")
+
+
+def rule_text(text: str) -> str:
+    """The text the patterns read: elongations cut to one letter, filler runs to one space."""
+    return _FILLER.sub(" ", _ELONGATED.sub(r"\1", text))
 
 
 def _normalise(text: str) -> str:
@@ -288,18 +308,26 @@ def _signatures(norms: Sequence[str]) -> np.ndarray:
     return sigs
 
 
-def _buckets(sigs: np.ndarray) -> list[list[int]]:
-    """LSH: the groups of rows whose signatures agree on a whole band, bands of ``_ROWS``.
+def _band_keys(sigs: np.ndarray) -> np.ndarray:
+    """One row of ``_BANDS`` keys a text: each band of ``_ROWS`` signature values folded.
 
-    Each band's rows fold into one key (a stray key collision only adds a candidate, which the
-    exact check then rejects), and sorting finds the runs of equal keys without a Python loop
-    over every row.
+    A stray key collision only adds a candidate, which the exact check then rejects.
+    """
+    return np.stack(
+        [(sigs[:, b * _ROWS : (b + 1) * _ROWS] * _MIX).sum(axis=1) for b in range(_BANDS)], axis=1
+    )
+
+
+def _buckets(keys: np.ndarray) -> list[list[int]]:
+    """LSH: the groups of rows whose band keys agree on a whole band.
+
+    Sorting finds the runs of equal keys without a Python loop over every row.
     """
     out: list[list[int]] = []
-    for band in range(_BANDS):
-        keys = (sigs[:, band * _ROWS : (band + 1) * _ROWS] * _MIX).sum(axis=1)
-        order = np.argsort(keys, kind="stable")
-        same = keys[order][1:] == keys[order][:-1]
+    for band in range(keys.shape[1]):
+        col = keys[:, band]
+        order = np.argsort(col, kind="stable")
+        same = col[order][1:] == col[order][:-1]
         if not same.any():
             continue
         edges = np.flatnonzero(np.diff(np.concatenate(([0], same.astype(np.int8), [0]))))
@@ -308,57 +336,136 @@ def _buckets(sigs: np.ndarray) -> list[list[int]]:
     return out
 
 
+class DuplicateIndex:
+    """Near-duplicate clusters over every post added to it, in as many batches as needed.
+
+    Why an index: a campaign pasted over a few hours spans several of ``enrich``'s batches, and
+    a per-batch check misses it. ``add`` takes posts batch by batch (keeping only each distinct
+    normalised text, its authors and its LSH band keys: 160 bytes a text); the clusters are
+    resolved once, on the first ``count``. Posts with no author, or under ``_MIN_DUP_WORDS``
+    words, count as 1. Near-duplicates join transitively (A ~ B ~ C is one cluster).
+    """
+
+    def __init__(self) -> None:
+        self._ids: dict[str, int] = {}
+        self._norms: list[str] = []
+        self._authors: list[str | set[str]] = []  # one author as a str until a second appears
+        self._keys: list[np.ndarray] = []
+        self._cluster_authors: list[int] | None = None
+
+    def add(self, posts: Sequence[str], authors: Sequence[str | None]) -> None:
+        """Take a batch of posts (``None`` authors are skipped)."""
+        fresh: list[str] = []
+        for text, author in zip(posts, authors, strict=True):
+            if author is None:
+                continue
+            norm = _normalise(text)
+            if norm.count(" ") + 1 < _MIN_DUP_WORDS:
+                continue
+            gid = self._ids.get(norm)
+            if gid is None:
+                self._ids[norm] = len(self._norms)
+                self._norms.append(norm)
+                self._authors.append(author)
+                fresh.append(norm)
+                continue
+            have = self._authors[gid]
+            if isinstance(have, set):
+                if author not in have:
+                    have.add(author)
+                    self._cluster_authors = None
+            elif have != author:
+                self._authors[gid] = {have, author}
+                self._cluster_authors = None
+        if fresh:
+            self._keys.append(_band_keys(_signatures(fresh)))
+            self._cluster_authors = None
+
+    def _resolve(self) -> list[int]:
+        """Distinct authors of each text's cluster, by text id."""
+        n = len(self._norms)
+        parent = list(range(n))
+
+        def root(g: int) -> int:
+            while parent[g] != g:
+                parent[g] = parent[parent[g]]
+                g = parent[g]
+            return g
+
+        shingles: dict[int, set[str]] = {}
+        checked: set[tuple[int, int]] = set()
+        keys = np.concatenate(self._keys) if self._keys else np.zeros((0, _BANDS), np.uint64)
+        for members in _buckets(keys):
+            for x in range(len(members)):
+                for y in range(x + 1, len(members)):
+                    g, h = members[x], members[y]
+                    if (g, h) in checked or root(g) == root(h):
+                        continue
+                    checked.add((g, h))
+                    for k in (g, h):
+                        if k not in shingles:
+                            shingles[k] = _shingles(self._norms[k])
+                    a, b = shingles[g], shingles[h]
+                    if len(a & b) >= _DUP_JACCARD * len(a | b):
+                        parent[root(g)] = root(h)
+        members_of: dict[int, set[str]] = defaultdict(set)
+        for g, have in enumerate(self._authors):
+            members_of[root(g)] |= have if isinstance(have, set) else {have}
+        return [len(members_of[root(g)]) for g in range(n)]
+
+    def counts(self, posts: Sequence[str], authors: Sequence[str | None]) -> list[int]:
+        """Per post, how many distinct authors posted it or nearly the same text (1 = alone).
+
+        Posts not added yet are added first, so the count never misses the batch itself.
+        """
+        self.add(posts, authors)
+        if self._cluster_authors is None:
+            self._cluster_authors = self._resolve()
+        out = []
+        for text, author in zip(posts, authors, strict=True):
+            gid = None if author is None else self._ids.get(_normalise(text))
+            out.append(1 if gid is None else self._cluster_authors[gid])
+        return out
+
+
 def near_duplicates(posts: Sequence[str], authors: Sequence[str | None]) -> list[int]:
     """Per post, how many distinct (known) authors posted it or nearly the same text in the list.
 
-    1 means no near-duplicate by anyone else. Posts with no author, or under ``_MIN_DUP_WORDS``
-    words, count as 1. Near-duplicates join transitively (A ~ B ~ C is one cluster).
+    1 means no near-duplicate by anyone else (see ``DuplicateIndex``, which this fills once).
     """
-    counts = [1] * len(posts)
-    # Group identical normalised texts first: most duplicates are exact copies.
-    groups: dict[str, list[int]] = defaultdict(list)
-    for i, (text, author) in enumerate(zip(posts, authors, strict=True)):
-        if author is None:
-            continue
-        norm = _normalise(text)
-        if norm.count(" ") + 1 >= _MIN_DUP_WORDS:
-            groups[norm].append(i)
-    if not groups:
-        return counts
-    norms = list(groups)
-    group_authors = [{authors[i] for i in groups[n]} for n in norms]
-    parent = list(range(len(norms)))
+    return DuplicateIndex().counts(posts, authors)
 
-    def root(g: int) -> int:
-        while parent[g] != g:
-            parent[g] = parent[parent[g]]
-            g = parent[g]
-        return g
 
-    sigs = _signatures(norms)
-    shingles: dict[int, set[str]] = {}
-    checked: set[tuple[int, int]] = set()
-    for members in _buckets(sigs):
-        for x in range(len(members)):
-            for y in range(x + 1, len(members)):
-                g, h = members[x], members[y]
-                if (g, h) in checked or root(g) == root(h):
-                    continue
-                checked.add((g, h))
-                for k in (g, h):
-                    if k not in shingles:
-                        shingles[k] = _shingles(norms[k])
-                a, b = shingles[g], shingles[h]
-                if len(a & b) >= _DUP_JACCARD * len(a | b):
-                    parent[root(g)] = root(h)
-    cluster_authors: dict[int, set[str | None]] = defaultdict(set)
-    for g in range(len(norms)):
-        cluster_authors[root(g)] |= group_authors[g]
-    for g, norm in enumerate(norms):
-        n_authors = len(cluster_authors[root(g)])
-        for i in groups[norm]:
-            counts[i] = n_authors
-    return counts
+# The fitted cue, in comment sections only: a linear model over words and character n-grams
+# (``textmodel``), fitted on labelled YouTube comments as spam and ham and customer-care tweets
+# as ham (how, and on what: ``benchmarks/fit_classifiers.py``). At ``_MODEL_MIN`` or more its
+# probability is its weight, so alone it decides, and the rules still name what else fired. In
+# customer care it stays silent: there it mostly echoes the keyword cues ("how do I subscribe
+# to the premium plan?") that the rules already weigh as weak, and a false flag hides a
+# customer. The bar was set on leave-one-file-out runs (benchmarks/eval_spam_language.py).
+MODEL_FILE = "spam_linear.npz"
+_MODEL_MIN = 0.6
+
+
+@cache
+def model() -> LinearTextModel | None:
+    """The shipped spam model, or ``None`` when this install has none (then rules only)."""
+    ref = resources.files("socialaudit.enrich").joinpath("models", MODEL_FILE)
+    if not ref.is_file():
+        return None
+    with ref.open("rb") as fh:
+        return LinearTextModel.load(fh)
+
+
+def model_scores(posts: Sequence[str]) -> list[float]:
+    """P(spam) of each text under the shipped model (0.0 for every text without one)."""
+    m = model()
+    if m is None or not posts:
+        return [0.0] * len(posts)
+    distinct = list(dict.fromkeys(posts))
+    p = m.proba(distinct)[:, m.classes.index("spam")]
+    by_text = dict(zip(distinct, (round(float(x), 4) for x in p), strict=True))
+    return [by_text[t] for t in posts]
 
 
 def judge(
@@ -366,11 +473,15 @@ def judge(
     authors: Sequence[str | None] | None = None,
     is_org: Sequence[bool | None] | None = None,
     platforms: Sequence[str | None] | None = None,
+    *,
+    index: DuplicateIndex | None = None,
 ) -> list[Verdict]:
-    """Spam verdicts for a batch: per-text rules (each distinct text once) plus near-duplicates.
+    """Spam verdicts for a batch: rules, model (each distinct text once), near-duplicates.
 
     ``platforms`` (the posts' platform names) switches on the comment-section rule for
-    ``COMMENT_PLATFORMS``; without it every post is judged as customer care.
+    ``COMMENT_PLATFORMS``; without it every post is judged as customer care. ``index`` holds
+    near-duplicates over more than this batch (it must already contain these posts); without
+    it they are looked for within the batch.
     """
     n = len(posts)
     authors = authors if authors is not None else [None] * n
@@ -378,12 +489,19 @@ def judge(
     comments = [(p or "").lower() in COMMENT_PLATFORMS for p in platforms or [None] * n]
     cache: dict[tuple[str, bool, bool], list[tuple[str, float]]] = {}
     # Brand replies are templated by design: repeating them is not a campaign.
-    dup = near_duplicates(posts, [None if o else a for a, o in zip(authors, orgs, strict=True)])
+    people = [None if o else a for a, o in zip(authors, orgs, strict=True)]
+    dup = index.counts(posts, people) if index is not None else near_duplicates(posts, people)
+    scored = zip(posts, orgs, comments, strict=True)
+    to_score = list(dict.fromkeys(t for t, o, c in scored if c and not o))
+    learned = dict(zip(to_score, model_scores(to_score), strict=True))
     verdicts = []
     for text, org, comment, n_authors in zip(posts, orgs, comments, dup, strict=True):
         key = (text, org, comment)
         if key not in cache:
             cache[key] = text_rules(text, org=org, comment_section=comment)
+            p = learned.get(text, 0.0) if comment and not org else 0.0
+            if p >= _MODEL_MIN:
+                cache[key] = [*cache[key], ("model", p)]
         fired = cache[key]
         if n_authors >= _CAMPAIGN_AUTHORS and _ANY_URL.search(text):
             fired = [*fired, ("near_duplicate", _CAMPAIGN_WEIGHT)]
@@ -402,8 +520,8 @@ class SpamEnricher:
 
     name = "spam"
     title = "Spam and noise"
-    description = "Rule-based spam flag; spam_reason names the rules that fired."
-    version = "rules-1"
+    description = "Rules plus a small linear model; spam_reason names what fired."
+    version = "rules-2-linear-1"
     target: Target = "all"
     columns: dict[str, str] = {
         "is_spam": "boolean",
@@ -411,13 +529,30 @@ class SpamEnricher:
         "spam_reason": "string",
     }
 
+    def __init__(self) -> None:
+        self._index: DuplicateIndex | None = None
+
+    def prepare(self, batches: Iterable[pa.Table]) -> None:
+        """See every pending post before labelling any, so near-duplicates span batches.
+
+        The runner streams the whole pending set through here first (text, author_id, is_org);
+        ``run`` then counts each post's near-duplicates over all of it.
+        """
+        index = DuplicateIndex()
+        for batch in batches:
+            orgs = _column(batch, "is_org") or [False] * batch.num_rows
+            authors = _column(batch, "author_id") or [None] * batch.num_rows
+            index.add(texts(batch), [None if o else a for a, o in zip(authors, orgs, strict=True)])
+        self._index = index
+
     def run(self, batch: pa.Table) -> Labels:
-        """Judge a batch; near-duplicates are looked for within this batch only."""
+        """Judge a batch; near-duplicates over the prepared set, else within this batch."""
         verdicts = judge(
             texts(batch),
             _column(batch, "author_id"),
             _column(batch, "is_org"),
             _column(batch, "platform"),
+            index=self._index,
         )
         reasons: list[object] = [";".join(v.reasons) if v.is_spam else None for v in verdicts]
         return Labels(

@@ -16,6 +16,7 @@ from typing import ClassVar
 import duckdb
 
 from socialaudit.errors import ConfigError, SourceError
+from socialaudit.ingest.checks import IMPLAUSIBLE_TIME, REPLY_CYCLE, time_checks
 
 # Quarantine reasons: short, stable strings users can filter on (`socialaudit quality`).
 WRONG_FIELD_COUNT = "wrong number of fields"
@@ -29,6 +30,10 @@ BAD_TIMESTAMP = "bad timestamp"
 MISSING_TIMESTAMP = "missing timestamp"
 BAD_INBOUND = "bad inbound flag"
 BAD_PARENT_ID = "bad parent id"
+#: A NUL byte inside a record, wherever in the file it is (issue 14): text never holds one.
+NUL_BYTE = "NUL byte"
+#: Caught by :mod:`socialaudit.ingest.checks` (re-exported so every reason is listed here).
+QUARANTINE_REASONS_CHECKED = (IMPLAUSIBLE_TIME, REPLY_CYCLE)
 
 #: Canonical staged columns and their SQL types; an importer maps what its format has
 #: (the rest are NULL).
@@ -177,7 +182,7 @@ def read_sample(path: Path, size: int = 65536) -> Sample:
         head = fh.read(size)
     if not head.strip():
         raise SourceError(f"File {path} is empty. Export the data again or pick another file.")
-    if b"\x00" in head:
+    if _looks_binary(head):
         raise SourceError(
             f"File {path} is binary, not text (NUL bytes found). "
             "Pass a CSV or JSONL export (decompress it first if it is zipped)."
@@ -192,6 +197,27 @@ def read_sample(path: Path, size: int = 65536) -> Sample:
                 "Re-save it as UTF-8 (e.g. `iconv -f latin1 -t utf-8`)."
             ) from None
     return Sample(path=path, head=head)
+
+
+#: Compressed and UTF-16 files, by their first bytes.
+_BINARY_MAGIC = (b"\x1f\x8b", b"PK\x03\x04", b"BZh", b"\xfd7zXZ", b"\xff\xfe", b"\xfe\xff")
+
+
+_NON_TEXT = frozenset(range(1, 32)) - {9, 10, 12, 13, 27}
+
+
+def _looks_binary(head: bytes) -> bool:
+    """A binary file, not a text file with a stray NUL byte.
+
+    A stray NUL (a corrupted record) is handled like every bad record, quarantined wherever
+    it is, near the start or 170 kB in; a file that is compressed, UTF-16, or full of NULs
+    is refused as a whole.
+    """
+    nuls = head.count(b"\x00")
+    if head.startswith(_BINARY_MAGIC) or nuls > max(8, len(head) // 256):
+        return True
+    # A NUL beside other bytes text never holds (PNG's \x1a, a header's \x01) is binary too.
+    return bool(nuls) and any(b in _NON_TEXT for b in head)
 
 
 def detect(sample: Sample) -> Importer:
@@ -229,11 +255,17 @@ def build_stage(
         f"CAST({fields.get(name, 'NULL')} AS {sql_type}) AS {name}"
         for name, sql_type in STAGE_COLUMNS.items()
     ]
+    fields_with_nul = ", ".join(
+        ("platform", "post_id", "author_id", "author_handle", "created_at_text", "text")
+        + ("parent_id", "root_id", "repost_of", "quote_of", "permalink", "lang")
+    )
     common = [
+        (f"contains(concat_ws(' ', {fields_with_nul}), chr(0))", NUL_BYTE),
         ("post_id IS NULL OR post_id = ''", MISSING_POST_ID),
         ("author_id IS NULL OR author_id = ''", MISSING_AUTHOR),
         ("created_at_text IS NULL OR trim(created_at_text) = ''", MISSING_TIMESTAMP),
         ("created_at IS NULL", BAD_TIMESTAMP),
+        *time_checks("created_at", "created_at_text", "platform"),
     ]
     whens = " ".join(f"WHEN {cond} THEN '{reason}'" for cond, reason in [*common, *checks])
     con.execute("DROP TABLE IF EXISTS _sa_stage")

@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 
 from socialaudit.errors import ImportCheckError, SourceError
-from socialaudit.ingest import base
+from socialaudit.ingest import base, checks
 from socialaudit.store import Store
 from socialaudit.store.coverage import record_import_coverage
 
@@ -45,6 +45,9 @@ class ImportResult:
     quarantine_by_reason: Mapping[str, int] = field(default_factory=dict)
     orgs_added: int = 0
     seconds: float = 0.0
+    #: Stored after a repair (a self-reply lost its parent link); the record is also kept
+    #: in the quarantine, marked ``kept``, and not counted as quarantined.
+    repaired: int = 0
 
     def summary(self) -> str:
         """One status line for people."""
@@ -59,6 +62,10 @@ class ImportResult:
             )
         line = f"Imported {self.inserted:,} of {self.read:,} records from {self.path} ("
         line += "; ".join(parts) + f") as import #{self.import_id} in {self.seconds:.1f} s."
+        if self.repaired:
+            line += (
+                f" Dropped the parent link of {self.repaired:,} self-replies (kept in quarantine)."
+            )
         if self.orgs_added:
             line += f" Found {self.orgs_added:,} new organizations."
         return line
@@ -127,6 +134,7 @@ def import_file(
     try:
         with store.transaction() as con:
             staged = importer.stage(con, src, options)
+            checks.screen(con, staged.rows)
             result = _commit_stage(con, importer, staged, src, started_at, source_name)
             _drop_temp(con)
             if export_coverage:
@@ -178,11 +186,12 @@ def _commit_stage(
         )
     con.execute(
         f"""INSERT INTO quarantine
-        SELECT {import_id}, record_no, line_no, raw, reason FROM {staged.rejects}
+        SELECT {import_id}, record_no, line_no, raw, reason, false FROM {staged.rejects}
         UNION ALL
-        SELECT {import_id}, record_no, line_no, raw, reason
+        SELECT {import_id}, record_no, line_no, raw, reason, false
         FROM _sa_numbered WHERE reason IS NOT NULL"""
     )
+    repaired = checks.keep_repaired(con, import_id)
     counts = _reconcile(con, import_id, staged, n_rows - n_bad, src)
     con.execute(
         """INSERT INTO imports (import_id, format, platform, source_path, sha256, started_at,
@@ -209,6 +218,7 @@ def _commit_stage(
         format=importer.name,
         path=source_name or str(src),
         orgs_added=orgs_added,
+        repaired=repaired,
     )
 
 
@@ -287,9 +297,9 @@ def _reconcile(
         con.execute("SELECT count(*) FROM posts WHERE import_id = ?", [import_id]).fetchall()[0][0]
     )
     quarantined = int(
-        con.execute("SELECT count(*) FROM quarantine WHERE import_id = ?", [import_id]).fetchall()[
-            0
-        ][0]
+        con.execute(
+            "SELECT count(*) FROM quarantine WHERE import_id = ? AND NOT kept", [import_id]
+        ).fetchall()[0][0]
     )
     duplicates = valid - inserted
     if staged.read != inserted + duplicates + quarantined or duplicates < 0:
@@ -299,7 +309,8 @@ def _reconcile(
         )
     by_reason = dict(
         con.execute(
-            "SELECT reason, count(*) FROM quarantine WHERE import_id = ? GROUP BY reason",
+            "SELECT reason, count(*) FROM quarantine WHERE import_id = ? AND NOT kept "
+            "GROUP BY reason",
             [import_id],
         ).fetchall()
     )
@@ -385,12 +396,15 @@ def derive_roots(con: duckdb.DuckDBPyConnection) -> None:
         "CREATE OR REPLACE TEMP TABLE _sa_up AS "
         "SELECT platform, post_id, parent_id AS up FROM posts WHERE root_id IS NULL"
     )
-    for _ in range(MAX_ROOT_ROUNDS):
+    n = con.execute("SELECT count(*) FROM _sa_up").fetchall()[0][0]
+    for rounds in range(MAX_ROOT_ROUNDS):
         moving = con.execute(
             """SELECT count(*) FROM _sa_up u
             SEMI JOIN _sa_up n ON n.platform = u.platform AND n.post_id = u.up"""
         ).fetchall()[0][0]
-        if not moving:
+        # Past 2**rounds >= n steps, a pointer still moving is on a reply cycle (see
+        # socialaudit.store.cycles): stop there rather than spin.
+        if not moving or 2**rounds >= n:
             break
         con.execute(
             """CREATE OR REPLACE TEMP TABLE _sa_up AS

@@ -29,6 +29,15 @@ PLATFORM = "youtube"
 UCI_HEADER = ["COMMENT_ID", "AUTHOR", "DATE", "CONTENT", "CLASS"]
 
 
+def comment_text(content: str | None) -> str | None:
+    """The visible text of a comment's HTML: ``&#39;`` is ``'``, ``<br />`` a line break.
+
+    Tags go. The UCI files end every comment with a stray U+FEFF, dropped here too. The raw
+    record (HTML included) is kept as imported in ``raw_records``.
+    """
+    return html_to_text(content.replace("\ufeff", "") if content is not None else None)
+
+
 def permalink(video_id: str | None, comment_id: str | None) -> str | None:
     """The watch URL that opens the video with the comment highlighted (``lc=``)."""
     if not video_id or not comment_id:
@@ -47,6 +56,7 @@ class YoutubeUciImporter(RecordImporter):
         "CONTENT, CLASS. The author's display name is the only author id the file has."
     )
     platform = PLATFORM
+    keep_raw = True  # the stored text is decoded HTML; the record as exported stays here
 
     def sniff(self, sample: base.Sample) -> bool:
         """The five-column header."""
@@ -75,8 +85,7 @@ class YoutubeUciImporter(RecordImporter):
                 author_id=author,
                 author_handle=author,
                 created_at=rec["DATE"],
-                # Every comment ends with a stray U+FEFF in these files.
-                text=html_to_text(rec["CONTENT"].replace("\ufeff", "")),
+                text=comment_text(rec["CONTENT"]),
                 raw=rec,
                 account=Account(PLATFORM, author, author) if author else None,
                 line_no=line,
@@ -95,7 +104,7 @@ def _comment(item: dict[str, Any], parent: str | None, line: int | None) -> Post
         author_id=channel,
         author_handle=handle.lstrip("@") if handle else None,
         created_at=snip.get("publishedAt"),
-        text=html_to_text(snip.get("textDisplay") or snip.get("textOriginal")),
+        text=comment_text(snip.get("textDisplay") or snip.get("textOriginal")),
         parent_id=parent or snip.get("parentId"),
         root_id=(parent or snip.get("parentId") or comment_id),
         permalink=permalink(video, comment_id),
@@ -139,6 +148,7 @@ class YoutubeCommentThreadsImporter(JsonRecordImporter):
         "top-level comments and their replies, author channel ids, like counts."
     )
     platform = PLATFORM
+    keep_raw = True  # the stored text is decoded HTML; the record as exported stays here
 
     def sniff(self, sample: base.Sample) -> bool:
         """The API's ``kind`` marker."""

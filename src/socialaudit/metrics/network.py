@@ -113,13 +113,9 @@ def conversation_roots(engine: Engine, posts: ibis.Table) -> ibis.Table:
     unrooted = posts.filter(posts.root_id.isnull() & posts.parent_id.notnull())
     present = posts.select("platform", parent_id=posts.post_id)
     replies = unrooted.semi_join(present, ["platform", "parent_id"])
-    pointers = engine.cache(replies.select("platform", "post_id", up=replies.parent_id))
-    for _ in range(rs.MAX_JUMP_ROUNDS):
-        if int(engine.execute(rs.unresolved(pointers).count())) == 0:
-            break
-        pointers = engine.cache(rs.jump(pointers))
-    else:
-        raise RuntimeError("conversation walk did not converge; is there a reply cycle?")
+    pointers = rs.walk(
+        engine, engine.cache(replies.select("platform", "post_id", up=replies.parent_id))
+    )
     tops = posts.select("platform", up=posts.post_id, up_root=posts.root_id)
     walked = pointers.left_join(tops, ["platform", "up"])
     walked = walked.select(

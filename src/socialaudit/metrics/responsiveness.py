@@ -19,7 +19,8 @@ from socialaudit.metrics.base import Engine, MetricFamily, epoch_s, register
 DAY = 86_400
 BACKLOG_AGES = {"backlog_24h": DAY, "backlog_7d": 7 * DAY, "backlog_30d": 30 * DAY}
 DEFAULT_SLA_MINUTES = 60
-MAX_JUMP_ROUNDS = 40
+#: A safety net: :func:`walk` stops after about log2(number of pointers) rounds.
+MAX_JUMP_ROUNDS = 64
 
 
 def link_parents(posts: ibis.Table) -> ibis.Table:
@@ -67,18 +68,33 @@ def unresolved(pointers: ibis.Table) -> ibis.Table:
     return pointers.semi_join(b, [pointers.platform == b.platform, pointers.up == b.target])
 
 
+def walk(engine: Engine, pointers: ibis.Table) -> ibis.Table:
+    """Jump ``pointers`` (platform, post_id, up) until each points above the set.
+
+    The walk stops on a reply cycle, in any store (imports refuse cycles since issue 14, and
+    migration 5 repairs older stores, but a walk must never depend on that): after ``r``
+    rounds a pointer has moved ``2**r`` steps, and a chain of distinct posts among ``n`` is
+    at most ``n`` long, so once ``2**r >= n`` a pointer still inside the set is on or leads
+    into a cycle. Those pointers are dropped: such a post is the top of its own chain.
+    """
+    n = int(engine.execute(pointers.count()))
+    for rounds in range(MAX_JUMP_ROUNDS):
+        stuck = unresolved(pointers)
+        if int(engine.execute(stuck.count())) == 0:
+            return pointers
+        if 2**rounds >= n:
+            return engine.cache(pointers.anti_join(stuck, ["platform", "post_id"]))
+        pointers = engine.cache(jump(pointers))
+    return engine.cache(pointers.anti_join(unresolved(pointers), ["platform", "post_id"]))
+
+
 def turn_ids(engine: Engine, linked: ibis.Table) -> ibis.Table:
     """Map each self-reply to its turn opener: the top of its same-author chain.
 
     Iterated joins, not a loop over posts: each round is one join of the (small) table of
-    self-replies with itself, materialized, until no pointer moves.
+    self-replies with itself, materialized, until no pointer moves (see :func:`walk`).
     """
-    pointers = engine.cache(self_reply_pointers(linked))
-    for _ in range(MAX_JUMP_ROUNDS):
-        if int(engine.execute(unresolved(pointers).count())) == 0:
-            return pointers
-        pointers = engine.cache(jump(pointers))
-    raise RuntimeError("self-thread walk did not converge; is there a reply cycle?")
+    return walk(engine, engine.cache(self_reply_pointers(linked)))
 
 
 def turn_posts(linked: ibis.Table, pointers: ibis.Table) -> ibis.Table:
@@ -331,15 +347,38 @@ class TurnTables:
     turn_posts: ibis.Table | None = None
 
 
-def build_turns(engine: Engine) -> TurnTables:
-    """Compute (and cache) the per-(org, turn) table for everything in the engine's store."""
-    posts = engine.table("posts")
-    # The reference time is the latest post in the store, not the wall clock (SPEC 5).
+def latest_post_time(engine: Engine, posts: ibis.Table) -> tuple[pd.Timestamp | None, int]:
+    """The default reference time: the latest post in the store, not the wall clock (SPEC 5).
+
+    A post dated after the last import (plus a day) cannot be real: imports refuse such posts
+    since issue 14, and in older stores they are ignored here (``quality`` lists them).
+    """
+    last_import = engine.execute(engine.table("imports").finished_at.max())
+    dated = posts
+    if last_import is not None and not pd.isna(last_import):
+        bound = pd.Timestamp(last_import) + pd.Timedelta(days=1)
+        dated = posts.filter(posts.created_at <= ibis.literal(bound.to_pydatetime()))
     latest = engine.execute(
-        posts.aggregate(ref=posts.created_at.max(), ref_s=epoch_s(posts.created_at.max()))
+        dated.aggregate(ref=dated.created_at.max(), ref_s=epoch_s(dated.created_at.max()))
     ).iloc[0]
-    ref = None if pd.isna(latest["ref"]) else latest["ref"]
-    ref_epoch = 0 if ref is None else int(latest["ref_s"])
+    if pd.isna(latest["ref"]):
+        return None, 0
+    return latest["ref"], int(latest["ref_s"])
+
+
+def build_turns(engine: Engine) -> TurnTables:
+    """Compute (and cache) the per-(org, turn) table for everything in the engine's store.
+
+    The reference time is the engine's ``reference_time`` when set (``--reference-time``),
+    else the latest post.
+    """
+    posts = engine.table("posts")
+    fixed = getattr(engine, "reference_time", None)
+    if fixed is not None:  # --reference-time: the clock the user set, not the data's
+        ref = pd.Timestamp(fixed)
+        ref_epoch = int(ref.tz_localize("UTC").timestamp())
+    else:
+        ref, ref_epoch = latest_post_time(engine, posts)
     linked = engine.cache(link_parents(posts))
     pointers = turn_ids(engine, linked)
     tposts = engine.cache(turn_posts(linked, pointers))

@@ -525,7 +525,7 @@ def section_quality(x: _Inputs) -> dict[str, Any]:
     """Data-quality counts and the quarantine by reason."""
     q = x.quality
     return {
-        "quality": [(k, v) for k, v in q.items() if not isinstance(v, dict)]
+        "quality": [(k, v) for k, v in q.items() if not isinstance(v, dict | list)]
         + [(f"quarantined: {k}", v) for k, v in (q.get("quarantine_by_reason") or {}).items()]
     }
 

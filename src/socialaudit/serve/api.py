@@ -40,7 +40,8 @@ def runner(request: Request) -> JobRunner:
 
 Svc = Annotated[Service, Depends(service)]
 Jobs = Annotated[JobRunner, Depends(runner)]
-OrgId = Annotated[str, Query(min_length=1, max_length=200, description="An org_id.")]
+#: Org ids come from the data and may be long or hold any character (issue 14).
+OrgId = Annotated[str, Query(min_length=1, max_length=10_000, description="An org_id.")]
 
 
 @router.get("/health", response_model=m.Health, tags=["meta"])
@@ -61,6 +62,14 @@ def health(svc: Svc) -> dict[str, Any]:
 def orgs(svc: Svc) -> list[dict[str, Any]]:
     """Every organization with its tier and headline figures over the benchmark window."""
     return svc.orgs()
+
+
+@router.get("/org", response_model=m.OrgDetail, tags=["orgs"])
+def org_by_id(
+    svc: Svc, org_id: Annotated[str, Query(alias="id", min_length=1, max_length=10_000)]
+) -> dict[str, Any]:
+    """``/api/orgs/{org_id}`` for any id (``/``, ``%``, control characters): in the query."""
+    return svc.org(org_id)
 
 
 @router.get("/orgs/{org_id}", response_model=m.OrgDetail, tags=["orgs"])

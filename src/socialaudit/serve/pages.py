@@ -42,9 +42,23 @@ def _env() -> Environment:
         count=fmt.count,
     )
     env.globals.update(
-        version=__version__, tier_labels=TIER_LABELS, headline_listening=HEADLINE_LISTENING
+        version=__version__,
+        tier_labels=TIER_LABELS,
+        headline_listening=HEADLINE_LISTENING,
+        org_url=org_url,
     )
     return env
+
+
+def org_url(org_id: Any, page: str = "") -> str:
+    """The id-safe link to an org's page: the id travels in the query string, encoded.
+
+    Ids come from the data, so they can hold ``/``, ``%``, ``..``, control characters or
+    RTL marks; in a path they would be split, decoded or normalized away (issue 14). The
+    ``/orgs/{org_id}`` paths still answer for ids without such characters.
+    """
+    suffix = f"/{page}" if page else ""
+    return f"/org{suffix}?" + urlencode({"id": str(org_id)})
 
 
 ENV = _env()
@@ -122,6 +136,28 @@ def overview(request: Request) -> HTMLResponse:
     )
 
 
+#: An org id as a query parameter: any text at all (issue 14), within a sane length.
+QueryOrgId = Annotated[str, Query(alias="id", min_length=1, max_length=10_000)]
+
+
+@router.get("/org", response_class=HTMLResponse)
+def org_page_by_id(org_id: QueryOrgId, request: Request) -> HTMLResponse:
+    """The org page for any id (``/org?id=...``): see :func:`org_url`."""
+    return org_page(org_id, request)
+
+
+@router.get("/org/topics", response_class=HTMLResponse)
+def topics_page_by_id(org_id: QueryOrgId, request: Request) -> HTMLResponse:
+    """The topics page for any id (``/org/topics?id=...``)."""
+    return topics_page(org_id, request)
+
+
+@router.get("/org/network", response_class=HTMLResponse)
+def network_page_by_id(org_id: QueryOrgId, request: Request) -> HTMLResponse:
+    """The network page for any id (``/org/network?id=...``)."""
+    return network_page(org_id, request)
+
+
 @router.get("/orgs/{org_id}", response_class=HTMLResponse)
 def org_page(org_id: str, request: Request) -> HTMLResponse:
     """Responsiveness over time, FRT distribution, backlog, deflection, sentiment, tier."""
@@ -191,7 +227,7 @@ def org_page(org_id: str, request: Request) -> HTMLResponse:
 @router.get("/inbox", response_class=HTMLResponse)
 def inbox_page(
     request: Request,
-    org: Annotated[str | None, Query(max_length=200)] = None,
+    org: Annotated[str | None, Query(max_length=10_000)] = None,
     platform: Annotated[str | None, Query(max_length=50)] = None,
     intent: Annotated[Literal[("", *INTENTS)] | None, Query()] = None,  # type: ignore[valid-type]
     sentiment: Annotated[Literal[("", *SENTIMENTS)] | None, Query()] = None,  # type: ignore[valid-type]
@@ -326,8 +362,9 @@ def quality_page(request: Request) -> HTMLResponse:
         request,
         "quality.html.j2",
         title="Data quality",
-        flags=[(k, v) for k, v in q.items() if not isinstance(v, dict)],
+        flags=[(k, v) for k, v in q.items() if not isinstance(v, dict | list)],
         reasons=sorted((q.get("quarantine_by_reason") or {}).items()),
+        outliers=q.get("time_outlier_posts") or [],
         imports=svc.imports(),
     )
 

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 import secrets
 from collections.abc import Awaitable, Callable
 from urllib.parse import urlencode
@@ -75,12 +76,19 @@ def resolve_token(host: str, env_token: str | None) -> tuple[str | None, bool]:
     return secrets.token_urlsafe(24), True
 
 
-def host_of(header: str) -> str:
-    """The host part of a ``Host`` header: ``[::1]:8000`` -> ``[::1]``, ``a:80`` -> ``a``."""
+#: A well-formed ``Host``: a name or IPv4 address, or a bracketed IPv6 address, and a port.
+_HOST_RE = re.compile(r"(\[[0-9a-f:.]+\]|[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?)(?::[0-9]{1,5})?")
+
+
+def host_of(header: str) -> str | None:
+    """The host part of a ``Host`` header: ``[::1]:8000`` -> ``[::1]``, ``a:80`` -> ``a``.
+
+    None when the header is not a host and port at all: ``localhost:8000@evil`` must not
+    pass for ``localhost`` (issue 14), so anything but that exact shape is refused.
+    """
     v = header.strip().lower()
-    if v.startswith("["):
-        return v.split("]", 1)[0] + "]"
-    return v.rsplit(":", 1)[0] if v.count(":") == 1 else v
+    m = _HOST_RE.fullmatch(v)
+    return m.group(1) if m else None
 
 
 def _presented(request: Request) -> str | None:
@@ -114,10 +122,11 @@ def middleware(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         response: Response
-        host = host_of(request.headers.get("host", ""))
-        if allowed_hosts is not None and host not in allowed_hosts:
+        raw_host = request.headers.get("host", "")
+        host = host_of(raw_host)
+        if host is None or (allowed_hosts is not None and host not in allowed_hosts):
             response = PlainTextResponse(
-                f"400: unexpected Host header {host!r}. Open the dashboard at "
+                f"400: unexpected Host header {raw_host[:100]!r}. Open the dashboard at "
                 "http://127.0.0.1:PORT/ (or bind another address with a token).",
                 status_code=400,
             )

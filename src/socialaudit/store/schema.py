@@ -189,6 +189,8 @@ SCHEMAS: dict[str, ibis.Schema] = {
             "line_no": "int64",
             "raw": "string",
             "reason": "string",
+            # The record of a post stored after a repair (issue 14): not counted as quarantined.
+            "kept": "boolean",
         }
     ),
     # Raw items of formats that keep them (4CAT/Zeeschuimer), so a mapping can be re-run.

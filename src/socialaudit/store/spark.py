@@ -29,6 +29,7 @@ import tempfile
 import threading
 import warnings
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -157,6 +158,9 @@ class SparkEngine:
     ...     result = socialaudit.audit(spark)
     """
 
+    #: The audit's clock when fixed (copied from the store); None = the latest post.
+    reference_time: datetime | None = None
+
     backend_name = "pyspark"
 
     def __init__(self, session: SparkSession, snapshot: Path, *, master: str = DEFAULT_MASTER):
@@ -185,6 +189,7 @@ class SparkEngine:
         snapshot = Path(tempfile.mkdtemp(prefix="socialaudit-spark-"))
         try:
             engine = cls(session, snapshot, master=master)
+            engine.reference_time = store.reference_time
             for name in SCHEMAS:
                 engine._register(store, name)
         except BaseException:

@@ -36,6 +36,9 @@ class Store:
     """
 
     backend_name = "duckdb"
+    #: The audit's clock when set (``--reference-time``); otherwise the latest post (SPEC 5).
+    #: A class default the CLI sets once for every store it opens; ``open()`` sets one store's.
+    reference_time: datetime | None = None
 
     def __init__(
         self,
@@ -245,9 +248,20 @@ class Store:
         return f"Store({self.path!r})"
 
 
-def open(path: str | os.PathLike[str] = DEFAULT_PATH, *, read_only: bool = False) -> Store:  # noqa: A001
-    """Open (creating and migrating if needed) the store at ``path``."""
-    return Store(path, read_only=read_only)
+def open(  # noqa: A001
+    path: str | os.PathLike[str] = DEFAULT_PATH,
+    *,
+    read_only: bool = False,
+    reference_time: datetime | None = None,
+) -> Store:
+    """Open (creating and migrating if needed) the store at ``path``.
+
+    ``reference_time`` (naive UTC) fixes the audit's clock for this store.
+    """
+    store = Store(path, read_only=read_only)
+    if reference_time is not None:
+        store.reference_time = reference_time
+    return store
 
 
 def _utcnow() -> datetime:

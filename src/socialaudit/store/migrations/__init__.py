@@ -12,6 +12,7 @@ from socialaudit.store.migrations import (
     m0002_enrichments,
     m0003_org_calendars,
     m0004_sources,
+    m0005_reply_cycles,
     m0006_coverage,
     m0007_importer_version,
 )
@@ -21,6 +22,7 @@ MIGRATIONS: list[tuple[int, ModuleType]] = [
     (2, m0002_enrichments),
     (3, m0003_org_calendars),
     (4, m0004_sources),
+    (5, m0005_reply_cycles),
     (6, m0006_coverage),
     (7, m0007_importer_version),
 ]
