@@ -34,7 +34,8 @@ import socialaudit  # noqa: E402
 from socialaudit.enrich.catalog import DEFAULT_ENRICHERS, load  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-SAMPLE = ROOT.parent / "shared" / "data" / "twcs" / "twcs_head5k.csv"
+DATA = Path(os.environ.get("SOCIALAUDIT_SHARED_DATA") or ROOT.parent / "shared" / "data")
+SAMPLE = DATA / "twcs" / "twcs_head5k.csv"
 TARGET_S = 15 * 60
 
 CHILD = """

@@ -172,7 +172,7 @@ def test_generic_import_via_cli(tmp_path, runner, app) -> None:
 
 def test_missing_store_for_reading(tmp_path, runner, app) -> None:
     res = runner.invoke(app, ["--db", str(tmp_path / "none.duckdb"), "audit"])
-    assert res.exit_code == 1 and "No store" in res.stderr
+    assert res.exit_code == 2 and "No store" in res.stderr
 
 
 def test_every_command_has_help_with_example(runner, app) -> None:

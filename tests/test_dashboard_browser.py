@@ -48,7 +48,11 @@ ALL_CHARTS_RENDERED = """() => [...document.querySelectorAll('div.chart')]
 # -- servers ---------------------------------------------------------------------------------
 @contextmanager
 def serve(db: Path, **options: Any) -> Iterator[str]:
-    """Uvicorn serving ``create_app(db, **options)`` on a free loopback port, in a thread."""
+    """Uvicorn serving ``create_app(db, **options)`` on a free loopback port, in a thread.
+
+    Topics are not fitted on a visit unless asked (``fit_topics=True``): a fit takes the store
+    for a while, and most of these tests read stores they share.
+    """
     import uvicorn
 
     from socialaudit.serve import create_app
@@ -58,7 +62,7 @@ def serve(db: Path, **options: Any) -> Iterator[str]:
     sock.bind(("127.0.0.1", 0))  # the port is ours from now on: no race with other tests
     port = sock.getsockname()[1]
     config = uvicorn.Config(
-        create_app(db, **options),
+        create_app(db, **{"fit_topics": False, **options}),
         host="127.0.0.1",
         port=port,
         log_level="warning",
@@ -517,3 +521,70 @@ def test_token_protected_dashboard(browser, tmp_path) -> None:
         assert page.request.get(base + "/static/dashboard.js").status == 200
         page.context.clear_cookies()
         assert page.goto(f"{base}/orgs/AcmeHelp").status == 401
+
+
+# -- the first visit to a fresh store (issue 17) ---------------------------------------------
+@pytest.fixture(scope="module")
+def fresh_market(tmp_path_factory) -> Iterator[str]:
+    """The synthetic market as a new user has it: imported, orgs declared, nothing fitted."""
+    from socialaudit.synthetic import generate_market
+
+    out = tmp_path_factory.mktemp("fresh_market")
+    generate_market(out, seed=7)
+    db = out / "fresh.duckdb"
+    with socialaudit.open(db) as store:
+        socialaudit.import_file(out / "market.csv", store=store)
+        socialaudit.load_orgs(out / "orgs.toml", store=store)
+    with serve(db, fit_topics=True) as url:
+        yield url
+
+
+def test_topics_page_fits_the_topics_on_a_fresh_store(browser, fresh_market) -> None:
+    with watched(browser, viewport={"width": 1300, "height": 900}) as w:
+        page = w.page
+        response = page.goto(f"{fresh_market}/orgs/acmehelp/topics")  # any case finds the org
+        assert response is not None and response.status == 200
+        # The first visit starts the fit and says so; the page reloads by itself until done.
+        assert "Fitting the topics of AcmeHelp" in page.inner_text("#topics-fitting")
+        page.wait_for_selector("#topics tbody tr", timeout=300_000)
+        w.wait_charts(page.url, charts=1)
+        assert page.locator("#topics tbody tr").count() >= 2
+        jobs = api(w, fresh_market, "/api/jobs")
+        assert [(j["kind"], j["params"], j["state"]) for j in jobs] == [
+            ("topics", {"org": "AcmeHelp"}, "done")
+        ]
+
+
+def test_overview_badges_peer_groups_and_chart_titles(browser, fresh_market) -> None:
+    with watched(browser, viewport={"width": 1300, "height": 900}) as w:
+        w.open(fresh_market + "/", charts=2)
+        badges = w.page.eval_on_selector_all(
+            "table.rank .tier",
+            """els => els.map(e => [e.className, e.innerText,
+                                    getComputedStyle(e).backgroundColor])""",
+        )
+        assert len(badges) == 8
+        for cls, text, colour in badges:
+            tier = cls.split("tier-")[1]
+            assert tier in {"0", "1", "2", "3", "4", "na"}, cls
+            assert text.split()[0] == (tier if tier != "na" else "–"), text
+            assert "." not in text.split()[0], text  # "2", never "2.0"
+            assert colour not in ("rgba(0, 0, 0, 0)", "transparent"), (cls, colour)
+        headings = w.page.locator("main h3").all_inner_texts()
+        assert headings and all(h.endswith(("(declared)", "(sector list)", "(no peer group)"))
+                                for h in headings)  # fmt: skip
+        for org in ("", "/orgs/AcmeHelp"):
+            if org:
+                w.open(fresh_market + org)
+            for chart in w.page.locator("div.chart").all():
+                chart.hover()
+                title = chart.locator(".gtitle").bounding_box()
+                bar = chart.locator(".modebar").bounding_box()
+                assert title is not None and bar is not None
+                apart = (
+                    title["x"] + title["width"] <= bar["x"]
+                    or bar["x"] + bar["width"] <= title["x"]
+                    or title["y"] + title["height"] <= bar["y"]
+                    or bar["y"] + bar["height"] <= title["y"]
+                )
+                assert apart, (org, title, bar)

@@ -15,7 +15,6 @@ import pytest
 import socialaudit as sa
 from socialaudit.collect import RetryPolicy, collect
 from socialaudit.errors import CredentialError
-from socialaudit.metrics.coverage import coverage_by_org, coverage_warning
 from tests import worlds
 from tests.replay import NOW, Replay
 
@@ -55,15 +54,22 @@ def bluesky_login(monkeypatch: pytest.MonkeyPatch, handle: str) -> None:
 
 def org_audit(store: sa.Store, org: str) -> dict[str, Any]:
     doc = sa.audit(store)
-    entry = next(o for o in doc["orgs"] if o["org"] == org)
-    coverage = coverage_by_org(store).get(org, {})
-    return {**entry, "coverage": coverage, "coverage_warning": coverage_warning(coverage)}
+    return next(o for o in doc["orgs"] if o["org"] == org)
 
 
 def run(world: worlds.World, store: sa.Store, url: str, **kw: Any) -> Any:
     return collect(
         world.platform, world.target, store=store, base_url=url, client_options=OPTS, **kw
     )
+
+
+def tier(store: sa.Store, org: str) -> Any:
+    """The org's tier, with the turn minimum lowered to the worlds' size (12 turns)."""
+    from socialaudit.results.model import Thresholds
+    from socialaudit.run import run as run_benchmark
+
+    bm = run_benchmark(store, thresholds=Thresholds(min_actionable_turns=5), with_turns=False)
+    return bm.tier_of(org)
 
 
 def check_truth(store: sa.Store, world: worlds.World, method: str) -> None:
@@ -74,6 +80,8 @@ def check_truth(store: sa.Store, world: worlds.World, method: str) -> None:
     assert cov["inbound"] == method
     assert cov["from"] and cov["to"]
     assert entry["coverage_warning"] is None
+    t = tier(store, world.org_id)
+    assert (t.tier, t.label) == (3, "engaged")  # 8 of 12 answered: a tier, not withheld
 
 
 def check_overstated(store: sa.Store, world: worlds.World) -> None:
@@ -84,6 +92,10 @@ def check_overstated(store: sa.Store, world: worlds.World) -> None:
     assert figures["response_rate"] == 1.0 > world.answered / world.turns
     assert entry["coverage"][world.store_platform]["inbound"] == "threads_only"
     assert "overstated: unanswered mentions not collected" in entry["coverage_warning"]
+    # 100% answered would look like a leader; threads_only everywhere withholds any tier > 1.
+    t = tier(store, world.org_id)
+    assert (t.tier, t.label) == (None, "insufficient coverage")
+    assert t.evidence[-1].rule == "inbound coverage" and "threads_only" in t.evidence[-1].value
 
 
 # -- Bluesky ------------------------------------------------------------------------------------
@@ -390,3 +402,42 @@ def test_collect_orgs_every_account_one_line_each_failures_reported(
     again = runner.invoke(app, ["--db", db, "collect", "--api-url", url])
     assert again.exit_code == 1
     assert "acme: mastodon:AcmeHelp@mastodon.social: Collected 0 new posts" in again.output
+
+
+def test_dashboard_and_report_show_coverage_next_to_the_rates(replay, tmp_path) -> None:
+    from fastapi.testclient import TestClient
+
+    from socialaudit.report import build_report
+    from socialaudit.serve import create_app
+
+    world = worlds.mastodon_world(replay, token_owner=None)
+    url = replay.start()
+    db = tmp_path / "thin.duckdb"
+    with sa.open(db) as store:
+        run(world, store, url)
+        files = build_report(store, tmp_path / "report")
+    html = files.html.read_text(encoding="utf-8")
+    assert "mastodon threads_only" in html
+    assert "overstated: unanswered mentions not collected (mastodon)" in html
+    assert "insufficient coverage" in html
+    with TestClient(create_app(db, warm=False)) as client:
+        overview = client.get("/").text
+        assert "mastodon threads_only" in overview and "overstated" in overview
+        page = client.get(f"/orgs/{world.org_id}").text
+        assert "threads_only" in page
+        assert "overstated: unanswered mentions not collected (mastodon)" in page
+        orgs = client.get("/api/orgs").json()
+        assert orgs[0]["coverage"] == "mastodon threads_only"
+
+
+def test_reddit_subreddit_listing_is_complete(replay, store) -> None:
+    from tests import replay as rp
+
+    rp.reddit(replay)
+    url = replay.start()
+    r = collect("reddit", "r/AcmeSupport", store=store, base_url=url, client_options=OPTS)
+    assert r.inbound == "complete" and r.inbound_seen == 2  # the two submissions
+    rows = store.frame("SELECT account_id, inbound, target FROM coverage").to_dict("records")
+    assert rows == [
+        {"account_id": "r/AcmeSupport", "inbound": "complete", "target": "r/AcmeSupport"}
+    ]

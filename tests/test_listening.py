@@ -39,21 +39,22 @@ def test_intent_rules(text: str, labels: list[str]) -> None:
     assert intent.classify(text)[0] == labels
 
 
-def test_intent_embedding_layer_finds_complaints_without_complaint_words() -> None:
-    from socialaudit.enrich.embeddings import available
-
-    if not available("static"):
-        pytest.skip("the embeddings extra is not installed")
+def test_intent_default_model_finds_complaints_without_complaint_words() -> None:
     text = "@AmazonHelp tracking says delivered yesterday but there is no parcel at my door"
-    rules_only = intent.IntentEnricher(embeddings=False)
-    layered = intent.IntentEnricher(embeddings=True)
+    rules_only = intent.IntentEnricher("rules")
+    default = intent.IntentEnricher()
     assert "complaint" not in rules_only.classify_many([text])[0][0]
-    labels, cues = layered.classify_many([text])[0]
-    assert "complaint" in labels and "complaint_embedding" in cues
-    assert layered.version != rules_only.version
-    # Praise stays praise.
-    assert layered.classify_many(["@AcmeHelp thank you, the crew was wonderful"])[0][0] == [
-        "praise"
+    labels, cues = default.classify_many([text])[0]
+    assert "complaint" in labels and "complaint_model" in cues
+    assert default.version != rules_only.version
+    # Praise stays praise; an empty post is other.
+    thanks = "@AcmeHelp thank you, the crew was wonderful"
+    assert default.classify_many([thanks, ""]) == [
+        (["praise"], ["thanks", "compliment"]),
+        (
+            ["other"],
+            [],
+        ),
     ]
 
 

@@ -140,5 +140,9 @@ def test_empty_store(store) -> None:
         "reference_time": None,
         "metrics_version": "v1",
         "enriched": nothing,
+        "enrichers": {
+            name: {"model": "default", "versions": {}}
+            for name in ("language", "spam", "sentiment", "intent", "deflection", "resolution")
+        },
         "orgs": [],
     }

@@ -55,7 +55,7 @@ def market(enriched_market) -> dict:
 
 @pytest.fixture(scope="module")
 def client(market) -> TestClient:
-    with TestClient(create_app(market["db"])) as c:
+    with TestClient(create_app(market["db"], fit_topics=False)) as c:
         yield c
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -9,7 +10,6 @@ import pytest
 
 import socialaudit as sa
 from socialaudit.collect.watch import WatchOptions, relevant, watch
-from socialaudit.metrics.coverage import coverage_by_org
 from tests import jetstream_replay as js
 from tests.replay import Replay, ok
 
@@ -128,8 +128,7 @@ def test_watch_survives_a_drop_resumes_from_the_cursor_and_honours_deletes(
     (acme,) = [o for o in doc["orgs"] if o["org"] == "acme"]
     figures = acme["responsiveness"]["all"]
     assert (figures["turns"], figures["answered"]) == (3, 1)
-    cov = coverage_by_org(store)["acme"]["bluesky"]
-    assert cov == {
+    assert acme["coverage"]["bluesky"] == {
         "inbound": "complete",
         "from": "2023-11-14T22:13:21+00:00",
         "to": "2023-11-14T22:13:30+00:00",
@@ -208,10 +207,70 @@ def test_serve_shows_the_watchers_posts_without_a_restart(api: str, tmp_path) ->
 
     server = js.JetstreamReplay(EVENTS)
     url = server.start()
-    with TestClient(create_app(db, warm=False)) as client:
+    # As `serve --watch` does: the server's process writes the store, so it holds it read-write.
+    with TestClient(create_app(db, warm=False, read_only=False)) as client:
         assert turns(client) == 0
         thread, stop, outcome = watch_in_background(str(db), options=options(url, api))
         thread.join(timeout=60)
         server.stop()
         assert not thread.is_alive() and isinstance(outcome[0], object)
         assert turns(client) == 3  # the same server, no restart
+
+
+class _Interrupted:
+    """A connection that delivers some events, then the user presses Ctrl-C."""
+
+    def __init__(self, events: list[dict[str, Any]]) -> None:
+        self.events = [json.dumps(e) for e in events]
+
+    def __enter__(self) -> _Interrupted:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def recv(self, timeout: float | None = None) -> str:
+        if not self.events:
+            raise KeyboardInterrupt
+        return self.events.pop(0)
+
+
+def test_ctrl_c_stops_cleanly_with_what_was_received_stored(
+    store_with_org: sa.Store, api: str
+) -> None:
+    store = store_with_org
+    opts = options("ws://unused", api, connect=lambda url: _Interrupted(EVENTS[:3]))
+    opts.until_idle = None
+    result = watch(store, options=opts)
+    assert result.stopped_by == "Ctrl-C" and result.events == 3
+    assert set(stored(store)) == {_uri(ACME, "own1"), _uri("did:plc:c1", "q1")}
+    state = store.frame("SELECT state FROM collector_cursors WHERE target = 'jetstream'").state[0]
+    assert str(EVENTS[2]["time_us"]) in state
+
+
+def test_other_platforms_are_polled_through_the_collectors(store: sa.Store, tmp_path) -> None:
+    import time as _time
+
+    from tests import worlds
+
+    replay = Replay()
+    world = worlds.mastodon_world(replay, token_owner=None)
+    url = replay.start()
+    orgs = tmp_path / "orgs.toml"
+    orgs.write_text(
+        '[[org]]\nid = "acme"\n[org.accounts]\nmastodon = ["AcmeHelp@mastodon.social"]\n'
+    )
+    sa.load_orgs(orgs, store=store)
+    try:
+        result = watch(
+            store,
+            options=WatchOptions(
+                until_idle=0.5, interval=3600, base_urls={"mastodon": url}, sleep=_time.sleep
+            ),
+        )
+    finally:
+        replay.stop()
+    assert result.polls == 1 and result.poll_failures == 0
+    doc = sa.audit(store)
+    (acme,) = [o for o in doc["orgs"] if o["org"] == "acme"]
+    assert acme["responsiveness"]["all"]["answered"] == world.answered

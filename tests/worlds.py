@@ -61,7 +61,7 @@ def bluesky_world(replay: Replay, *, login_as: dict[str, Any] | None, expire_onc
             f"m{i}",
             _bsky_customer(i),
             _at(i),
-            f"@acmehelp.bsky.social problem number {i}",
+            f"@acmehelp.bsky.social my order {i} has not arrived, where is it?",
             replies=int(answered(i)),
         )
         mentions.append(m)
@@ -157,7 +157,7 @@ def mastodon_world(replay: Replay, *, token_owner: str | None) -> World:
         m = rp.m_status(
             f"2{i:02d}",
             _at(i),
-            f"@AcmeHelp problem number {i}",
+            f"@AcmeHelp my order {i} has not arrived, where is it?",
             customers[i],
             replies=int(answered(i)),
         )
@@ -222,7 +222,13 @@ def x_world(replay: Replay) -> World:
     mentions, answers = [], []
     for i in range(N_MENTIONS):
         cust = f"90{i % 5}"
-        m = rp.x_tweet(f"5{i:03d}", cust, _at(i), f"@AcmeHelp problem number {i}", f"5{i:03d}")
+        m = rp.x_tweet(
+            f"5{i:03d}",
+            cust,
+            _at(i),
+            f"@AcmeHelp my order {i} has not arrived, where is it?",
+            f"5{i:03d}",
+        )
         mentions.append(m)
         if answered(i):
             answers.append(
@@ -300,7 +306,7 @@ def reddit_world(replay: Replay) -> World:
             f"s{i}",
             f"cust{i % 5}",
             base + 1200 * i,
-            f"u/AcmeHelp problem number {i}",
+            f"u/AcmeHelp my order {i} has not arrived, where is it?",
             num_comments=int(answered(i)),
         )
         subs.append(s)

@@ -22,6 +22,16 @@ class StoreError(SocialAuditError):
     """Raised when the store cannot be opened, migrated or written."""
 
 
+class StoreNotFound(StoreError):
+    """Raised when a command that reads a store finds no store at the path given (bad input)."""
+
+    exit_code = 2
+
+
+class StoreBusy(StoreError):
+    """Raised when another process holds the store (a running ``serve``, a long import)."""
+
+
 class MigrationError(StoreError):
     """Raised when a migration fails or the store is newer than this socialaudit."""
 

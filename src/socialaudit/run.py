@@ -15,8 +15,8 @@ import ibis
 import pandas as pd
 
 from socialaudit.benchmark import peers, tiers
-from socialaudit.errors import MetricError
 from socialaudit.metrics import business_hours as bh
+from socialaudit.metrics import coverage as cov
 from socialaudit.metrics import faq
 from socialaudit.metrics import listening as ls
 from socialaudit.metrics import presence as pr
@@ -24,16 +24,20 @@ from socialaudit.metrics import responsiveness as rs
 from socialaudit.metrics import survival as sv
 from socialaudit.metrics.audit import turn_rows
 from socialaudit.metrics.base import Engine, epoch_s
+from socialaudit.metrics.orgcheck import data_scope, own_post_counts, require_orgs, resolve_org
 from socialaudit.metrics.platforms import responsiveness_by_platform
 from socialaudit.results.jsonable import to_jsonable
 from socialaudit.results.model import (
     HEADLINE_LISTENING,
     AuditResult,
     BenchmarkResult,
+    Coverage,
+    EnricherRun,
     Figures,
     Listening,
     OrgAudit,
     PlatformAudit,
+    PlatformCoverage,
     PlatformResponsiveness,
     Responsiveness,
 )
@@ -43,18 +47,9 @@ UNANSWERED_PER_ORG = 25
 ENRICHERS = ("intent", "spam", "sentiment", "deflection", "resolution")
 
 
-def check_org(engine: Engine, org: str | None) -> None:
-    """Raise :class:`MetricError` (with some known ids) when ``org`` is not in the store."""
-    if org is None:
-        return
-    orgs = engine.table("orgs")
-    if int(engine.execute(orgs.filter(orgs.org_id == org).count())) == 0:
-        known = engine.execute(orgs.select("org_id").order_by("org_id").limit(8))
-        hint = ", ".join(known["org_id"]) if len(known) else "none yet"
-        raise MetricError(
-            f"No organization {org!r} in the store (some are: {hint}). "
-            "Run `socialaudit orgs` to list them."
-        )
+def check_org(engine: Engine, org: str | None) -> str | None:
+    """The stored id ``org`` names, in any case; :class:`MetricError` (did you mean) if none."""
+    return resolve_org(engine, org)
 
 
 def enrichment_status(engine: Engine) -> dict[str, bool]:
@@ -64,6 +59,32 @@ def enrichment_status(engine: Engine) -> dict[str, bool]:
         e.aggregate(**{n: ls.has_results(e, n).fill_null(False) for n in ENRICHERS})
     ).iloc[0]
     return {n: bool(row[n]) for n in ENRICHERS}
+
+
+#: Every enricher with a ``<name>_version`` column in ``enrichments``.
+VERSIONED = ("language", "spam", "sentiment", "intent", "deflection", "resolution")
+
+
+def enricher_versions(engine: Engine) -> dict[str, EnricherRun]:
+    """Per enricher: the model the store runs it with and how many posts each version labelled.
+
+    ``audit --json`` prints it so two audits can be compared: they read the same labels
+    exactly when these agree (a store mid-way through a re-label shows two versions).
+    """
+    e = engine.table("enrichments")
+    chosen = engine.execute(engine.table("enricher_models"))
+    models = dict(zip(chosen["enricher"], chosen["model"], strict=True))
+    out: dict[str, EnricherRun] = {}
+    for name in VERSIONED:
+        done = e.filter(e[f"{name}_version"].notnull())
+        counts = engine.execute(
+            done.group_by(version=done[f"{name}_version"]).aggregate(posts=done.count())
+        )
+        versions = sorted(zip(counts["version"], counts["posts"], strict=True))
+        out[name] = EnricherRun(
+            model=models.get(name, "default"), versions={str(v): int(n) for v, n in versions}
+        )
+    return out
 
 
 def _timestamp(value: Any) -> datetime | None:
@@ -91,7 +112,7 @@ def run_audit(
     measured on actionable turns when they exist (praise answered with "you're welcome" is
     neither help nor deflection), else on all turns; ``listening.basis`` says which.
     """
-    check_org(engine, org)
+    org = check_org(engine, org)
     tt = turns or rs.build_turns(engine)
     orgs = engine.table("orgs")
     expr = rs.responsiveness(tt.turns, orgs, sla_minutes=sla_minutes)
@@ -101,14 +122,18 @@ def run_audit(
     status = enrichment_status(engine)
     actionable, listening = _listening(engine, tt, status, sla_minutes=sla_minutes, org=org)
     platforms = _platforms(engine, tt, sla_minutes=sla_minutes, org=org) if by_platform else None
+    own = _own_posts(engine, org)
+    coverage = org_coverage(engine, org=org)
     entries = tuple(
         OrgAudit(
             org=row["org_id"],
+            data_scope=data_scope(int(row["turns"] or 0), own.get(row["org_id"], 0)),
             responsiveness=Responsiveness(
                 all=Figures.from_row(row), actionable=actionable.get(row["org_id"])
             ),
             listening=listening.get(row["org_id"]),
             platforms=None if platforms is None else tuple(platforms.get(row["org_id"], [])),
+            coverage=coverage.get(row["org_id"], Coverage()),
         )
         for row in frame.to_dict("records")
     )
@@ -117,7 +142,33 @@ def run_audit(
         metrics_version=rs.RESPONSIVENESS.version,
         enriched=status,
         orgs=entries,
+        enrichers=enricher_versions(engine),
     )
+
+
+def _own_posts(engine: Engine, org: str | None) -> dict[str, int]:
+    oa = engine.table("org_accounts")
+    if org is not None:
+        oa = oa.filter(oa.org_id == org)
+    frame = engine.execute(own_post_counts(engine.table("posts"), oa))
+    return {str(r["org_id"]): int(r["posts"]) for r in frame.to_dict("records")}
+
+
+def org_coverage(engine: Engine, /, *, org: str | None = None) -> dict[str, Coverage]:
+    """Each org's inbound coverage per platform (:func:`metrics.coverage.org_coverage`)."""
+    expr = cov.org_coverage(
+        engine.table("coverage"), engine.table("org_accounts"), engine.table("posts")
+    )
+    if org is not None:
+        expr = expr.filter(expr.org_id == org)
+    found: dict[str, dict[str, PlatformCoverage]] = {}
+    for row in engine.execute(expr).to_dict("records"):
+        found.setdefault(row["org_id"], {})[row["platform"]] = PlatformCoverage(
+            inbound=row["inbound"],
+            covered_from=_timestamp(row["covered_from"]),
+            covered_to=_timestamp(row["covered_to"]),
+        )
+    return {o: Coverage(platforms) for o, platforms in found.items()}
 
 
 def _listening(
@@ -226,11 +277,7 @@ def run(
     inbox instead).
     """
     th = thresholds or tiers.load_thresholds()
-    if int(engine.execute(engine.table("orgs").count())) == 0:
-        raise MetricError(
-            "No organizations in the store to benchmark. Import an export first "
-            "(socialaudit import FILE) or declare them (socialaudit orgs --load orgs.toml)."
-        )
+    require_orgs(engine)
     sectors = peers.load_sectors() if sectors is None else sectors
     tt = turns or rs.build_turns(engine)
     start_s, end_s, in_window = window(engine, tt, window_days)
@@ -252,7 +299,15 @@ def run(
     org_info = engine.execute(
         engine.table("orgs")
         .join(groups, "org_id")
-        .select("org_id", "name", "claimed_activity", "timezone", "sla_minutes", groups.peer_group)
+        .select(
+            "org_id",
+            "name",
+            "claimed_activity",
+            "timezone",
+            "sla_minutes",
+            groups.peer_group,
+            groups.peer_group_source,
+        )
     )
     tier_results = tuple(
         tiers.assign_tiers(audit_result, presence.to_dict("records"), thresholds=th)
@@ -385,7 +440,10 @@ def _headline(
         )
     frame = (
         pd.DataFrame(rows)
-        .merge(org_info[["org_id", "name", "peer_group", "claimed_activity"]], on="org_id")
+        .merge(
+            org_info[["org_id", "name", "peer_group", "peer_group_source", "claimed_activity"]],
+            on="org_id",
+        )
         .merge(presence[_PRESENCE_HEADLINE], on="org_id", how="left")
         .merge(business, on="org_id", how="left")
         .merge(km, on="org_id", how="left")
@@ -503,7 +561,7 @@ def turns(
     With ``unanswered_older_than_s`` only unanswered turns strictly older than that remain,
     oldest first.
     """
-    check_org(engine, org)
+    org = check_org(engine, org)
     t = rs.build_turns(engine).turns
     if org is not None:
         t = t.filter(t.org_id == org)
@@ -581,7 +639,7 @@ def topics(store: Any, /, *, org: str, k: int | None = None) -> dict[str, Any]:
     """
     from socialaudit.enrich.topics import build_topics
 
-    check_org(store, org)
+    org = check_org(store, org) or org
     # The turn tables come from posts and accounts only: fitting topics does not change them.
     tt = rs.build_turns(store)
     assert tt.turn_posts is not None

@@ -7,22 +7,22 @@ results.
 
 from __future__ import annotations
 
-import os
 import re
-import tomllib
 from collections.abc import Sequence
-from importlib import resources
-from pathlib import Path
 from typing import Any
 
 import ibis
-import pandas as pd
 
-from socialaudit.errors import ConfigError
 from socialaudit.metrics.base import group_percentile
+from socialaudit.metrics.peer_groups import (  # noqa: F401 - the benchmark's public names
+    NO_GROUP,
+    SECTORS_ENV,
+    load_sectors,
+    org_peer_groups,
+    peer_groups,
+)
 from socialaudit.results.model import ClaimedVsMeasured
 
-NO_GROUP = "unassigned"
 #: (metric column, higher is better) pairs the benchmark ranks orgs on.
 PERCENTILE_METRICS: tuple[tuple[str, bool], ...] = (
     ("response_rate", True),
@@ -35,45 +35,6 @@ PERCENTILE_METRICS: tuple[tuple[str, bool], ...] = (
 )
 #: Top quartile of the response-rate percentile within the group: the leaders of the divide.
 LEADER_PERCENTILE = 75.0
-
-
-def load_sectors(path: str | os.PathLike[str] | None = None) -> dict[str, str]:
-    """Org id (lower-cased) -> sector, from the shipped TWCS mapping or the user's file."""
-    if path is None:
-        text = resources.files("socialaudit.benchmark").joinpath("twcs_sectors.toml")
-        text_s, where = text.read_text("utf-8"), "built-in twcs_sectors.toml"
-    else:
-        p = Path(path)
-        try:
-            text_s, where = p.read_text(encoding="utf-8"), str(p)
-        except FileNotFoundError:
-            raise ConfigError(f"No sectors file at {p}. Check the --sectors path.") from None
-    try:
-        data = tomllib.loads(text_s)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{where} is not valid TOML ({exc}). Fix the line it names.") from None
-    out: dict[str, str] = {}
-    for sector, orgs in data.items():
-        if not isinstance(orgs, list) or not all(isinstance(o, str) for o in orgs):
-            raise ConfigError(f'{where}: {sector} must list org ids, e.g. {sector} = ["Acme"].')
-        for org in orgs:
-            out[org.lower()] = sector
-    return out
-
-
-def peer_groups(orgs: ibis.Table, sectors: dict[str, str], /) -> ibis.Table:
-    """``org_id, peer_group``: the declared group, else the sector mapping, else unassigned."""
-    mapping = ibis.memtable(
-        pd.DataFrame(
-            {"org_l": list(sectors), "sector": list(sectors.values())}, columns=["org_l", "sector"]
-        ),
-        schema=ibis.schema({"org_l": "string", "sector": "string"}),
-    )
-    o = orgs.select("org_id", "peer_group", org_l=orgs.org_id.lower())
-    j = o.left_join(mapping, "org_l")
-    return j.select(
-        "org_id", peer_group=ibis.coalesce(j.peer_group, j.sector, ibis.literal(NO_GROUP))
-    )
 
 
 def peer_percentiles(

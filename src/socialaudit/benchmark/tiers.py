@@ -21,7 +21,10 @@ from socialaudit.errors import ConfigError
 from socialaudit.results.jsonable import to_jsonable
 from socialaudit.results.model import (
     HEADLINE_LISTENING,
+    INSUFFICIENT_COVERAGE,
+    THREADS_ONLY_WARNING,
     AuditResult,
+    Coverage,
     Responsiveness,
     Thresholds,
     TierEvidence,
@@ -36,6 +39,8 @@ TIER_LABELS = {
     4: "leader",
 }
 INSUFFICIENT = "insufficient data"
+#: The labels of a withheld tier (``tier`` None): too few turns, or too thin a coverage.
+WITHHELD_LABELS = (INSUFFICIENT, INSUFFICIENT_COVERAGE)
 Z95 = 1.959963984540054
 _BACKLOGS = {"24h": "backlog_24h", "7d": "backlog_7d", "30d": "backlog_30d"}
 
@@ -289,12 +294,16 @@ def assign_tier(
     *,
     thresholds: Thresholds,
     deflection_rate: float | None = None,
+    coverage: Coverage | None = None,
 ) -> TierResult:
     """Decide one org's tier from its responsiveness and its presence row.
 
     ``responsiveness`` is the audit's (``all`` and ``actionable``, the latter None until
     enriched). The actionable variant decides when measured; otherwise ``all`` stands in,
-    and the evidence says so. Without a measured deflection rate tier 4 is withheld.
+    and the evidence says so. Without a measured deflection rate tier 4 is withheld. When
+    the org's inbound ``coverage`` is ``threads_only`` on every platform its rates are
+    overstated (unanswered mentions were never fetched): no tier above 1, "insufficient
+    coverage" (SPEC section 5).
     """
     th = thresholds
     resp = to_jsonable(responsiveness)
@@ -309,6 +318,17 @@ def assign_tier(
     gate = _presence_gates(presence, th, ev)
     if gate is not None:
         return TierResult(org, gate, TIER_LABELS[gate], variant, tuple(ev))
+    if coverage is not None and coverage.insufficient:
+        ev.append(
+            TierEvidence(
+                "inbound coverage",
+                coverage.summary(),
+                "complete, search or export on some platform",
+                False,
+                note=f"{THREADS_ONLY_WARNING}: tiers above 1 withheld",
+            )
+        )
+        return TierResult(org, None, INSUFFICIENT_COVERAGE, variant, tuple(ev))
     n = int(figures.get("turns") or 0)
     enough = n >= th.min_actionable_turns
     ev.append(TierEvidence(f"{variant} turns", n, f">= {th.min_actionable_turns}", enough))
@@ -347,6 +367,7 @@ def assign_tiers(
             by_org.get(entry.org, {}),
             thresholds=thresholds,
             deflection_rate=entry.listening_figures()[HEADLINE_LISTENING],
+            coverage=entry.coverage,
         )
         for entry in audit_result.orgs
     ]

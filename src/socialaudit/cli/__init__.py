@@ -7,24 +7,93 @@ Errors derived from :class:`SocialAuditError` become one line on stderr and a no
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import io
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
+import click
 import typer
 from rich.text import Text
+from typer.core import TyperGroup
 
 from socialaudit.cli.output import err_console
 from socialaudit.errors import SocialAuditError
 from socialaudit.store import DEFAULT_PATH
 
+if TYPE_CHECKING:
+    from socialaudit.store import Store
+
+#: Global options that take a value, and global flags: accepted before or after the command.
+GLOBAL_VALUED = ("--db", "--sla-minutes")
+GLOBAL_FLAGS = ("--debug", "--version")
+
+#: The first-run guide: one line per kind of user, three commands each. The README's first
+#: screen shows the same lines (a test holds them equal and runs them).
+FIRST_RUN = tuple(
+    " && ".join(commands)
+    for commands in (
+        (
+            "socialaudit import competitors.csv",
+            "socialaudit benchmark",
+            "socialaudit report -o audit.html",
+        ),
+        (
+            "socialaudit import mentions.jsonl --org AcmeHelp",
+            "socialaudit audit AcmeHelp",
+            "socialaudit unanswered AcmeHelp --older-than 1d",
+        ),
+        (
+            "socialaudit import twcs.csv",
+            "socialaudit audit --json > audit.json",
+            "socialaudit turns --csv > turns.csv",
+        ),
+    )
+)
+
+
+def hoist_global_options(args: list[str]) -> list[str]:
+    """Move global options found after the command to the front, where Click expects them.
+
+    ``socialaudit audit --sla-minutes 30`` then means ``socialaudit --sla-minutes 30 audit``,
+    for every command and group alike. Everything after ``--`` is left alone.
+    """
+    front: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            rest.extend(args[i:])
+            break
+        name = arg.split("=", 1)[0]
+        if name in GLOBAL_VALUED and "=" in arg or arg in GLOBAL_FLAGS:
+            front.append(arg)
+        elif arg in GLOBAL_VALUED and i + 1 < len(args):
+            front.extend(args[i : i + 2])
+            i += 1
+        else:
+            rest.append(arg)
+        i += 1
+    return front + rest
+
+
+class _GlobalOptionsAnywhere(TyperGroup):
+    """The top-level group: global options may follow the command as well as precede it."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, hoist_global_options(list(args)))
+
+
 app = typer.Typer(
+    cls=_GlobalOptionsAnywhere,
     name="socialaudit",
     help="Measure how organizations really engage on social media, from public or exported data.",
+    epilog="Start here (a consultant, a team, a researcher):\n\n\b\n" + "\n".join(FIRST_RUN),
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_show_locals=False,
@@ -46,9 +115,56 @@ state = State()
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def guarded(fn: F) -> F:
-    """Turn library errors into one stderr line and an exit code; tracebacks only with --debug."""
+def _store_files(db: Path) -> list[Path]:
+    return [db, db.with_name(db.name + ".wal")]
 
+
+def _forget_new_store(existed: bool) -> None:
+    """Remove the store a failing command created, if it holds nothing.
+
+    A failed first import leaves no empty store behind (which would turn the next "No store"
+    error into a silent empty audit). A store that got data before the failure (a collection
+    that saved some pages, then stopped) is kept: nothing stored is lost.
+    """
+    if existed or str(state.db) == ":memory:" or not state.db.exists():
+        return
+    from socialaudit.store import Store
+
+    try:
+        with Store(state.db, read_only=True) as store:
+            held = sum(store.count(name) for name in ("imports", "orgs", "campaigns"))
+    except SocialAuditError:
+        return
+    if held:
+        return
+    for path in _store_files(state.db):
+        with contextlib.suppress(OSError):
+            path.unlink()
+
+
+def guarded(fn: F) -> F:
+    """Turn library errors into one stderr line and an exit code; tracebacks only with --debug.
+
+    A failing command leaves nothing on disk it created: a new store is removed again.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        existed = str(state.db) == ":memory:" or state.db.exists()
+        try:
+            return fn(*args, **kwargs)
+        except typer.Exit as exc:
+            if exc.exit_code:
+                _forget_new_store(existed)
+            raise
+        except BaseException:
+            _forget_new_store(existed)
+            raise
+
+    return _report_errors(wrapper)  # type: ignore[return-value]
+
+
+def _report_errors(fn: F) -> F:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
@@ -79,6 +195,46 @@ def guarded(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+@contextlib.contextmanager
+def open_store(*, read_only: bool = False, must_exist: bool = False) -> Iterator[Store]:
+    """The ``--db`` store for one command.
+
+    Readers open it read-only, which works beside a running ``serve``. Writers open it
+    read-write; when ``serve`` holds it, the server hands it over for the command (see
+    :mod:`socialaudit.serve.handoff`) and this says so on stderr. ``must_exist``: refuse to
+    create a store (commands that only add to one).
+    """
+    from socialaudit.errors import StoreNotFound
+    from socialaudit.store import Store
+
+    if (read_only or must_exist) and str(state.db) != ":memory:" and not state.db.exists():
+        raise StoreNotFound(
+            f"No store at {state.db}. Run `socialaudit --db {state.db} import FILE` first."
+        )
+    if read_only:
+        with Store(state.db, read_only=True) as store:
+            yield store
+        return
+    from socialaudit.serve.handoff import writable_store
+
+    ctx = click.get_current_context(silent=True)
+    command = ctx.command_path if ctx is not None else "socialaudit"
+
+    def notice(line: str) -> None:
+        err_console.print(Text(line), soft_wrap=True)
+
+    with writable_store(state.db, command=command, notify=notice) as store:
+        yield store
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from socialaudit import __version__
+
+        typer.echo(f"socialaudit {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def main_options(
     db: Annotated[
@@ -104,6 +260,12 @@ def main_options(
         ),
     ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", is_eager=True, callback=_print_version, help="Print the version and stop."
+        ),
+    ] = False,
 ) -> None:
     """Measure how organizations really engage on social media.
 

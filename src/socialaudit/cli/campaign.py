@@ -13,9 +13,17 @@ from rich.text import Text
 from typer.core import TyperGroup
 
 import socialaudit as sa
-from socialaudit.cli import app, guarded, state
+from socialaudit.cli import app, guarded, open_store
 from socialaudit.cli.options import Format, JsonFlag
-from socialaudit.cli.output import console, emit, emit_json, err_console, percent, records
+from socialaudit.cli.output import (
+    console,
+    emit,
+    emit_json,
+    err_console,
+    peer_group_text,
+    percent,
+    records,
+)
 from socialaudit.metrics.campaigns import campaign_report
 from socialaudit.store import campaigns as cs
 
@@ -79,7 +87,7 @@ def add(
         "costs": None if costs is None else str(costs),
     }
     spec = cs.make_spec({k: v for k, v in entry.items() if v is not None}, where="campaign add")
-    with sa.open(state.db) as store:
+    with open_store(must_exist=True) as store:
         cs.save_campaigns([spec], store=store)
     err_console.print(
         Text(f"Saved campaign {spec.campaign_id} ({spec.start} to {spec.end}, end excluded).")
@@ -93,7 +101,7 @@ def load(path: Annotated[Path, typer.Argument(help="A campaigns.toml.")]) -> Non
 
     Example: socialaudit campaign load campaigns.toml
     """
-    with sa.open(state.db) as store:
+    with open_store(must_exist=True) as store:
         n = sa.load_campaigns(path, store=store)
     err_console.print(Text(f"Saved {n:,} campaigns from {path}."))
 
@@ -110,7 +118,7 @@ def costs_(
 
     Example: socialaudit campaign costs fiber costs.csv
     """
-    with sa.open(state.db) as store:
+    with open_store(must_exist=True) as store:
         n = cs.save_costs(campaign_id, path, store=store)
     err_console.print(Text(f"Stored {n:,} cost rows for {campaign_id}."))
 
@@ -122,7 +130,7 @@ def list_(json_: JsonFlag = False) -> None:
 
     Example: socialaudit campaign list
     """
-    with sa.open(state.db, read_only=True) as store:
+    with open_store(read_only=True) as store:
         c = store.table("campaigns")
         rows = records(store.execute(c.order_by("campaign_id")))
     emit(
@@ -150,7 +158,7 @@ def show(
 
     Example: socialaudit campaign fiber --json
     """
-    with sa.open(state.db, read_only=True) as store:
+    with open_store(read_only=True) as store:
         r = campaign_report(store, campaign_id)
     if json_:
         emit_json(r)
@@ -177,7 +185,8 @@ def _print_report(r: dict[str, Any]) -> None:
     console.print(
         Text(
             f"Campaign {r['name']} ({r['campaign']}) of {r['org']}: "
-            f"{w['start']} to {w['end']} (end excluded)"
+            f"{w['start']} to {w['end']} (end excluded); peer group: "
+            f"{peer_group_text(r['peer_group'], r['peer_group_source'])}"
         ),
         soft_wrap=True,
     )

@@ -9,11 +9,10 @@ import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
-from socialaudit.cli import app, guarded, state
+from socialaudit.cli import app, guarded, open_store
 from socialaudit.cli.output import err_console
 from socialaudit.collect import PLATFORMS, AccountOutcome, CollectResult, collect, collect_orgs
 from socialaudit.errors import ConfigError
-from socialaudit.store import open as open_store
 from socialaudit.store.orgs import load_orgs
 
 
@@ -84,7 +83,7 @@ def collect_(
         raise ConfigError(f"Unknown platform {platform!r}. Use one of: {', '.join(PLATFORMS)}.")
     if target is None:
         raise ConfigError(f"Give the {platform} account to collect, e.g. {_EXAMPLE[platform]}.")
-    with open_store(state.db) as store, _bar() as bar:
+    with open_store() as store, _bar() as bar:
         task = bar.add_task(f"Collecting {platform}:{target}…", total=None)
 
         def progress(result: CollectResult, label: str) -> None:
@@ -131,7 +130,7 @@ def _collect_all(
     orgs: Path | None, *, max_pages: int | None, api_url: str | None, inbound: bool
 ) -> None:
     """Every declared account: one line each, a summary, exit 1 if any failed."""
-    with open_store(state.db) as store:
+    with open_store() as store:
         if orgs is not None:
             n = load_orgs(orgs, store=store)
             log_line(f"Declared {n:,} organizations from {orgs}.")

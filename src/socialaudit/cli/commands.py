@@ -13,12 +13,13 @@ import typer
 from rich.text import Text
 
 import socialaudit as sa
-from socialaudit.cli import app, guarded, state
+from socialaudit.cli import app, guarded, open_store, state
 from socialaudit.cli.options import (
     CsvFlag,
     Format,
     JsonFlag,
     Limit,
+    SectorsOpt,
     parse_duration,
     parse_map,
     pick_format,
@@ -31,28 +32,26 @@ from socialaudit.cli.output import (
     percent,
     records,
 )
-from socialaudit.errors import ConfigError
+from socialaudit.errors import ConfigError, SourceError
+from socialaudit.metrics.orgcheck import DATA_SCOPE_NOTES, require_orgs
+from socialaudit.metrics.peer_groups import load_sectors, org_peer_groups
 from socialaudit.results import Figures, Listening, to_jsonable
 from socialaudit.results.model import AUDIT_LISTENING, label
+from socialaudit.store.orgs import declare_org
 
 RATE_KEYS = tuple(f.name for f in fields(Figures))
-
-
-def _store(*, read_only: bool = False) -> sa.Store:
-    return sa.open(state.db, read_only=read_only)
-
 
 ENGINES = ("duckdb", "spark")
 
 
 def _engine(engine: str, spark_master: str) -> Any:
     if engine == "duckdb":
-        return _store(read_only=True)
+        return sa.open(state.db, read_only=True)
     if engine == "spark":
         from socialaudit.store.spark import SparkEngine
 
         # The engine works on its own Parquet copy; the store can close at once.
-        with _store(read_only=True) as store:
+        with open_store(read_only=True) as store:
             return SparkEngine.from_store(store, master=spark_master)
     raise ConfigError(f"Unknown engine {engine!r}. Use duckdb or spark.")
 
@@ -87,14 +86,31 @@ def import_(
     orgs: Annotated[
         Path | None, typer.Option("--orgs", help="Also declare organizations from an orgs.toml.")
     ] = None,
+    org: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--org",
+            help="Declare this account (a handle in the data) an organization; repeat for more. "
+            "The import is undone if the data has no such account.",
+        ),
+    ] = None,
 ) -> None:
     """Import an export into the store, all or nothing.
 
-    Example: socialaudit import twcs.csv
+    Example: socialaudit import mentions.jsonl --org AcmeHelp
     """
     mapping = parse_map(map_ or [])
-    with _store() as store, _input_path(file) as path:
-        with err_console.status("Importing…") if err_console.is_terminal else _null():
+    if file != "-" and not Path(file).exists():
+        raise SourceError(f"File {file} does not exist. Check the path.")
+    declared: list[str] = []
+
+    def declare(con: Any) -> None:
+        declared.extend(declare_org(con, handle) for handle in org or [])
+
+    with open_store() as store, _input_path(file) as path:
+        shown = "stdin" if file == "-" else Path(file).name
+        status = f"Importing {shown} into {state.db}…"
+        with err_console.status(status) if err_console.is_terminal else _null():
             result = sa.import_file(
                 path,
                 store=store,
@@ -103,8 +119,11 @@ def import_(
                 platform=platform,
                 time_format=time_format,
                 source_name="stdin" if file == "-" else None,
+                on_commit=declare if org else None,
             )
         err_console.print(Text(result.summary()), soft_wrap=True)
+        if declared:
+            err_console.print(Text(f"Declared organizations: {', '.join(declared)}."))
         if orgs is not None:
             n = sa.load_orgs(orgs, store=store)
             err_console.print(Text(f"Declared {n:,} organizations from {orgs}."))
@@ -145,6 +164,11 @@ def orgs(
     load: Annotated[
         Path | None, typer.Option("--load", help="Declare organizations from an orgs.toml first.")
     ] = None,
+    add: Annotated[
+        list[str] | None,
+        typer.Option("--add", help="Declare this account (a handle in the data) an organization."),
+    ] = None,
+    sectors: SectorsOpt = None,
     json_: JsonFlag = False,
     csv_: CsvFlag = False,
 ) -> None:
@@ -153,11 +177,20 @@ def orgs(
     Example: socialaudit orgs --load orgs.toml
     """
     fmt = pick_format(json_, csv_)
-    with _store(read_only=load is None) as store:
+    writes = load is not None or bool(add)
+    # Declaring before importing is fine (--load creates the store); --add needs the data.
+    with open_store(read_only=not writes, must_exist=bool(add)) as store:
         if load is not None:
             n = sa.load_orgs(load, store=store)
             err_console.print(Text(f"Declared {n:,} organizations from {load}."))
+        if add:
+            with store.transaction() as con:
+                names = [declare_org(con, handle) for handle in add]
+            err_console.print(Text(f"Declared organizations: {', '.join(names)}."))
         rows = sa.list_orgs(store)
+        groups = org_peer_groups(store, sectors=load_sectors(sectors))
+    for row in rows:
+        row["peer_group"], row["peer_group_source"] = groups.get(row["org_id"], (None, "none"))
     emit(
         fmt,
         rows,
@@ -165,6 +198,7 @@ def orgs(
             ("org_id", "org"),
             ("origin", "origin"),
             ("peer_group", "peer group"),
+            ("peer_group_source", "from"),
             ("sla_minutes", "SLA min"),
             ("accounts", "accounts"),
             ("posts", "posts"),
@@ -212,6 +246,8 @@ def audit(
     fmt = pick_format(json_, csv_)
     if engine not in ENGINES:
         raise ConfigError(f"Unknown engine {engine!r}. Use duckdb or spark.")
+    with open_store(read_only=True) as store:
+        require_orgs(store)
     if not no_enrich:
         from socialaudit.cli.listen import enrich_store, existing_store
 
@@ -246,11 +282,24 @@ def _platform_rows(orgs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     rows = []
     for o in orgs:
         rows.append(o)
+        coverage = o.get("coverage") or {}
         rows.extend(
-            {"org": f"{o['org']} [{p['platform']}]", "responsiveness": p["responsiveness"]}
+            {
+                "org": f"{o['org']} [{p['platform']}]",
+                "responsiveness": p["responsiveness"],
+                "coverage": {k: v for k, v in coverage.items() if k == p["platform"]},
+            }
             for p in o.get("platforms", [])
         )
     return rows
+
+
+def _coverage_cell(coverage: dict[str, Any] | None) -> str:
+    """How the inbound posts behind a row's rates were fetched: ``mastodon threads_only``."""
+    return ", ".join(f"{p} {c['inbound']}" for p, c in sorted((coverage or {}).items())) or "–"
+
+
+COVERAGE_COLUMN = ("coverage", "inbound coverage")
 
 
 def emit_audit(fmt: Format, report: dict[str, Any], *, title: str) -> None:
@@ -260,7 +309,25 @@ def emit_audit(fmt: Format, report: dict[str, Any], *, title: str) -> None:
     resolution when the posts are enriched. CSV: one row per org, actionable figures prefixed.
     """
     formatters = FORMATTERS
-    rows = [{"org": o["org"], **o["responsiveness"]["all"]} for o in report["orgs"]]
+    rows = [
+        {
+            "org": o["org"],
+            **o["responsiveness"]["all"],
+            "coverage": _coverage_cell(o.get("coverage")),
+        }
+        for o in report["orgs"]
+    ]
+    if fmt == Format.table:
+        # An org nobody addressed in this data gets a sentence, not a row of zeros.
+        notes = [(o["org"], DATA_SCOPE_NOTES.get(o.get("data_scope", ""))) for o in report["orgs"]]
+        silent = {org for org, note in notes if note}
+        rows = [r for r in rows if r["org"] not in silent]
+        report = {**report, "orgs": [o for o in report["orgs"] if o["org"] not in silent]}
+        for org, note in notes:
+            if note:
+                console.print(Text(f"{org}: {note}."), soft_wrap=True)
+        if not rows:
+            return
     if fmt == Format.csv:
         for row, o in zip(rows, report["orgs"], strict=True):
             actionable = o["responsiveness"].get("actionable") or {}
@@ -268,12 +335,15 @@ def emit_audit(fmt: Format, report: dict[str, Any], *, title: str) -> None:
             row.update({name: o.get(name) for name in AUDIT_LISTENING})
         columns = AUDIT_COLUMNS + [(f"actionable_{k}", k) for k in RATE_KEYS]
         columns += [(name, label(Listening, name)) for name in AUDIT_LISTENING]
-        emit(fmt, rows, columns, title=title, untrusted=("org",), json_data=report)
+        emit(
+            fmt, rows, [*columns, COVERAGE_COLUMN], title=title, untrusted=("org",),
+            json_data=report,
+        )  # fmt: skip
         return
     emit(
         fmt,
         rows,
-        AUDIT_COLUMNS,
+        [*AUDIT_COLUMNS, COVERAGE_COLUMN],
         title=title,
         formatters=formatters,
         untrusted=("org",),
@@ -288,14 +358,22 @@ def emit_audit(fmt: Format, report: dict[str, Any], *, title: str) -> None:
                     "org": o["org"],
                     **o["responsiveness"]["actionable"],
                     **{name: o.get(name) for name in AUDIT_LISTENING},
+                    "coverage": _coverage_cell(o.get("coverage")),
                 }
                 for o in acted
             ],
-            ACTIONABLE_COLUMNS,
+            [*ACTIONABLE_COLUMNS, COVERAGE_COLUMN],
             title="Actionable turns (spam excluded; questions and complaints)",
             formatters=formatters,
             untrusted=("org",),
         )
+    if fmt == Format.table:
+        for o in report["orgs"]:
+            if o.get("coverage_warning"):
+                console.print(
+                    Text(f"Warning: the rates of {o['org']} are {o['coverage_warning']}."),
+                    soft_wrap=True,
+                )
 
 
 TURN_COLUMNS = [
@@ -323,7 +401,7 @@ def turns(
     Example: socialaudit turns AmazonHelp --csv > turns.csv
     """
     fmt = pick_format(json_, csv_)
-    with _store(read_only=True) as store:
+    with open_store(read_only=True) as store:
         rows = records(sa.turns(store, org=org, limit=limit))
     emit(
         fmt,
@@ -363,7 +441,7 @@ def unanswered(
     """
     fmt = pick_format(json_, csv_)
     seconds = parse_duration(older_than)
-    with _store(read_only=True) as store:
+    with open_store(read_only=True) as store:
         rows = records(sa.turns(store, org=org, unanswered_older_than_s=seconds, limit=limit))
     emit(
         fmt,
@@ -382,7 +460,7 @@ def quality(json_: JsonFlag = False) -> None:
 
     Example: socialaudit quality --json
     """
-    with _store(read_only=True) as store:
+    with open_store(read_only=True) as store:
         result = sa.quality(store)
     if json_:
         emit(pick_format(True, False), [], [], json_data=result)

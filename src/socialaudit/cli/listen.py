@@ -20,7 +20,7 @@ from rich.progress import (
 from rich.text import Text
 
 import socialaudit as sa
-from socialaudit.cli import app, guarded, state
+from socialaudit.cli import app, guarded, open_store
 from socialaudit.cli.options import CsvFlag, JsonFlag, pick_format
 from socialaudit.cli.output import duration, emit, err_console, percent
 from socialaudit.enrich import catalog
@@ -28,15 +28,14 @@ from socialaudit.enrich.classify import classify_file
 from socialaudit.enrich.runner import EnrichResult
 from socialaudit.enrich.runner import Progress as ProgressFn
 from socialaudit.enrich.runner import enrich as run_enrich
-from socialaudit.enrich.sentiment_model import load_trained
-from socialaudit.errors import ConfigError, SourceError, StoreError
+from socialaudit.errors import SourceError
 
 
 @contextlib.contextmanager
 def progress_bar() -> Iterator[ProgressFn]:
     """A progress callback for the runner, drawn on stderr (and only on a terminal)."""
     bar = Progress(
-        TextColumn("{task.description:>10}"),
+        TextColumn("{task.description:<28}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
@@ -48,31 +47,28 @@ def progress_bar() -> Iterator[ProgressFn]:
 
     def update(name: str, done: int, total: int) -> None:
         if name not in tasks:
-            tasks[name] = bar.add_task(name, total=total)
+            # Say what is happening, not just which module: "Labelling posts: sentiment".
+            tasks[name] = bar.add_task(f"Labelling posts: {name}", total=total)
         bar.update(tasks[name], completed=done)
 
     with bar:
         yield update
 
 
-def existing_store() -> sa.Store:
+def existing_store() -> contextlib.AbstractContextManager[sa.Store]:
     """Open the store for writing labels, refusing to create one that is not there."""
-    if str(state.db) != ":memory:" and not Path(state.db).exists():
-        raise StoreError(
-            f"No store at {state.db}. Run `socialaudit --db {state.db} import FILE` first."
-        )
-    return sa.open(state.db)
+    return open_store(must_exist=True)
 
 
 def enrich_store(
-    store: sa.Store, names: list[str] | None = None, *, sentiment_model: Path | None = None
+    store: sa.Store, names: list[str] | None = None, *, models: dict[str, str] | None = None
 ) -> EnrichResult:
-    """Run the enrichers with a progress bar and say on stderr what was done."""
-    chosen = catalog.with_sentiment_model(None if sentiment_model is None else str(sentiment_model))
-    if chosen is not None and names:
-        chosen = [e for e in chosen if e.name in names]
+    """Run the enrichers (with the models the store records) and say on stderr what was done."""
     with progress_bar() as update:
-        result = run_enrich(store, names, enrichers=chosen, progress=update)
+        result = run_enrich(store, names, progress=update, models=models)
+    if models:
+        chosen = ", ".join(f"{n}={m}" for n, m in models.items())
+        err_console.print(Text(f"Recorded in the store: {chosen} (later runs use it too)."))
     if result.total:
         done = ", ".join(f"{n} {rows:,}" for n, rows in result.rows.items() if rows)
         err_console.print(Text(f"Enriched posts: {done}."))
@@ -86,20 +82,28 @@ def enrich(
         list[str] | None,
         typer.Option("--only", help="Run only this enricher (repeat).", show_default=False),
     ] = None,
+    model: Annotated[
+        list[str] | None,
+        typer.Option("--model", help=f"Choose a model: {catalog.MODEL_HELP}.", show_default=False),
+    ] = None,
     sentiment_model: Annotated[
         Path | None,
         typer.Option(
-            "--sentiment-model", help="A model folder from `socialaudit train sentiment`."
+            "--sentiment-model", help="Same as --model sentiment=DIR (a `train sentiment` folder)."
         ),
     ] = None,
 ) -> None:
     """Label posts with language, sentiment, intent, spam, deflection and resolution.
 
     Incremental: only posts without a current result are labelled, so a second run does
-    nothing. Example: socialaudit enrich
+    nothing. The default models give the same labels on every install; --model chooses
+    another one, and the store records the choice for every later run.
+    Example: socialaudit enrich --model intent=rules
     """
+    specs = [*(model or []), *([f"sentiment={sentiment_model}"] if sentiment_model else [])]
+    models = dict(catalog.parse_model(spec) for spec in specs)
     with existing_store() as store:
-        result = enrich_store(store, only, sentiment_model=sentiment_model)
+        result = enrich_store(store, only, models=models or None)
     if not result.total:
         err_console.print(Text("Nothing to enrich: every post has current results."))
 
@@ -121,7 +125,8 @@ def classify(
     model: Annotated[
         Path | None,
         typer.Option(
-            "--model", help="sentiment only: a folder from `socialaudit train sentiment`."
+            "--model",
+            help="intent: rules; sentiment: a folder from `socialaudit train sentiment`.",
         ),
     ] = None,
     platform: Annotated[
@@ -137,9 +142,7 @@ def classify(
 
     Example: socialaudit classify sentiment tweets.csv --text-column text --out labelled.csv
     """
-    if model is not None and enricher != "sentiment":
-        raise ConfigError("--model applies to sentiment only (a `train sentiment` folder).")
-    labeller = catalog.load(enricher) if model is None else load_trained(model)
+    labeller = catalog.load(*catalog.parse_model(f"{enricher}={model or 'default'}"))
     if out is not None and out.resolve() == file.resolve():
         raise SourceError("--out is the input file; write the labels to another file.")
     if out is None:

@@ -8,8 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.text import Text
 
-import socialaudit as sa
-from socialaudit.cli import app, guarded, state
+from socialaudit.cli import app, guarded, open_store
 from socialaudit.cli.options import Format, JsonFlag, Limit
 from socialaudit.cli.output import console, emit, emit_json, err_console, percent
 from socialaudit.errors import ConfigError
@@ -50,7 +49,7 @@ def network(
 
     Example: socialaudit network AppleSupport --gexf apple.gexf
     """
-    with sa.open(state.db, read_only=True) as store:
+    with open_store(read_only=True) as store:
         result = na.network(store, target, limit=limit or 10, peer_group=peer_group)
         if gexf is not None or graphml is not None:
             graph = na.conversation_graph(store, target, peer_group=peer_group)

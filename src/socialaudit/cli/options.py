@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -22,6 +23,14 @@ class Format(StrEnum):
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 CsvFlag = Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")]
 Limit = Annotated[int | None, typer.Option("--limit", min=1, help="Show at most this many rows.")]
+SectorsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--sectors",
+        help="A sectors TOML (sector = [org ids]) for orgs without a declared peer_group, or "
+        "'none' for no sector list [default: $SOCIALAUDIT_SECTORS, else the shipped TWCS list].",
+    ),
+]
 
 
 def pick_format(json_flag: bool, csv_flag: bool) -> Format:

@@ -212,3 +212,10 @@ def percent(value: Any) -> str:
     """A rate as a percentage."""
     value = jsonable(value)
     return "–" if value is None else f"{100 * float(value):.1f}%"
+
+
+def peer_group_text(group: Any, source: Any) -> str:
+    """A peer group with where it came from: ``tech (sector list)``, ``none``."""
+    if source is None or source == "none" or group is None:
+        return "none"
+    return f"{group} ({source})"

@@ -10,9 +10,9 @@ import typer
 from rich.text import Text
 
 import socialaudit as sa
-from socialaudit.cli import app, guarded, state
+from socialaudit.cli import app, guarded, open_store, state
 from socialaudit.cli.listen import enrich_store, existing_store
-from socialaudit.cli.options import CsvFlag, JsonFlag, parse_duration, pick_format
+from socialaudit.cli.options import CsvFlag, JsonFlag, SectorsOpt, parse_duration, pick_format
 from socialaudit.cli.output import (
     console,
     duration,
@@ -27,12 +27,6 @@ from socialaudit.errors import ConfigError
 TiersOpt = Annotated[
     Path | None,
     typer.Option("--tiers", help="A tiers.toml overriding the shipped tier thresholds."),
-]
-SectorsOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--sectors", help="A sectors TOML (sector = [org ids]) for orgs without a peer_group."
-    ),
 ]
 WindowOpt = Annotated[
     str, typer.Option("--window", help="How far back from the reference time to look (e.g. 30d).")
@@ -97,7 +91,7 @@ def benchmark(
     if not no_enrich:
         with existing_store() as store:
             enrich_store(store)
-    with sa.open(state.db, read_only=True) as store:
+    with open_store(read_only=True) as store:
         bm = sa.run(store, **_options(tiers, sectors, window))
     if people or account is not None:
         rows = records(bm.accounts)
@@ -146,6 +140,7 @@ def benchmark(
         [
             ("org_id", "org"),
             ("peer_group", "group"),
+            ("peer_group_source", "from"),
             ("tier", "tier"),
             ("tier_label", "label"),
             ("turns", "turns"),
@@ -201,7 +196,7 @@ def report(
 
     started = time.perf_counter()
     opts = _options(tiers, sectors, window)
-    with sa.open(state.db) as store:
+    with open_store() as store:
         for path in files or []:
             err_console.print(Text(sa.import_file(path, store=store).summary()), soft_wrap=True)
         if orgs is not None:

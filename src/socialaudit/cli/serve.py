@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 from typing import Annotated
 
@@ -52,7 +53,7 @@ def serve(
     """
     import uvicorn
 
-    from socialaudit.serve import create_app
+    from socialaudit.serve import create_app, handoff
     from socialaudit.serve.security import LOOPBACK_NAMES, TOKEN_ENV, is_loopback, resolve_token
 
     if not state.db.exists():
@@ -66,11 +67,21 @@ def serve(
     loopback = is_loopback(host)
     # Without a token a loopback server only answers loopback Host names (DNS rebinding).
     hosts = frozenset(LOOPBACK_NAMES | {host.lower()}) if loopback and token is None else None
+    port = port or _free_port(host)
+    shown = f"[{host}]" if ":" in host else host
+    # The server file tells CLI commands on this store where the server is (and lets writers
+    # ask it for the store); it names a loopback address when the server listens on all.
+    local = {"0.0.0.0": "127.0.0.1", "::": "[::1]"}.get(host, shown)  # noqa: S104
+    info = handoff.ServerInfo(
+        url=f"http://{local}:{port}/", pid=os.getpid(), token=token,
+        control=handoff.new_control(), db=str(state.db),
+    )  # fmt: skip
+    # With --watch the server writes the store itself, so it holds it read-write (and the
+    # CLI's writers are told to stop it first); otherwise read-only, beside the CLI.
     application = create_app(
         state.db, token=token, allowed_hosts=hosts, import_dir=import_dir,
-        window_days=window_days,
+        window_days=window_days, control=info.control, server_info=info, read_only=not watch,
     )  # fmt: skip
-    shown = f"[{host}]" if ":" in host else host
     err_console.print(Text(f"Serving {state.db} on http://{shown}:{port}/ (Ctrl-C stops)."))
     if generated:
         err_console.print(
@@ -94,7 +105,16 @@ def serve(
     try:
         uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False)
     finally:
+        handoff.remove_server_file(state.db, info.pid)
         if watcher is not None:
             thread, stop, _ = watcher
             stop.set()
             thread.join(timeout=30)
+
+
+def _free_port(host: str) -> int:
+    """A port the OS has free now (for --port 0), so the server file can name it."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])

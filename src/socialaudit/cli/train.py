@@ -35,7 +35,8 @@ def train_sentiment(
         str,
         typer.Option(
             "--embeddings",
-            help="static (fast, needs the embeddings extra), minilm (slow) or none.",
+            help="auto = core (the static model shipped in every install), static (the "
+            "embeddings extra's own distillation), minilm (slow, the extra) or none.",
         ),
     ] = "auto",
     folds: Annotated[

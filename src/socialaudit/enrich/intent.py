@@ -1,24 +1,41 @@
 """Intent of customers' posts: question, complaint, praise or other (multi-label).
 
-Rules first, so every label says which cue produced it: a *question* asks the brand for an
-answer or an action (a question mark, an interrogative opening, a request for help); a
+Named rules give cues, so every label says what produced it: a *question* asks the brand for
+an answer or an action (a question mark, an interrogative opening, a request for help); a
 *complaint* reports a failure or dissatisfaction; *praise* thanks or compliments. A post can be
 both a question and a complaint ("my order is late again, where is it?"). ``other`` is given
 only when nothing else applies. Thanks that merely precede a request ("thanks in advance")
 are not praise.
+
+The default model lets two small logistic regressions ("heads") decide question and complaint
+from the post's static MiniLM embedding (shipped, numpy + tokenizers) plus the rule cues:
+complaints often name no failure word ("the package says delivered but it is not here") and
+rhetorical questions end in "?". Praise stays with the rules. The ``rules`` variant is the
+rules alone. Both are deterministic and give the same labels on every install; what was
+fitted on what is in benchmarks/gold/LABELLING.md (sections 5 and 6).
 """
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
+from socialaudit.enrich import static_model
 from socialaudit.enrich.base import Labels, Target, register, texts
 from socialaudit.enrich.textrules import all_matches, normalise, rules, without_handles
+from socialaudit.errors import ConfigError
 
-VERSION = "intent-rules-2"
+# The default (rules + complaint head on the shipped static embeddings) and the rules alone.
+VERSION = "intent-4+" + static_model.VERSION
+RULES_VERSION = "intent-rules-4"
 LABELS = ("question", "complaint", "praise", "other")
 
 _WH = r"(?:how|what|why|when|where|who|which|whats|what's|hows|how's|wheres|where's|whens|whys)"
@@ -29,7 +46,14 @@ _AUX = (
 QUESTION_RULES = rules(
     [
         ("question_mark", r"\?"),
-        ("wh_opening", rf"(?:^|[.!]\s+){_WH}\b"),
+        # "when I am told..." opens a statement: a wh-word counts with a verb that asks.
+        (
+            "wh_opening",
+            (
+                rf"(?:^|[.!]\s+){_WH}\s+(?:is|are|was|were|do|does|did|can|could|will|would|"
+                r"should|has|have|happened|kind|time|day|date)\b"
+            ),
+        ),
         (
             "aux_opening",
             rf"(?:^|[.!]\s+){_AUX}\s+(?:i|you|we|u|it|they|my|this|there|someone|anyone|y'?all)\b",
@@ -45,9 +69,17 @@ QUESTION_RULES = rules(
                 r"\bhelp(?: me| us)?\s*(?:!|$|please|pls|plz|asap)|\bhelp (?:me|us)\b",
                 # Imperatives addressed to the brand: "sort it out", "fix my connection".
                 (
-                    r"\b(?:sort|fix|check|refund|cancel|unlock|reset|replace|escalate) "
+                    r"(?:^|[.!?,;:]\s*|\b(?:please|pls|plz|just|now|you|either|then|so)\s+)"
+                    r"(?:sort|fix|check|refund|cancel|unlock|reset|replace|escalate) "
                     r"(?:it|this|that|my|me|with|your|the)\b"
                 ),
+                (
+                    r"\b(?:who|what|where|how) (?:do|should|can|would) (?:i|we) "
+                    r"(?:contact|call|do|go|get|speak)\b"
+                ),
+                r"\b(?:do|should) i (?:need|have) to\b",
+                r"\b(?:i|we) need (?:this|it|that) (?:fixed|sorted|resolved|looked at)\b",
+                r"\bplease(?: do| help)?\s*[!.]*\s*(?:$|:\)|\U0001f64f)",
                 r"\b(?:can|could|would|will) (?:you|u|y'?all|someone|anyone)\b",
                 r"\bneeds? (?:some |your )?(?:help|assistance|support|answers?)\b",
                 (
@@ -55,6 +87,31 @@ QUESTION_RULES = rules(
                     r"change|get|find)\b"
                 ),
                 r"\blet (?:me|us) know\b",
+                (
+                    r"\b(?:please|pls|plz|kindly)\b[^.!?]{0,40}\b(?:stop|make|pm|dm|message|drop|"
+                    r"investigate|share|escalate|do something|provide)\b"
+                ),
+                r"\bdo share\b|\bneeds? to be (?:investigated|fixed|sorted|looked into)\b",
+                r"\b(?:i|we) want (?:my|our) (?:money|refund)\b",
+                (
+                    r"\b(?:want|need|would like|wish) to (?:speak|talk) to\b|"
+                    r"\bneed (?:further |more |some |urgent )?(?:assistance|help)\b"
+                ),
+                r"\b(?:really )?needs? to (?:fix|sort|change|add|bring)\b|\ba fix would be\b",
+                r"\b(?:might|would) be a good idea\b|\bhow about (?:you|getting|a|an|some)\b",
+                r"\b(?:provide|give|send) me (?:with )?(?:a|an|the|my)\b",
+                r"\bwhen will (?:i|we|my|our|it|this|you)\b|\bmy question (?:to you )?is\b",
+                r"\bhelp (?:a \w+|me|us) out\b",
+                (
+                    r"\bwhat do you mean\b|^how to\b|\bwhat \w+ should (?:i|we)\b|"
+                    r"\b(?:would|it'?d|that'?d) be (?:nice|great|good|helpful) if\b|"
+                    r"\bthat'?d be (?:great|nice|helpful)\b|\bif you could\b"
+                ),
+                (
+                    r"\b(?:i|we) want (?:compensation|a refund|my money|an? answer)\b|"
+                    r"\bsomeone (?:dm|call|contact|help|email) (?:me|us)\b|\bplease get\b|"
+                    r"\b(?:i|we) need (?:my|our|the) \w+ to\b"
+                ),
                 r"\bany (?:update|news|idea|help|info|word|eta)\b",
                 r"\b(?:wondering|want(?:ed)? to know) (?:if|whether|why|how|what|when)\b",
                 r"\b(?:how (?:do|can|come)|is there (?:a|any) way)\b",
@@ -66,7 +123,8 @@ _BROKEN_VERBS = (
     r"(?:work|working|load|loading|arrive|arrived|received|deliver|delivered|open|connect|"
     r"respond|responded|answer|answered|fixed|refund|refunded|show|showing|play|playing|sync|"
     r"charge|charging|update|updating|sign|log|help|helped|get through|turn on|crash|crashing|"
-    r"freez)"
+    r"freez|download|install|save|saved|tune|recogni[sz]e|correspond|ship|shipped|restore|"
+    r"access|reach|find|change|book|order|go through)"
 )
 COMPLAINT_RULES = rules(
     [
@@ -94,6 +152,14 @@ COMPLAINT_RULES = rules(
                     r"no wifi|refused|denied|rude|ignored|ignoring|no response|no reply|no one|"
                     r"nobody|lied|lying|deduct(?:ed|ing)|not (?:delivered|received|arrived))\b"
                 ),
+                (
+                    r"\b(?:having|have|had|got|facing|experiencing) (?:a |an |some |the same )?"
+                    r"(?:trouble|problems?|issues?)\b"
+                ),
+                r"\b(?:messed|screwed|f\w*ed) (?:up|me over)\b|\bripped off\b",
+                r"\bcharged (?:for|me|us|twice|again)\b",
+                r"\bdid(?:n'?t| not) (?:sign up|order|receive)\b",
+                r"\b(?:same|this) (?:problem|issue|error|bug)\b",
             ),
         ),
         (
@@ -168,16 +234,99 @@ _PRAISE_CANCEL = rules(
 )
 
 
-def classify(text: str) -> tuple[list[str], list[str]]:
-    """(labels, rules that fired) for one post."""
+# Questions that expect no answer from the brand (LABELLING.md rules 2 and 3): rhetorical
+# openers, and questions put to other users ("is it down for anyone else?").
+_NOT_A_QUESTION = rules(
+    [
+        (
+            "rhetorical",
+            (
+                r"\bwhat'?s the point\b",
+                r"\bwhy (?:should|would) (?:i|we|anyone)\b",
+                r"\bsince when\b",
+                r"\bfor anyone else\b|\banyone else (?:having|getting|seeing)\b",
+                r"\bor nah\b",
+                r"\bwh\w* (?:tf|the (?:hell|fuck))\b|\bwho doesn'?t\b|\bwhat'?s with\b",
+                r"\bi hope this (?:isn'?t|is not)\b|#bs\b|\bwtf\b",
+                (
+                    r"\bhow (?:terrible|awful|bad|hard|stupid|ridiculous|annoying|sad|dumb) "
+                    r"(?:is|was|are)\b|\bhow the \w+ (?:does|do|is|are|did|can)\b"
+                ),
+                r"\bwth\b|\bwhat in the (?:world|hell)\b|\bnow you'?re\b|\bpeeps\b",
+                r"^when (?:your|you|u)\b",
+            ),
+        )
+    ]
+)
+
+
+@dataclass(frozen=True)
+class Cues:
+    """Which rules fired on one post, before labels are decided (the model's rule features)."""
+
+    question: tuple[str, ...] = ()
+    complaint: tuple[str, ...] = ()
+    praise: tuple[str, ...] = ()
+    rhetorical: bool = False
+    praise_cancel: bool = False
+    empty: bool = True
+
+    def flags(self) -> list[float]:
+        """One 0/1 per name in :data:`CUE_NAMES`."""
+        fired = {*self.question, *self.complaint, *self.praise}
+        if self.rhetorical:
+            fired.add("rhetorical")
+        if self.praise_cancel:
+            fired.add("praise_cancel")
+        return [1.0 if name in fired else 0.0 for name in CUE_NAMES]
+
+
+_LEADING_HANDLES = re.compile(r"(?:\s*\.?@\w{1,30})*")
+CUE_NAMES: tuple[str, ...] = (
+    *(r.name for r in QUESTION_RULES + COMPLAINT_RULES + PRAISE_RULES),
+    "rhetorical",
+    "praise_cancel",
+)
+
+
+_CROWD = 4  # leading @handles: a post to this many accounts addresses a crowd, not a brand
+
+
+def cues(text: str) -> Cues:
+    """Run every rule once on the normalised post."""
     t = normalise(text)
     if not t.strip():
+        return Cues()
+    handles = _LEADING_HANDLES.match(text or "")
+    crowd = handles is not None and len(handles.group(0).split()) >= _CROWD
+    return Cues(
+        question=tuple(all_matches(QUESTION_RULES, t)),
+        complaint=tuple(all_matches(COMPLAINT_RULES, t)),
+        praise=tuple(all_matches(PRAISE_RULES, t)),
+        rhetorical=crowd or bool(all_matches(_NOT_A_QUESTION, t)),
+        praise_cancel=bool(all_matches(_PRAISE_CANCEL, t)),
+        empty=False,
+    )
+
+
+def decide(c: Cues, heads: dict[str, bool] | None = None) -> tuple[list[str], list[str]]:
+    """(labels, cues behind them) for one post.
+
+    ``heads`` (the fitted heads' verdicts) replace the rules' question and complaint decisions
+    when given.
+    """
+    if c.empty:
         return ["other"], []
-    fired_q = all_matches(QUESTION_RULES, t)
-    fired_c = all_matches(COMPLAINT_RULES, t)
-    fired_p = all_matches(PRAISE_RULES, t)
+    fired_q = list(c.question)
+    if fired_q and "help_request" not in fired_q and c.rhetorical:
+        fired_q = []
+    fired_c = list(c.complaint)
+    if heads is not None:
+        fired_q = ["question_model", *fired_q] if heads["question"] else []
+        fired_c = ["complaint_model", *fired_c] if heads["complaint"] else []
+    fired_p = list(c.praise)
     # Praise inside a complaint is politeness or sarcasm ("amazing burrito... plastic in it").
-    if fired_p and (all_matches(_PRAISE_CANCEL, t) or fired_c):
+    if fired_p and (c.praise_cancel or fired_c):
         fired_p = []
     labels = [
         name
@@ -187,6 +336,11 @@ def classify(text: str) -> tuple[list[str], list[str]]:
     return (labels or ["other"]), fired_q + fired_c + fired_p
 
 
+def classify(text: str) -> tuple[list[str], list[str]]:
+    """(labels, rules that fired) for one post, by the rules alone (the ``rules`` variant)."""
+    return decide(cues(text))
+
+
 def score(labels: list[str], fired: list[str]) -> float:
     """Confidence from how many independent cues agree (0.5 one cue ... 0.95 four or more)."""
     if labels == ["other"]:
@@ -194,77 +348,82 @@ def score(labels: list[str], fired: list[str]) -> float:
     return min(0.95, 0.35 + 0.15 * len(fired))
 
 
-# Complaints often name no emotion and no failure word ("the package says delivered but it is
-# not here"). With the embeddings extra installed, a post whose meaning is close to these
-# hand-written complaints (mean cosine of its 3 nearest >= the threshold) is a complaint too.
-# The prototypes were written by hand, not taken from any labelled set; the threshold was
-# chosen on the dev half of benchmarks/gold/intent_gold.csv (held-out half: complaint F1
-# 0.63 with rules alone, 0.75 with this layer; benchmarks/eval_listening.py).
-COMPLAINT_PROTOTYPES = (
-    "my order never arrived and nobody is helping",
-    "the app keeps crashing every time I open it",
-    "I was charged twice for the same purchase",
-    "my flight was delayed for hours with no information",
-    "the internet has been down all day again",
-    "your customer service is terrible",
-    "still waiting for my refund after two weeks",
-    "the package says delivered but it is not here",
-    "I can't log in to my account, it says error",
-    "the update broke my phone, battery drains fast",
-    "worst experience ever, so disappointed",
-    "the product arrived damaged and missing parts",
-    "I've been on hold for an hour",
-    "the service is so slow it's unusable",
-    "they cancelled my booking without telling me",
-)
-COMPLAINT_THRESHOLD = 0.50
+def model_text(text: str) -> str:
+    """What the embedding reads: normalised, without any @handle."""
+    return without_handles(normalise(text))
+
+
+def features(texts: Sequence[str], found: Sequence[Cues] | None = None) -> np.ndarray:
+    """The complaint head's inputs: static embedding of each post, then its rule cues."""
+    found = [cues(t) for t in texts] if found is None else found
+    vectors = static_model.shipped().encode([model_text(t) for t in texts])
+    flags = np.array([c.flags() for c in found], dtype=np.float32).reshape(len(texts), -1)
+    return np.hstack([vectors, flags])
+
+
+HEAD_FILE = Path(__file__).resolve().parent / "models" / "intent_heads.json"
+HEADS = ("question", "complaint")
+
+
+@cache
+def head(label: str) -> dict[str, Any]:
+    """The fitted head for ``label`` (benchmarks/fit_intent.py wrote it; see LABELLING.md)."""
+    fitted: dict[str, Any] = json.loads(HEAD_FILE.read_text("utf-8"))[label]
+    expected = [f"emb{i}" for i in range(static_model.shipped().dim)] + list(CUE_NAMES)
+    if fitted["features"] != expected:
+        raise static_model.StaticModelMissing(
+            f"{HEAD_FILE.name} was fitted on other features; refit it "
+            "(python benchmarks/fit_intent.py)."
+        )
+    fitted["coef_array"] = np.asarray(fitted["coef"], dtype=np.float64)
+    return fitted
+
+
+def probability(label: str, x: np.ndarray) -> np.ndarray:
+    """The head's probability that each row of :func:`features` has ``label``."""
+    fitted = head(label)
+    z = x.astype(np.float64) @ fitted["coef_array"] + float(fitted["intercept"])
+    # Rounded so that the last bit of a BLAS sum never flips a label between machines.
+    return np.round(1.0 / (1.0 + np.exp(-z)), 6)
+
+
+VARIANTS = ("default", "rules")
 
 
 class IntentEnricher:
     """Runs on customers' posts (brand replies have no customer intent).
 
-    ``embeddings`` None uses the static embeddings when the extra is installed; the version
-    says which variant labelled a post, so installing the extra re-labels on the next run.
+    ``default``: the rules decide question and praise; complaint comes from the complaint
+    head over the shipped static embeddings and the rule cues. ``rules``: the rules alone
+    (no embeddings, faster, weaker on complaints). Both run on the core install and give the
+    same labels on every install; the version names the variant that labelled a post.
     """
 
     name = "intent"
     target: Target = "customer"
     columns = {"intent": "string", "intents": "array<string>", "intent_score": "float64"}
 
-    def __init__(self, embeddings: bool | None = None) -> None:
-        if embeddings is None:
-            from socialaudit.enrich.embeddings import available
-
-            embeddings = available("static")
-        self.embeddings = embeddings
-        self.version = VERSION + ("+static-embeddings" if embeddings else "")
-        self._prototypes: np.ndarray | None = None
-
-    def complaint_similarity(self, posts: Sequence[str]) -> np.ndarray:
-        """Mean cosine of each post to its 3 nearest complaint prototypes."""
-        from socialaudit.enrich.embeddings import embed
-
-        if self._prototypes is None:
-            self._prototypes = embed(list(COMPLAINT_PROTOTYPES))
-        vectors = embed([without_handles(normalise(t)) for t in posts])
-        sims = vectors @ self._prototypes.T
-        return np.sort(sims, axis=1)[:, -3:].mean(axis=1)
+    def __init__(self, variant: str = "default") -> None:
+        if variant not in VARIANTS:
+            raise ConfigError(
+                f"Unknown intent model {variant!r}. Choose from: {', '.join(VARIANTS)}."
+            )
+        self.variant = variant
+        self.version = VERSION if variant == "default" else f"{RULES_VERSION}"
 
     def classify_many(self, posts: Sequence[str]) -> list[tuple[list[str], list[str]]]:
-        """(labels, cues) per post: the rules, then the embedding layer for complaints."""
-        results = [classify(t) for t in posts]
-        if not self.embeddings or not posts:
-            return results
-        sims = self.complaint_similarity(posts)
-        out = []
-        for text, (labels, fired), sim in zip(posts, results, sims, strict=True):
-            if sim >= COMPLAINT_THRESHOLD and "complaint" not in labels and normalise(text):
-                # A complaint is never "other"; praise the rules found stays (a nearness in
-                # meaning is weaker evidence than a complaint word, which would cancel it).
-                labels = [lab for lab in LABELS[:3] if lab in labels or lab == "complaint"]
-                fired = [*fired, "complaint_embedding"]
-            out.append((labels, fired))
-        return out
+        """(labels, cues) per post."""
+        found = [cues(t) for t in posts]
+        if self.variant == "rules" or not posts:
+            return [decide(c) for c in found]
+        x = features(posts, found)
+        verdicts = {
+            label: probability(label, x) >= float(head(label)["threshold"]) for label in HEADS
+        }
+        return [
+            decide(c, {label: bool(verdicts[label][i]) for label in HEADS})
+            for i, c in enumerate(found)
+        ]
 
     def run(self, batch: pa.Table) -> Labels:
         """Label each post; the primary ``intent`` is the first of question/complaint/praise."""

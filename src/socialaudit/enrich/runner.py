@@ -12,7 +12,7 @@ import multiprocessing
 import os
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -84,14 +84,18 @@ def enrich(
     batch_rows: int = BATCH_ROWS,
     progress: Progress | None = None,
     workers: int | None = None,
+    models: Mapping[str, str] | None = None,
 ) -> EnrichResult:
     """Label every post that lacks a current result, enricher by enricher.
 
     ``names`` picks registered enrichers (default: all the default ones); ``enrichers`` passes
-    ready objects instead (e.g. a user-trained sentiment model). ``workers`` processes label
-    batches in parallel (default: one per core when there is more than one batch of work).
+    ready objects instead. Each enricher runs with the model the store records for it
+    (``enrich --model``), else its default, so the labels never depend on what is installed;
+    ``models`` chooses new ones (enricher -> model, "default" to go back) and records them
+    once they load. ``workers`` processes label batches in parallel (default: one per core
+    when there is more than one batch of work).
     """
-    chosen = list(enrichers) if enrichers is not None else [load(n) for n in _names(names)]
+    chosen = list(enrichers) if enrichers is not None else _load(store, _names(names), models)
     result = EnrichResult()
     for enricher in chosen:
         start = time.perf_counter()
@@ -100,6 +104,14 @@ def enrich(
         result.rows[enricher.name] = _run_one(store, enricher, todo, batch_rows, progress, n)
         result.seconds[enricher.name] = time.perf_counter() - start
     return result
+
+
+def _load(store: Store, names: list[str], models: Mapping[str, str] | None) -> list[Enricher]:
+    wanted = {**store.enricher_models(), **(models or {})}
+    loaded = [load(n, wanted.get(n, "default")) for n in names]
+    for name, model in (models or {}).items():
+        store.choose_enricher_model(name, model)
+    return loaded
 
 
 def _default_workers(todo: int, batch_rows: int) -> int:

@@ -5,7 +5,7 @@ own posts can do better on its own domain. The model is deliberately plain, so i
 seconds to minutes on a laptop and its cross-validated score is honest:
 
 - features: word 1-2-grams and character 2-5-grams (TF-IDF), the care scorer's compound score,
-  and, when the ``embeddings`` extra is installed, sentence embeddings (static MiniLM by default);
+  and sentence embeddings (by default the static MiniLM model shipped in every install);
 - a multinomial logistic regression with balanced class weights and scikit-learn's default
   regularisation, fixed in advance (nothing is tuned on the data it is scored on; each CV fold
   refits the TF-IDF vocabularies and the classifier on its own training rows).
@@ -90,8 +90,8 @@ def check_training_set(items: Sequence[str], labels: Sequence[str], folds: int) 
 def _embedding_backend(embeddings: str) -> str | None:
     if embeddings == "none":
         return None
-    if embeddings not in ("static", "minilm"):
-        raise TrainError(f"Unknown --embeddings {embeddings!r}; use static, minilm or none.")
+    if embeddings not in ("core", "static", "minilm"):
+        raise TrainError(f"Unknown --embeddings {embeddings!r}; use core, static, minilm or none.")
     return embeddings
 
 
@@ -100,8 +100,9 @@ def _embeddings_version(backend: str | None) -> str | None:
     if backend is None:
         return None
     from socialaudit.enrich.embeddings import STATIC_VERSION
+    from socialaudit.enrich.static_model import VERSION as CORE_VERSION
 
-    return STATIC_VERSION if backend == "static" else "all-minilm-l6-v2"
+    return {"core": CORE_VERSION, "static": STATIC_VERSION}.get(backend, "all-minilm-l6-v2")
 
 
 class _Features:
@@ -335,9 +336,8 @@ def train_from_file(
     items, labels = read_labelled(path, text_column, label_column)
     check_training_set(items, labels, folds)
     if embeddings == "auto":
-        from socialaudit.enrich.embeddings import available
-
-        embeddings = "static" if available("static") else "none"
+        # The static model shipped in every install: the same model whatever is installed.
+        embeddings = "core"
     _embedding_backend(embeddings)
     say = progress or (lambda _msg: None)
     say(f"Cross-validating ({folds} folds) on {len(items)} posts, embeddings: {embeddings} ...")

@@ -222,7 +222,15 @@ def build_topics(
 ) -> TopicModel:
     """Fit the org's topics and store them (replacing the org's previous topics) atomically."""
     docs = turn_documents(store, org, turns)
-    model = fit_topics(docs["text"].tolist(), k=k)
+    return store_topics(store, org, docs, fit_topics(docs["text"].tolist(), k=k))
+
+
+def store_topics(store: Store, org: str, docs: pd.DataFrame, model: TopicModel) -> TopicModel:
+    """Store a model fitted on ``docs`` (from :func:`turn_documents`) as ``org``'s topics.
+
+    Apart from :func:`build_topics` so that a server can read and fit on its read-only
+    connection and take the store for the write only.
+    """
     topics = pa.table(
         {
             "label": [t.label for t in model.topics],

@@ -117,6 +117,9 @@ class RecordImporter(base.Importer):
     platform: ClassVar[str]
     #: Keep every post's raw record in ``raw_records`` (so a mapping can be re-run).
     keep_raw: ClassVar[bool] = False
+    #: SQL for every post's ``inbound`` flag when the format implies it (an account archive
+    #: holds only its owner's posts: ``false``); None leaves it unknown.
+    inbound_sql: ClassVar[str | None] = None
 
     def __init__(self) -> None:
         self._positions: list[tuple[int, int, int | None]] = []
@@ -168,6 +171,8 @@ class RecordImporter(base.Importer):
         fields["author_id"] = "nullif(trim(author_id), '')"
         fields["created_at"] = base.parse_timestamp_sql("created_at", options.time_format)
         fields["created_at_text"] = "created_at"
+        if self.inbound_sql is not None:
+            fields["inbound"] = self.inbound_sql
         base.build_stage(con, fields, [], source="_sa_records", raw="raw")
         return base.Staged(
             read=record_no,

@@ -277,6 +277,9 @@ class XArchiveImporter(RecordImporter):
     )
     platform = PLATFORM
     sniff_priority = 10
+    # Every post is the owner's own, so the owner becomes an organization, as TWCS brands do.
+    inbound_sql = "false"
+    derives_orgs = True
 
     def sniff(self, sample: base.Sample) -> bool:
         """The archive's JavaScript wrapper around the tweet list."""

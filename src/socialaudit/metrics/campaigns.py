@@ -16,6 +16,7 @@ import pandas as pd
 
 from socialaudit.metrics import responsiveness as rs
 from socialaudit.metrics.base import Engine, MetricFamily, register
+from socialaudit.metrics.peer_groups import NO_GROUP, NO_SOURCE, org_peer_groups
 from socialaudit.store.campaigns import require_campaign
 
 #: VADER's customary cut-offs for calling a compound score positive or negative.
@@ -220,16 +221,17 @@ def _window(engine: Engine, c: dict[str, Any], start: datetime, end: datetime) -
         }
     )
     out["daily"] = engine.execute(daily(matched))
-    out["share_of_voice"] = _share_of_voice(engine, c["org_id"], start, end)
+    out["share_of_voice"] = _share_of_voice(engine, c, start, end)
     return out
 
 
-def _share_of_voice(engine: Engine, org_id: str, start: datetime, end: datetime) -> Any:
-    orgs = engine.execute(engine.table("orgs").select("org_id", "peer_group"))
-    group = orgs.loc[orgs["org_id"] == org_id, "peer_group"]
-    if group.empty or pd.isna(group.iloc[0]):
+def _share_of_voice(engine: Engine, c: dict[str, Any], start: datetime, end: datetime) -> Any:
+    """The org's mentions among its peer group's (the same group the benchmark uses)."""
+    org_id, groups = c["org_id"], c["peer_groups"]
+    group, source = groups.get(org_id, (NO_GROUP, NO_SOURCE))
+    if source == NO_SOURCE:
         return None
-    peers = list(orgs.loc[orgs["peer_group"] == group.iloc[0], "org_id"])
+    peers = sorted(o for o, (g, _) in groups.items() if g == group)
     oa = engine.table("org_accounts")
     counts = engine.execute(
         org_mentions(engine.table("posts"), oa.filter(oa.org_id.isin(peers)), start=start, end=end)
@@ -237,8 +239,9 @@ def _share_of_voice(engine: Engine, org_id: str, start: datetime, end: datetime)
     by = dict(zip(counts["org_id"], counts["mentions"], strict=True))
     total = sum(int(v) for v in by.values())
     return {
-        "peer_group": group.iloc[0],
-        "peers": sorted(peers),
+        "peer_group": group,
+        "peer_group_source": source,
+        "peers": peers,
         "org_mentions": int(by.get(org_id, 0)),
         "peer_mentions": total,
         "share": int(by.get(org_id, 0)) / total if total else None,
@@ -302,12 +305,18 @@ def _by_day(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(day=pd.to_datetime(frame["day"]).dt.date)
 
 
-def campaign_report(engine: Engine, campaign: str, /) -> dict[str, Any]:
+def campaign_report(
+    engine: Engine, campaign: str, /, *, sectors: dict[str, str] | None = None
+) -> dict[str, Any]:
     """Everything ``socialaudit campaign NAME`` shows, as plain data.
 
     Figures the data cannot support are ``None`` and explained in ``missing``, never 0.
+    ``sectors``: the sector list for orgs without a declared peer group (default: as
+    :func:`~socialaudit.metrics.peer_groups.load_sectors` finds it, like the benchmark).
     """
     c = require_campaign(engine, campaign)
+    c = {**c, "peer_groups": org_peer_groups(engine, sectors=sectors)}
+    group, source = c["peer_groups"].get(c["org_id"], (NO_GROUP, NO_SOURCE))
     start = pd.Timestamp(c["start"]).to_pydatetime()
     end = pd.Timestamp(c["end"]).to_pydatetime()
     span = end - start
@@ -330,7 +339,10 @@ def campaign_report(engine: Engine, campaign: str, /) -> dict[str, Any]:
     if during["sentiment"] is None:
         missing.append("sentiment: the campaign's posts are not enriched with sentiment")
     if during["share_of_voice"] is None:
-        missing.append(f"share_of_voice: org {c['org_id']} has no peer group (set it in orgs.toml)")
+        missing.append(
+            f"share_of_voice: org {c['org_id']} has no peer group (declare peer_group in "
+            "orgs.toml, or use a sectors file that names it)"
+        )
     if costs is None:
         missing.append(
             "costs: none loaded (socialaudit campaign costs NAME costs.csv), so no CPM, CPC, "
@@ -345,6 +357,8 @@ def campaign_report(engine: Engine, campaign: str, /) -> dict[str, Any]:
         "campaign": c["campaign_id"],
         "name": c["name"],
         "org": c["org_id"],
+        "peer_group": group,
+        "peer_group_source": source,
         "hashtags": c["hashtags"],
         "keywords": c["keywords"],
         "accounts": c["accounts"],
@@ -362,11 +376,11 @@ def campaign_report(engine: Engine, campaign: str, /) -> dict[str, Any]:
     }
 
 
-def campaign_section(engine: Engine, /) -> dict[str, Any]:
+def campaign_section(engine: Engine, /, *, sectors: dict[str, str] | None = None) -> dict[str, Any]:
     """The report's campaign section: every stored campaign's report, and the formulas."""
     c = engine.table("campaigns")
     ids = engine.execute(c.select("campaign_id").order_by("campaign_id"))["campaign_id"]
     return {
-        "campaigns": [campaign_report(engine, cid) for cid in ids],
+        "campaigns": [campaign_report(engine, cid, sectors=sectors) for cid in ids],
         "formulas": FORMULAS,
     }

@@ -15,17 +15,12 @@ org's account when the import stored posts by that account.
 
 from __future__ import annotations
 
-from typing import Any
-
 import ibis
-import pandas as pd
 
-from socialaudit.metrics.base import Engine, MetricFamily, register
+from socialaudit.metrics.base import MetricFamily, register
 
 #: From most to least complete; the order decides which method an account or platform gets.
 METHOD_ORDER = ("complete", "export", "search", "threads_only")
-THREADS_ONLY_WARNING = "overstated: unanswered mentions not collected"
-SEARCH_NOTE = "as complete as the platform's search index"
 
 COVERAGE = MetricFamily(
     name="coverage",
@@ -137,40 +132,3 @@ def org_coverage(
         covered_to=per_platform.covered_to,
         inbound_seen=per_platform.inbound_seen.cast("int64"),
     ).order_by(["org_id", "platform"])
-
-
-def coverage_by_org(engine: Engine, /) -> dict[str, dict[str, dict[str, Any]]]:
-    """Per org, per platform: ``{"inbound": ..., "from": ISO, "to": ISO}`` (SPEC section 5)."""
-    expr = org_coverage(
-        engine.table("coverage"), engine.table("org_accounts"), engine.table("posts")
-    )
-    out: dict[str, dict[str, dict[str, Any]]] = {}
-    for row in engine.execute(expr).to_dict("records"):
-        out.setdefault(row["org_id"], {})[row["platform"]] = {
-            "inbound": row["inbound"],
-            "from": _iso(row["covered_from"]),
-            "to": _iso(row["covered_to"]),
-        }
-    return out
-
-
-def coverage_warning(coverage: dict[str, dict[str, Any]]) -> str | None:
-    """The warning an org's rates carry when some platform's inbound is ``threads_only``."""
-    thin = sorted(p for p, c in coverage.items() if c["inbound"] == "threads_only")
-    if not thin:
-        return None
-    return f"{THREADS_ONLY_WARNING} ({', '.join(thin)})"
-
-
-def _iso(ts: Any) -> str | None:
-    if ts is None or ts is pd.NaT or (isinstance(ts, float) and pd.isna(ts)):
-        return None
-    stamp = pd.Timestamp(ts)
-    if stamp.tzinfo is None:
-        stamp = stamp.tz_localize("UTC")
-    return stamp.isoformat()
-
-
-def insufficient(methods: list[str]) -> bool:
-    """SPEC: no tier above 1 when inbound is ``threads_only`` on every platform measured."""
-    return bool(methods) and all(m == "threads_only" for m in methods)

@@ -95,8 +95,9 @@ def label(text: Any) -> str:
     return str(text).replace("<", "‹").replace(">", "›")
 
 
-#: Bar colours of tiers 0-4 and "insufficient data", the same in the report and the dashboard.
-TIER_COLORS = ["#6b7280", "#a16207", "#b42318", "#2563eb", "#067647", "#9ca3af"]
+#: Bar colours of tiers 0-4, "insufficient data" and "insufficient coverage", the same in the
+#: report and the dashboard.
+TIER_COLORS = ["#6b7280", "#a16207", "#b42318", "#2563eb", "#067647", "#9ca3af", "#d1d5db"]
 
 
 def environment(package: str) -> Environment:

@@ -24,7 +24,14 @@ from typing import Any
 import pandas as pd
 from jinja2 import Environment
 
-from socialaudit.benchmark.tiers import TIER_LABELS, Thresholds, explain
+from socialaudit.benchmark.tiers import (
+    INSUFFICIENT,
+    INSUFFICIENT_COVERAGE,
+    TIER_LABELS,
+    WITHHELD_LABELS,
+    Thresholds,
+    explain,
+)
 from socialaudit.metrics import quality as run_quality
 from socialaudit.metrics.base import REGISTRY as FAMILIES
 from socialaudit.metrics.base import Engine
@@ -38,7 +45,7 @@ from socialaudit.report.fmt import missing as _missing
 from socialaudit.report.fmt import num as _num
 from socialaudit.report.fmt import pct as _pct
 from socialaudit.results import BenchmarkResult, benchmark_document, iso_utc, to_jsonable
-from socialaudit.results.model import LISTENING_COLUMNS, Listening, label
+from socialaudit.results.model import LISTENING_COLUMNS, THREADS_ONLY_WARNING, Listening, label
 from socialaudit.run import run
 
 Benchmark = BenchmarkResult
@@ -97,7 +104,7 @@ def _env() -> Environment:
 
 
 def _bar_tiers(bm: Benchmark) -> dict[str, Any]:
-    counts = {k: 0 for k in [*TIER_LABELS.values(), "insufficient data"]}
+    counts = {k: 0 for k in [*TIER_LABELS.values(), *WITHHELD_LABELS]}
     for t in bm.tiers:
         counts[t.label] += 1
     return {
@@ -289,6 +296,7 @@ def section_tiers(x: _Inputs) -> dict[str, Any]:
     """Each org's tier, its headline figures and the rules that decided it."""
     bm = x.bm
     waiting = set(bm.unanswered["org_id"]) if len(bm.unanswered) else set()
+    coverage = {o.org: o.coverage for o in bm.audit.orgs}
     rows = []
     head = bm.tables["benchmark"]
     for r in head.sort_values(["tier", "org_id"], na_position="last").to_dict("records"):
@@ -304,6 +312,7 @@ def section_tiers(x: _Inputs) -> dict[str, Any]:
                 "rate": _ci(
                     r["response_rate"], r["response_rate_ci_low"], r["response_rate_ci_high"]
                 ),
+                "coverage": coverage[r["org_id"]].summary() if r["org_id"] in coverage else "–",
                 "frt": _dur(r["frt_median_s"]),
                 "backlog_7d": _int(r["backlog_7d"]),
                 "decided": decisive[-1].rule if decisive else t.label,
@@ -317,12 +326,17 @@ def section_tiers(x: _Inputs) -> dict[str, Any]:
 def section_responsiveness(x: _Inputs) -> dict[str, Any]:
     """Responsiveness per org over the window, on the clock and in business hours."""
     head = x.bm.tables["benchmark"]
+    coverage = {o.org: o.coverage for o in x.bm.audit.orgs}
     rows = [
         {
             "org_id": r["org_id"],
             "turns": _int(r["turns"]),
             "answered": _int(r["answered"]),
             "rate": _ci(r["response_rate"], r["response_rate_ci_low"], r["response_rate_ci_high"]),
+            "coverage": coverage[r["org_id"]].summary() if r["org_id"] in coverage else "–",
+            "coverage_warning": (
+                coverage[r["org_id"]].warning if r["org_id"] in coverage else None
+            ),
             "frt": _dur(r["frt_median_s"]),
             "p90": _dur(r["frt_p90_s"]),
             "km": _dur(r["km_median_s"]),
@@ -455,8 +469,10 @@ def section_summary(x: _Inputs) -> dict[str, Any]:
     tier_counts: list[tuple[int | str, str, int]] = [
         (n, name, sum(1 for t in bm.tiers if t.tier == n)) for n, name in TIER_LABELS.items()
     ]
-    insufficient = sum(1 for t in bm.tiers if t.tier is None)
-    tier_counts.append(("–", "insufficient data", insufficient))
+    insufficient = sum(1 for t in bm.tiers if t.tier is None and t.label == INSUFFICIENT)
+    thin = sum(1 for t in bm.tiers if t.label == INSUFFICIENT_COVERAGE)
+    tier_counts.append(("–", INSUFFICIENT, insufficient))
+    tier_counts.append(("–", INSUFFICIENT_COVERAGE, thin))
     lines = []
     if "all" in {t.variant for t in bm.tiers}:
         lines.append(
@@ -468,6 +484,12 @@ def section_summary(x: _Inputs) -> dict[str, Any]:
         f"{bm.thresholds.min_actionable_turns} turns in the window: insufficient data for a "
         "tier above 1."
     )
+    if thin:
+        lines.append(
+            f"{thin:,} organizations were collected without their inbound posts (coverage "
+            f"threads_only on every platform): their rates are {THREADS_ONLY_WARNING}, and "
+            f"no tier above 1 is given ({INSUFFICIENT_COVERAGE})."
+        )
     return {
         "summary": {
             "orgs": f"{len(head):,}",
@@ -647,5 +669,9 @@ def build_report(
         sla_minutes=sla_minutes,
     )  # fmt: skip
     return write_report(
-        bm, out, quality=run_quality(engine), title=title, campaigns=campaign_section(engine)
+        bm,
+        out,
+        quality=run_quality(engine),
+        title=title,
+        campaigns=campaign_section(engine, sectors=sectors),
     )

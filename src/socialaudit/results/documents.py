@@ -12,7 +12,7 @@ from socialaudit.results.jsonable import to_jsonable
 from socialaudit.results.model import BenchmarkResult
 
 #: Headline columns that the document lists beside ``figures`` rather than inside them.
-_BESIDE = ("org_id", "tier", "tier_label", "peer_group")
+_BESIDE = ("org_id", "tier", "tier_label", "peer_group", "peer_group_source")
 
 
 def benchmark_document(bm: BenchmarkResult) -> dict[str, Any]:
@@ -25,6 +25,7 @@ def benchmark_document(bm: BenchmarkResult) -> dict[str, Any]:
             {
                 **to_jsonable(t),
                 "peer_group": to_jsonable(r.get("peer_group")),
+                "peer_group_source": to_jsonable(r.get("peer_group_source")),
                 "figures": {k: to_jsonable(v) for k, v in r.items() if k not in _BESIDE},
             }
         )

@@ -172,6 +172,73 @@ def listening_cards() -> list[tuple[str, str, str]]:
             if "card" in f.metadata]  # fmt: skip
 
 
+#: What a rate computed on ``threads_only`` data always carries (SPEC section 5).
+THREADS_ONLY_WARNING = "overstated: unanswered mentions not collected"
+#: The tier label of an org whose inbound is ``threads_only`` on every platform.
+INSUFFICIENT_COVERAGE = "insufficient coverage"
+
+
+@dataclass(frozen=True)
+class PlatformCoverage:
+    """How completely one platform's inbound posts were fetched, over which window."""
+
+    inbound: str
+    covered_from: datetime | None = None
+    covered_to: datetime | None = None
+
+    def __json__(self) -> dict[str, Any]:
+        """``{"inbound": ..., "from": ISO, "to": ISO}`` (``from`` is a Python keyword)."""
+        from socialaudit.results.jsonable import to_jsonable
+
+        return {
+            "inbound": self.inbound,
+            "from": to_jsonable(self.covered_from),
+            "to": to_jsonable(self.covered_to),
+        }
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """An org's inbound coverage per platform (SPEC section 5, ``metrics/coverage.py``).
+
+    Each platform's method is ``complete``, ``search``, ``export`` or ``threads_only``.
+    Empty when nothing recorded how the org's posts were fetched (a store older than
+    coverage, or posts written without an import).
+    """
+
+    platforms: Mapping[str, PlatformCoverage] = field(default_factory=dict)
+
+    def __json__(self) -> dict[str, Any]:
+        """Per platform, as ``audit --json`` shows it."""
+        return {p: c.__json__() for p, c in sorted(self.platforms.items())}
+
+    def method(self, platform: str) -> str | None:
+        """The inbound method of one platform (None: not recorded)."""
+        found = self.platforms.get(platform)
+        return None if found is None else found.inbound
+
+    @property
+    def thin(self) -> tuple[str, ...]:
+        """Platforms whose inbound is ``threads_only``: their rates are overstated."""
+        return tuple(sorted(p for p, c in self.platforms.items() if c.inbound == "threads_only"))
+
+    @property
+    def warning(self) -> str | None:
+        """The warning every rate of the org carries while some platform is threads_only."""
+        if not self.thin:
+            return None
+        return f"{THREADS_ONLY_WARNING} ({', '.join(self.thin)})"
+
+    @property
+    def insufficient(self) -> bool:
+        """Inbound is ``threads_only`` on every platform: no tier above 1 (SPEC section 5)."""
+        return bool(self.platforms) and len(self.thin) == len(self.platforms)
+
+    def summary(self) -> str:
+        """One short line: ``bluesky complete, mastodon threads_only`` (``–`` when unknown)."""
+        return ", ".join(f"{p} {c.inbound}" for p, c in sorted(self.platforms.items())) or "–"
+
+
 @dataclass(frozen=True)
 class OrgAudit:
     """One org's audit: responsiveness, listening, and (when asked) per platform."""
@@ -180,6 +247,10 @@ class OrgAudit:
     responsiveness: Responsiveness
     listening: Listening | None = None
     platforms: tuple[PlatformAudit, ...] | None = field(default=None, metadata={"omit_none": True})
+    coverage: Coverage = field(default_factory=Coverage)
+    #: ``customer posts``, or what the data holds of an org nobody addressed (``own posts
+    #: only``, ``no posts``): the CLI then prints a sentence instead of a row of zeros.
+    data_scope: str | None = None
 
     def listening_figures(self) -> dict[str, float | None]:
         """The headline listening rates (None when not measured), keyed by field name."""
@@ -195,12 +266,20 @@ class OrgAudit:
         out = fields_of(self)
         lis = self.listening_figures()
         out.update({name: lis[name] for name in AUDIT_LISTENING})
+        out["coverage_warning"] = self.coverage.warning
         return out
 
 
 @dataclass(frozen=True)
-class Coverage:
-    """Which inbound conversations the data can see, per platform (filled by a later issue)."""
+class EnricherRun:
+    """The model an enricher runs with in the store and how many posts each version labelled.
+
+    Two audits read the same labels exactly when these agree (issue 16: one set of labels per
+    store, whatever is installed).
+    """
+
+    model: str
+    versions: Mapping[str, int]
 
 
 @dataclass(frozen=True)
@@ -211,7 +290,8 @@ class AuditResult:
     metrics_version: str
     enriched: Mapping[str, bool]
     orgs: tuple[OrgAudit, ...]
-    coverage: Coverage = field(default_factory=Coverage, metadata={"omit_empty": True})
+    #: Per enricher: its model in this store and the versions whose labels the audit read.
+    enrichers: Mapping[str, EnricherRun] = field(default_factory=dict)
 
     def org(self, org_id: str) -> OrgAudit:
         """One org's entry."""
@@ -220,7 +300,13 @@ class AuditResult:
     def only(self, org_id: str) -> AuditResult:
         """The same result restricted to one org."""
         kept = tuple(o for o in self.orgs if o.org == org_id)
-        return AuditResult(self.reference_time, self.metrics_version, self.enriched, kept)
+        return AuditResult(
+            self.reference_time,
+            self.metrics_version,
+            self.enriched,
+            kept,
+            self.enrichers,
+        )
 
     def listening_rows(self) -> pd.DataFrame:
         """Per org: actionable turns and the listening rates (None: not measured)."""
@@ -342,6 +428,8 @@ class OrgSummary:
     org_id: str
     name: str | None
     peer_group: str | None
+    #: Where the peer group comes from: ``declared``, ``sector list`` or ``none``.
+    peer_group_source: str | None
     tier: int | None
     tier_label: str | None
     turns: int | None
@@ -354,13 +442,20 @@ class OrgSummary:
     deflection_rate: float | None
     response_rate_pct: float | None
     claimed_activity: str | None
+    #: How the inbound posts behind the rates were fetched (``mastodon threads_only``) and the
+    #: warning the rates carry when some platform is threads_only.
+    coverage: str | None = None
+    coverage_warning: str | None = None
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> OrgSummary:
         """From a row of the benchmark's headline table."""
         from socialaudit.results.jsonable import to_jsonable
 
-        return cls(**{f.name: to_jsonable(row.get(f.name)) for f in fields(cls)})
+        values = {f.name: to_jsonable(row.get(f.name)) for f in fields(cls)}
+        # A tier column with a missing value is float in pandas: 2.0 is tier 2.
+        values["tier"] = None if values["tier"] is None else int(values["tier"])
+        return cls(**values)
 
 
 @dataclass(frozen=True)
@@ -401,4 +496,13 @@ class BenchmarkResult:
     def summaries(self) -> list[OrgSummary]:
         """Every org's overview row, by peer group then org."""
         head = self.tables["benchmark"].sort_values(["peer_group", "org_id"])
-        return [OrgSummary.from_row(r) for r in head.to_dict("records")]
+        coverage = {o.org: o.coverage for o in self.audit.orgs}
+        out = []
+        for r in head.to_dict("records"):
+            cov = coverage.get(r["org_id"], Coverage())
+            out.append(
+                OrgSummary.from_row(
+                    {**r, "coverage": cov.summary(), "coverage_warning": cov.warning}
+                )
+            )
+        return out

@@ -7,6 +7,7 @@ the figures come from the metrics layer. Errors are JSON ``{"message", "hint"}``
 
 from __future__ import annotations
 
+import secrets
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -15,14 +16,17 @@ from socialaudit import __version__
 from socialaudit.durations import parse_age
 from socialaudit.metrics.inbox import INTENTS, SENTIMENTS
 from socialaudit.serve import models as m
-from socialaudit.serve.jobs import Job, JobRunner, allowed_path
+from socialaudit.serve.handoff import CONTROL_HEADER
+from socialaudit.serve.jobs import Forbidden, Job, JobRunner, allowed_path
 from socialaudit.serve.service import NotFound, Service
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": m.ErrorBody, "description": "Bad parameter"},
     401: {"model": m.ErrorBody, "description": "Token missing or wrong"},
     404: {"model": m.ErrorBody, "description": "No such org, campaign or job"},
+    403: {"model": m.ErrorBody, "description": "Outside the import folder, or no control secret"},
     422: {"model": m.ErrorBody, "description": "Parameter out of range or of the wrong type"},
+    503: {"model": m.ErrorBody, "description": "The store is being written; retry in a moment"},
 }
 
 router = APIRouter(prefix="/api", responses=ERRORS)
@@ -116,9 +120,30 @@ def inbox(
 
 
 @router.get("/orgs/{org_id}/topics", response_model=m.TopicsDoc, tags=["listening"])
-def topics(org_id: str, svc: Svc) -> dict[str, Any]:
-    """The org's stored topics and FAQ candidates (fit them with ``socialaudit topics ORG``)."""
-    return svc.topics(org_id)
+def topics(org_id: str, request: Request, svc: Svc, jobs: Jobs) -> dict[str, Any]:
+    """The org's topics and FAQ candidates; missing ones are fitted in the background."""
+    return topics_doc(request, svc, jobs, org_id)
+
+
+def topics_doc(request: Request, svc: Service, jobs: JobRunner, org_id: str) -> dict[str, Any]:
+    """The topics document, starting the fit when the store has none for the org yet.
+
+    While the job runs the document says ``fitting`` (the page shows it and reloads); a failed
+    fit says why in ``hint``.
+    """
+    doc = svc.topics(org_id)
+    if doc["fitted"] or not request.app.state.fit_topics:
+        return doc
+    job = jobs.topics(doc["org"])
+    if job.state in ("queued", "running"):
+        return {
+            **doc,
+            "fitting": True,
+            "hint": f"Fitting the topics of {doc['org']}… This page reloads by itself.",
+        }
+    if job.state == "failed":
+        return {**doc, "hint": f"The topics of {doc['org']} could not be fitted: {job.error}"}
+    return doc
 
 
 @router.get("/orgs/{org_id}/network", response_model=m.NetworkDoc, tags=["network"])
@@ -222,6 +247,33 @@ def start_collection(body: m.CollectRequest, jobs: Jobs) -> dict[str, Any]:
         }
 
     return jobs.submit("collect", body.model_dump(exclude_none=True), work).as_dict()
+
+
+def _control(request: Request) -> None:
+    """Only a holder of the server file's control secret may take the store (same OS user)."""
+    expected = request.app.state.control
+    given = request.headers.get(CONTROL_HEADER, "")
+    if not expected or not secrets.compare_digest(given.encode(), expected.encode()):
+        raise Forbidden(
+            f"Taking the store needs the {CONTROL_HEADER} secret of the server file next to "
+            "the store; the CLI sends it by itself."
+        )
+
+
+@router.post("/store/pause", response_model=m.StoreState, tags=["store"])
+def pause_store(body: m.PauseRequest, request: Request, svc: Svc) -> dict[str, Any]:
+    """Let a local CLI command write the store: the server closes it until ``/store/resume``."""
+    _control(request)
+    svc.pause(pid=body.pid, command=body.command)
+    return {"paused_by": svc.paused_by}
+
+
+@router.post("/store/resume", response_model=m.StoreState, tags=["store"])
+def resume_store(body: m.ResumeRequest, request: Request, svc: Svc) -> dict[str, Any]:
+    """The CLI command is done writing: the server reopens the store and rebuilds."""
+    _control(request)
+    svc.resume(body.pid)
+    return {"paused_by": svc.paused_by}
 
 
 @router.get("/jobs", response_model=list[m.JobDoc], tags=["jobs"])

@@ -20,8 +20,9 @@ from starlette.responses import Response
 from socialaudit import __version__
 from socialaudit.errors import SocialAuditError
 from socialaudit.serve import api, pages, security
+from socialaudit.serve.handoff import ServerInfo, remove_server_file, write_server_file
 from socialaudit.serve.jobs import Forbidden, JobRunner
-from socialaudit.serve.service import NotFound, Service
+from socialaudit.serve.service import NotFound, Service, StoreUnavailable
 
 _SENTENCE_END = re.compile(r"(?<=[.)])\s+(?=[A-Z`(])")
 
@@ -37,6 +38,8 @@ def _status(exc: SocialAuditError) -> int:
         return 404
     if isinstance(exc, Forbidden):
         return 403
+    if isinstance(exc, StoreUnavailable):
+        return 503
     return 400 if exc.exit_code == 2 else 500
 
 
@@ -55,23 +58,39 @@ def create_app(
     import_dir: Path | None = None,
     window_days: int = 90,
     warm: bool = True,
+    control: str | None = None,
+    server_info: ServerInfo | None = None,
+    fit_topics: bool = True,
+    read_only: bool = True,
 ) -> FastAPI:
     """The app over the store at ``db``.
 
     ``token``: required on every request when set. ``allowed_hosts``: accepted ``Host``
     headers (``None``: any). ``import_dir``: the only folder ``POST /api/imports`` reads
     from (``None``: imports over HTTP are off). ``warm``: build the cached audit in the
-    background as soon as the server starts, and again after each job.
+    background as soon as the server starts, and again after each job. ``control``: the
+    secret of the server file that lets a CLI writer ask for the store (``None``: refused).
+    ``server_info``: written as the server file while the app runs (removed on shutdown,
+    before Uvicorn re-raises the signal that stopped it). ``fit_topics``: fit an org's
+    topics in the background when its Topics page (or endpoint) finds none stored.
+    ``read_only``: hold the store read-only (the CLI can read it meanwhile); False when this
+    process writes it itself (``serve --watch``).
     """
-    svc = Service(db, window_days=window_days)
+    svc = Service(db, window_days=window_days, warm=warm, read_only=read_only)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if server_info is not None:
+            write_server_file(server_info)
         if warm:
             svc.warm_in_background()
-        yield
-        app.state.jobs.shutdown()
-        svc.close()
+        try:
+            yield
+        finally:
+            if server_info is not None:
+                remove_server_file(server_info.db, server_info.pid)
+            app.state.jobs.shutdown()
+            svc.close()
 
     app = FastAPI(
         title="socialaudit",
@@ -86,7 +105,11 @@ def create_app(
         redoc_url=None,
     )
     app.state.service = svc
-    app.state.jobs = JobRunner(svc.db, on_done=svc.refresh if warm else svc.invalidate)
+    # A job takes the store from the service and gives it back: the service drops its
+    # snapshot then (and rebuilds it when warm), so nothing is left to do when a job is done.
+    app.state.jobs = JobRunner(svc.db, writing=svc.writing, reading=svc.reading)
+    app.state.control = control
+    app.state.fit_topics = fit_topics
     app.state.import_dir = import_dir
     app.state.token = token
     app.middleware("http")(security.middleware(token, allowed_hosts))

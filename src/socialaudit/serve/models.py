@@ -65,6 +65,9 @@ class AuditDoc(BaseModel):
     reference_time: str | None
     metrics_version: str | None
     enriched: dict[str, bool]
+    enrichers: dict[str, r.EnricherRun] = Field(
+        default_factory=dict, description="Which model and versions labelled the posts read."
+    )
     orgs: list[AuditOrg]  # type: ignore[valid-type]
 
 
@@ -91,6 +94,7 @@ class OrgDetail(BaseModel):
     org_id: str
     name: str | None
     peer_group: str | None
+    peer_group_source: Literal["declared", "sector list", "none"] | None = None
     reference_time: str | None
     window_start: str | None
     window_days: int
@@ -163,6 +167,7 @@ class TopicsDoc(BaseModel):
 
     org: str
     fitted: bool
+    fitting: bool = Field(False, description="A background job is fitting them now.")
     hint: str | None
     topics: list[Topic]
 
@@ -291,7 +296,7 @@ class JobDoc(BaseModel):
     """A background import or collection and its progress."""
 
     id: str
-    kind: Literal["import", "collect"]
+    kind: Literal["import", "collect", "topics"]
     params: dict[str, Any]
     state: Literal["queued", "running", "done", "failed"]
     progress: str
@@ -300,3 +305,26 @@ class JobDoc(BaseModel):
     finished_at: str | None
     result: dict[str, Any] | None
     error: str | None
+
+
+class PauseRequest(BaseModel):
+    """A local CLI command asking for the store to write it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    pid: int = Field(ge=1, description="The writing process: the store reopens if it ends.")
+    command: str = Field("a socialaudit command", max_length=200)
+
+
+class ResumeRequest(BaseModel):
+    """A local CLI command giving the store back."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    pid: int = Field(ge=1, description="The process that asked for the store.")
+
+
+class StoreState(BaseModel):
+    """Who holds the store read-write while the server has let go of it (null: the server)."""
+
+    paused_by: str | None

@@ -22,11 +22,12 @@ from jinja2 import Environment
 from starlette.responses import Response
 
 from socialaudit import __version__
-from socialaudit.benchmark.tiers import TIER_LABELS, explain
+from socialaudit.benchmark.tiers import INSUFFICIENT, TIER_LABELS, WITHHELD_LABELS, explain
 from socialaudit.durations import parse_age
 from socialaudit.metrics.inbox import INTENTS, SENTIMENTS
 from socialaudit.report import fmt
 from socialaudit.results.model import HEADLINE_LISTENING, listening_cards
+from socialaudit.serve import api
 from socialaudit.serve.service import Service
 
 router = APIRouter(include_in_schema=False)
@@ -85,17 +86,25 @@ def _chart(fid: str, data: list[dict[str, Any]], layout: dict[str, Any]) -> dict
     return {"id": fid, "spec": {"data": data, "layout": {**base, **layout}}}
 
 
+def _group_heading(o: dict[str, Any]) -> str:
+    """A peer group with where it came from, as every view shows it."""
+    source = o.get("peer_group_source")
+    if source in (None, "none"):
+        return f"{o['peer_group'] or '–'} (no peer group)"
+    return f"{o['peer_group']} ({source})"
+
+
 @router.get("/", response_class=HTMLResponse)
 def overview(request: Request) -> HTMLResponse:
     """Tier per org and the ranking within each peer group."""
     svc = _svc(request)
     snap = svc.snapshot()
     orgs = svc.orgs(snap=snap)
-    found = Counter(o["tier_label"] or "insufficient data" for o in orgs)
-    counts = {label: found[label] for label in [*TIER_LABELS.values(), "insufficient data"]}
+    found = Counter(o["tier_label"] or INSUFFICIENT for o in orgs)
+    counts = {label: found[label] for label in [*TIER_LABELS.values(), *WITHHELD_LABELS]}
     groups: dict[str, list[dict[str, Any]]] = {}
     for o in orgs:
-        groups.setdefault(o["peer_group"] or "–", []).append(o)
+        groups.setdefault(_group_heading(o), []).append(o)
     for rows in groups.values():
         rows.sort(key=lambda o: (-(o["response_rate"] or -1), o["org_id"]))
     rated = sorted(
@@ -278,8 +287,8 @@ def inbox_page(
 
 @router.get("/orgs/{org_id}/topics", response_class=HTMLResponse)
 def topics_page(org_id: str, request: Request) -> HTMLResponse:
-    """Topics and FAQ candidates as last fitted."""
-    doc = _svc(request).topics(org_id)
+    """Topics and FAQ candidates; fitted in the background on the first visit if missing."""
+    doc = api.topics_doc(request, _svc(request), request.app.state.jobs, org_id)
     topics = doc["topics"]
     charts = []
     if topics:

@@ -7,22 +7,26 @@ pages and shapes each endpoint's document from the results.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
+import os
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
 import ibis
 
-from socialaudit.errors import MetricError
+from socialaudit.errors import MetricError, MigrationError
 from socialaudit.metrics import inbox as ib
 from socialaudit.metrics.campaigns import campaign_report
 from socialaudit.results import benchmark_document, to_jsonable
 from socialaudit.run import topic_rows
 from socialaudit.serve.snapshot import GENERATION_SQL, Snapshot, SnapshotCache
 from socialaudit.store import Store
+from socialaudit.store.orgs import did_you_mean, match_org
 
 __all__ = ["GENERATION_SQL", "INBOX_WHERE", "NotFound", "Service", "Snapshot"]
 
@@ -48,6 +52,10 @@ class NotFound(MetricError):
     """An org, campaign or job the store does not have (HTTP 404)."""
 
 
+class StoreUnavailable(MetricError):
+    """The server has handed the store to a writer for a moment (HTTP 503; retry soon)."""
+
+
 def _locked(method: F) -> F:
     """Hold the store lock from reading the snapshot to the last query on its tables.
 
@@ -65,12 +73,126 @@ def _locked(method: F) -> F:
 class Service:
     """A store opened for serving, and the per-generation cache over it."""
 
-    def __init__(self, db: str | Path, *, window_days: int = 90) -> None:
+    def __init__(
+        self, db: str | Path, *, window_days: int = 90, warm: bool = True, read_only: bool = True
+    ) -> None:
         self.db = str(db)
-        self.store = Store(self.db)
+        #: Rebuild in the background as soon as the store is back after a write.
+        self.warm_after_write = warm
+        #: Held read-only, other processes (the CLI beside a dashboard left running) can read
+        #: the store too; writers get it handed over (:meth:`pause`). Read-write when this
+        #: process writes it itself all along (``serve --watch``).
+        self.read_only = read_only
+        self.store: Store | None = _open_for_serving(self.db, read_only=read_only)
         self.window_days = window_days
         self.cache = SnapshotCache(self.store, window_days=window_days)
         self.lock = self.cache.lock
+        #: The processes that asked for the store (PID -> command) and have not given it
+        #: back; the store reopens once none is left (or alive).
+        self._holders: dict[int, str] = {}
+        self._holders_lock = threading.Lock()
+        self._reopener: threading.Thread | None = None
+        self._reopened = threading.Event()
+        self._reopened.set()
+
+    # -- handing the store to a writer ----------------------------------------------------------
+    @property
+    def paused_by(self) -> str | None:
+        """Who holds the store while the server has let go of it (None: the server has it)."""
+        with self._holders_lock:
+            held = [f"{command} (PID {pid})" for pid, command in self._holders.items()]
+        return ", ".join(held) or None
+
+    def conn(self) -> Store:
+        """The open store; :class:`StoreUnavailable` while a writer holds it."""
+        if self.store is None:
+            raise StoreUnavailable(
+                f"The store is being written by {self.paused_by or 'another process'}. "
+                "Reload in a moment: the dashboard comes back as soon as it is done."
+            )
+        return self.store
+
+    def pause(self, *, pid: int, command: str) -> None:
+        """Close the store so process ``pid`` can write it; reopen once every holder resumed.
+
+        Waits for the request or build in progress. Pages already built keep answering
+        from memory. A holder whose process ends without resuming counts as resumed.
+        """
+        if not self.read_only:
+            raise StoreUnavailable(
+                "This server writes the store itself (serve --watch), so it cannot hand it "
+                "over. Stop the server to run writing commands, or serve without --watch."
+            )
+        with self.lock:
+            if self.store is not None:
+                self.store.close()
+                self.store = None
+                self.cache.store = None
+            with self._holders_lock:
+                self._holders[pid] = command
+            self._reopened.clear()
+            if self._reopener is None:
+                self._reopener = threading.Thread(
+                    target=self._reopen_when_done, name="socialaudit-reopen", daemon=True
+                )
+                self._reopener.start()
+
+    def resume(self, pid: int) -> None:
+        """Process ``pid`` is done writing; the store reopens when no holder is left."""
+        with self._holders_lock:
+            self._holders.pop(pid, None)
+
+    def wait_reopened(self, timeout: float | None = None) -> bool:
+        """Block until the store is open again (tests and jobs use it)."""
+        return self._reopened.wait(timeout)
+
+    def _holders_left(self) -> bool:
+        from socialaudit.serve.handoff import pid_alive
+
+        with self._holders_lock:
+            for pid in list(self._holders):
+                if pid != os.getpid() and not pid_alive(pid):
+                    del self._holders[pid]
+            return bool(self._holders)
+
+    def _reopen_when_done(self) -> None:
+        from socialaudit.serve.handoff import open_when_free
+
+        while True:
+            while self._holders_left():
+                time.sleep(0.2)
+            store = open_when_free(self.db, read_only=True, wait_s=float("inf"))
+            with self.lock:
+                if self._holders_left():  # someone asked again meanwhile: let go again
+                    store.close()
+                    continue
+                self.store = store
+                self.cache.store = store
+                self.cache.invalidate()
+                self._reopener = None
+                self._reopened.set()
+            break
+        if self.warm_after_write:
+            self.warm_in_background()
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[Store]:
+        """The server's connection for a job's reads, held under the lock like a request."""
+        with self.lock:
+            yield self.conn()
+
+    @contextlib.contextmanager
+    def writing(self, command: str) -> Iterator[None]:
+        """Let go of the store while this process writes it (a background job)."""
+        if not self.read_only:  # this process holds it read-write: the job shares it
+            yield
+            return
+        self.pause(pid=os.getpid(), command=command)
+        try:
+            yield
+        finally:
+            self.resume(os.getpid())
+            self.wait_reopened()
 
     @property
     def builds(self) -> int:
@@ -106,23 +228,19 @@ class Service:
         thread.start()
         return thread
 
-    def refresh(self) -> None:
-        """After a write: drop the snapshot and build the next one in the background."""
-        self.invalidate()
-        self.warm_in_background()
-
     def _lazy(self, snap: Snapshot, key: tuple[str, str], compute: Callable[[], Any]) -> Any:
         return self.cache.lazy(snap, key, compute)
 
     # -- reads ----------------------------------------------------------------------------------
-    def require_org(self, snap: Snapshot, org: str) -> None:
-        """Raise :class:`NotFound` (with a hint) for an org the store does not have."""
-        if org not in snap.org_ids:
-            known = ", ".join(snap.org_ids[:8]) or "none yet"
+    def require_org(self, snap: Snapshot, org: str) -> str:
+        """The stored id ``org`` names (any case); :class:`NotFound` with a hint otherwise."""
+        found = match_org(org, snap.org_ids)
+        if found is None:
             raise NotFound(
-                f"No organization {org!r} in the store (some are: {known}). "
+                f"No organization {org!r} in the store{did_you_mean(org, snap.org_ids)}. "
                 "GET /api/orgs lists them."
             )
+        return found
 
     def orgs(self, *, snap: Snapshot | None = None) -> list[dict[str, Any]]:
         """Every org with its tier, peer group and headline figures."""
@@ -139,7 +257,7 @@ class Service:
         """The audit document of every turn in the store, exactly as ``audit --json``."""
         snap = self.snapshot()
         if org is not None:
-            self.require_org(snap, org)
+            org = self.require_org(snap, org)
         doc: dict[str, Any] = self._lazy(
             snap,
             ("audit", org or ""),
@@ -153,7 +271,7 @@ class Service:
         Built from the snapshot's results once per generation, then served from memory.
         """
         snap = snap or self.snapshot()
-        self.require_org(snap, org)
+        org = self.require_org(snap, org)
         return self._lazy(snap, ("org", org), lambda: self._org_doc(snap, org))
 
     def _org_doc(self, snap: Snapshot, org: str) -> dict[str, Any]:
@@ -168,6 +286,7 @@ class Service:
             "org_id": org,
             "name": row.get("name"),
             "peer_group": row.get("peer_group"),
+            "peer_group_source": row.get("peer_group_source"),
             "reference_time": bm.reference_time,
             "window_start": bm.window_start,
             "window_days": bm.window_days,
@@ -205,7 +324,7 @@ class Service:
         """
         snap = snap or self.snapshot()
         if org is not None:
-            self.require_org(snap, org)
+            org = self.require_org(snap, org)
         params: dict[str, Any] = {
             "org": org,
             "platform": platform,
@@ -216,7 +335,7 @@ class Service:
             "spam": include_spam,
         }
         table, columns = snap.inbox.get_name(), snap.inbox.columns
-        con = self.store.raw
+        con = self.conn().raw
         total = int(
             con.execute(f"SELECT count(*) FROM {table} {INBOX_WHERE}", params).fetchall()[0][0]
         )
@@ -284,7 +403,7 @@ class Service:
         return self._lazy(
             snap,
             ("campaign", campaign_id),
-            lambda: to_jsonable(campaign_report(self.store, campaign_id)),
+            lambda: to_jsonable(campaign_report(self.conn(), campaign_id)),
         )
 
     @_locked
@@ -293,32 +412,32 @@ class Service:
         from socialaudit.metrics.network_audit import network
 
         snap = self.snapshot()
-        self.require_org(snap, org)
+        org = self.require_org(snap, org)
         return self._lazy(
             snap,
             ("network", f"{org}\x00{limit}"),
-            lambda: to_jsonable(network(self.store, org, limit=limit)),
+            lambda: to_jsonable(network(self.conn(), org, limit=limit)),
         )
 
     @_locked
     def topics(self, org: str) -> dict[str, Any]:
         """An org's stored topics with their figures and example posts (no refitting)."""
         snap = self.snapshot()
-        self.require_org(snap, org)
+        org = self.require_org(snap, org)
 
         def compute() -> dict[str, Any]:
-            topics = to_jsonable(topic_rows(self.store, snap.turns, org=org))
+            topics = to_jsonable(topic_rows(self.conn(), snap.turns, org=org))
             hint = f"No topics stored for {org}: run `socialaudit topics {org}` to fit them."
-            return {"org": org, "fitted": bool(topics), "hint": None if topics else hint,
-                    "topics": topics}  # fmt: skip
+            return {"org": org, "fitted": bool(topics), "fitting": False,
+                    "hint": None if topics else hint, "topics": topics}  # fmt: skip
 
         return self._lazy(snap, ("topics", org), compute)
 
     def imports(self) -> list[dict[str, Any]]:
         """Every import, newest first, with its reconciled counts."""
         with self.lock:
-            t = self.store.table("imports")
-            frame = self.store.execute(t.order_by(ibis.desc("import_id")))
+            store = self.conn()
+            frame = store.execute(store.table("imports").order_by(ibis.desc("import_id")))
         rows: list[dict[str, Any]] = to_jsonable(frame)
         return rows
 
@@ -333,10 +452,23 @@ class Service:
             return False
         try:
             self.cache.invalidate()
-            self.store.close()
+            if self.store is not None:
+                self.store.close()
+                self.store = self.cache.store = None
             return True
         finally:
             self.lock.release()
+
+
+def _open_for_serving(db: str, *, read_only: bool) -> Store:
+    """The store, migrated first if needed (which takes it read-write once)."""
+    if not read_only:
+        return Store(db)
+    try:
+        return Store(db, read_only=True)
+    except MigrationError:
+        Store(db).close()
+        return Store(db, read_only=True)
 
 
 def _plain_list(v: Any) -> list[str] | None:

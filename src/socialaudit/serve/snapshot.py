@@ -44,6 +44,7 @@ UNION ALL SELECT 6, CAST(count(*) AS VARCHAR) FROM campaigns
 UNION ALL SELECT 7, CAST(count(*) AS VARCHAR) FROM campaign_costs
 UNION ALL SELECT 8, CAST(count(*) AS VARCHAR) FROM enrichments
 UNION ALL SELECT 9, CAST(count(*) AS VARCHAR) FROM topics
+UNION ALL SELECT 10, CAST(max(recorded_at) AS VARCHAR) FROM coverage
 """
 
 
@@ -106,28 +107,46 @@ def build_snapshot(store: Store, generation: str, *, window_days: int) -> Snapsh
 class SnapshotCache:
     """The snapshot of the store's current generation, rebuilt when the store changes."""
 
-    def __init__(self, store: Store, *, window_days: int) -> None:
+    def __init__(self, store: Store | None, *, window_days: int) -> None:
+        #: None while the service has handed the store to a writer.
         self.store = store
         self.window_days = window_days
         self.lock = threading.RLock()
         self._snap: Snapshot | None = None
         self.builds = 0
 
+    def _store(self) -> Store:
+        if self.store is None:
+            from socialaudit.serve.service import StoreUnavailable
+
+            raise StoreUnavailable(
+                "The store is being written by another process. Reload in a moment: the "
+                "dashboard comes back as soon as it is done."
+            )
+        return self.store
+
     def generation(self) -> str:
         """The store's current fingerprint."""
         with self.lock:
-            return fingerprint(self.store)
+            return fingerprint(self._store())
 
     def current(self) -> Snapshot:
-        """The snapshot of the current generation, built now if the store has changed."""
+        """The snapshot of the current generation, built now if the store has changed.
+
+        While a writer holds the store the last snapshot answers (what needs only its
+        in-memory results still works); without one, ``StoreUnavailable``.
+        """
         with self.lock:
+            if self.store is None and self._snap is not None:
+                return self._snap
             gen = self.generation()
             if self._snap is None or self._snap.generation != gen:
                 # The old snapshot's tables go first: Ibis would otherwise hand back its stale
                 # cached tables for the same expressions over the changed store.
                 self._snap = None
-                self.store.drop_cached()
-                self._snap = build_snapshot(self.store, gen, window_days=self.window_days)
+                store = self._store()
+                store.drop_cached()
+                self._snap = build_snapshot(store, gen, window_days=self.window_days)
                 self.builds += 1
             return self._snap
 

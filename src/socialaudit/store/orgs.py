@@ -20,15 +20,18 @@ twitter = ["AcmeHelp", "Acme"]
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import duckdb
 import ibis
 import pandas as pd
 
@@ -290,3 +293,79 @@ def list_orgs(store: Store) -> list[dict[str, Any]]:
     return [
         {k: (None if pd.isna(v) else v) for k, v in row.items()} for row in frame.to_dict("records")
     ]
+
+
+def declare_org(con: duckdb.DuckDBPyConnection, handle: str, /) -> str:
+    """Declare the account ``handle`` (on every platform it is known on) an organization.
+
+    Runs on a connection inside the caller's transaction (``import --org`` declares within
+    the import's, so a handle missing from the data rolls the import back too). The handle
+    matches case-insensitively, as a handle or an account id; the org id is the handle as
+    the data spells it. A derived organization holding those accounts gives them up. Returns
+    the org id; raises :class:`ConfigError`, with the nearest handles, when no account has it.
+    """
+    name = handle.strip().lstrip("@")
+    if not name:
+        raise ConfigError("An organization needs a handle, e.g. --org AcmeHelp.")
+    found = con.execute(
+        """SELECT platform, account_id, coalesce(handle, account_id) FROM accounts
+        WHERE lower(handle) = lower($1) OR account_id = $1 ORDER BY platform, account_id""",
+        [name],
+    ).fetchall()
+    if not found:
+        known = [h for (h,) in con.execute("SELECT DISTINCT handle FROM accounts").fetchall() if h]
+        raise ConfigError(
+            f"No account {name!r} in the store{did_you_mean(name, known)}. Check the handle "
+            "against the data (socialaudit orgs lists the organizations)."
+        )
+    org_id = str(found[0][2])
+    existing = con.execute(
+        "SELECT org_id FROM orgs WHERE lower(org_id) = lower(?)", [org_id]
+    ).fetchall()
+    if existing:
+        org_id = str(existing[0][0])
+    rows = pd.DataFrame(found, columns=["platform", "account_id", "handle"])
+    con.register("_sa_declare_rows", rows)
+    try:
+        con.execute(
+            """DELETE FROM org_accounts WHERE (platform, account_id) IN
+            (SELECT platform, account_id FROM _sa_declare_rows)"""
+        )
+        con.execute(
+            """DELETE FROM orgs WHERE origin = 'derived'
+            AND org_id NOT IN (SELECT org_id FROM org_accounts) AND lower(org_id) <> lower(?)""",
+            [org_id],
+        )
+        if not existing:
+            con.execute(
+                "INSERT INTO orgs (org_id, name, origin) VALUES (?, ?, 'declared')",
+                [org_id, org_id],
+            )
+        con.execute(
+            "INSERT INTO org_accounts SELECT ?, platform, account_id, handle FROM _sa_declare_rows",
+            [org_id],
+        )
+    finally:
+        con.unregister("_sa_declare_rows")
+    return org_id
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """`` (did you mean 'AcmeHelp'?)`` for the nearest of ``known``, or nothing.
+
+    Compared case-insensitively, so a typo in the case alone always finds its match.
+    """
+    by_lower = {k.lower(): k for k in known}
+    close = difflib.get_close_matches(name.lower(), list(by_lower), n=3, cutoff=0.6)
+    if not close:
+        return ""
+    return f" (did you mean {' or '.join(repr(by_lower[c]) for c in close)}?)"
+
+
+def match_org(name: str, known: Iterable[str]) -> str | None:
+    """The one of ``known`` that ``name`` names, ignoring case (exact case wins); else None."""
+    ids = list(known)
+    if name in ids:
+        return name
+    hits = [k for k in ids if k.lower() == name.lower()]
+    return hits[0] if len(hits) == 1 else None

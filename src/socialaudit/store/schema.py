@@ -26,6 +26,7 @@ IMPORTS = "imports"
 QUARANTINE = "quarantine"
 RAW_RECORDS = "raw_records"
 COLLECTOR_CURSORS = "collector_cursors"
+ENRICHER_MODELS = "enricher_models"
 COVERAGE = "coverage"
 MIGRATIONS = "_socialaudit_migrations"
 
@@ -224,6 +225,10 @@ SCHEMAS: dict[str, ibis.Schema] = {
             "inbound_seen": "int64",
             "recorded_at": "timestamp(6)",
         }
+    ),
+    # The model each enricher runs with in this store (`enrich --model`); no row: the default.
+    ENRICHER_MODELS: ibis.schema(
+        {"enricher": "string", "model": "string", "chosen_at": "timestamp(6)"}
     ),
 }
 

@@ -14,7 +14,7 @@ import ibis
 import pandas as pd
 import pyarrow as pa
 
-from socialaudit.errors import MigrationError, StoreError
+from socialaudit.errors import MigrationError, StoreBusy, StoreError, StoreNotFound
 from socialaudit.store.enrichments import LabelStage, replace_topics
 from socialaudit.store.migrations import MIGRATIONS
 from socialaudit.store.schema import MIGRATIONS as MIGRATIONS_TABLE
@@ -55,7 +55,7 @@ class Store:
             if p.is_dir():
                 raise StoreError(f"{self.path} is a folder. Pass a file path with --db.")
             if read_only and not p.exists():
-                raise StoreError(
+                raise StoreNotFound(
                     f"No store at {self.path}. "
                     f"Run `socialaudit --db {self.path} import FILE` first."
                 )
@@ -64,7 +64,7 @@ class Store:
         except duckdb.IOException as exc:
             msg = str(exc)
             if "lock" in msg.lower():
-                raise StoreError(
+                raise StoreBusy(
                     f"Store {self.path} is in use by another process. Wait for it to finish "
                     "or use another --db."
                 ) from None
@@ -201,6 +201,20 @@ class Store:
     def frame(self, sql: str, params: list[Any] | None = None) -> pd.DataFrame:
         """Run parameterised SQL on the store (for store-internal bookkeeping only)."""
         return self.raw.execute(sql, params or []).df()
+
+    def enricher_models(self) -> dict[str, str]:
+        """The model chosen for each enricher with ``enrich --model`` (absent: the default)."""
+        rows = self.raw.execute("SELECT enricher, model FROM enricher_models").fetchall()
+        return {str(name): str(model) for name, model in rows}
+
+    def choose_enricher_model(self, enricher: str, model: str) -> None:
+        """Record the model ``enricher`` runs with from now on ("default" forgets the choice)."""
+        with self.transaction():
+            self.raw.execute("DELETE FROM enricher_models WHERE enricher = ?", [enricher])
+            if model != "default":
+                self.raw.execute(
+                    "INSERT INTO enricher_models VALUES (?, ?, ?)", [enricher, model, _utcnow()]
+                )
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:

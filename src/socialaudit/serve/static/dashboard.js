@@ -11,6 +11,13 @@
       if (!source) { return; }
       var spec = JSON.parse(source.textContent);
       var layout = Object.assign({ autosize: true, font: { size: 12 } }, spec.layout || {});
+      // Titles start at the left and the toolbar stands upright in the right margin, so
+      // the two never overlap, whatever the chart's width.
+      layout.title = Object.assign({ x: 0, xref: "paper", xanchor: "left" }, layout.title || {});
+      layout.modebar = Object.assign({ orientation: "v" }, layout.modebar || {});
+      var margin = Object.assign({}, layout.margin || {});
+      margin.r = Math.max(margin.r || 0, 40);
+      layout.margin = margin;
       window.Plotly.newPlot(el, spec.data || [], layout, {
         displaylogo: false,
         responsive: true,
@@ -20,6 +27,15 @@
       });
     });
   }
+  // A page waiting for a background job (topics being fitted) reloads until it is done.
+  function reloadWhenAsked() {
+    var el = document.querySelector("[data-reload]");
+    if (el) {
+      var seconds = parseFloat(el.getAttribute("data-reload")) || 3;
+      window.setTimeout(function () { window.location.reload(); }, seconds * 1000);
+    }
+  }
+  reloadWhenAsked();
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", draw);
   } else {

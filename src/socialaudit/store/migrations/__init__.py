@@ -15,6 +15,7 @@ from socialaudit.store.migrations import (
     m0005_reply_cycles,
     m0006_coverage,
     m0007_importer_version,
+    m0008_enricher_models,
 )
 
 MIGRATIONS: list[tuple[int, ModuleType]] = [
@@ -25,4 +26,5 @@ MIGRATIONS: list[tuple[int, ModuleType]] = [
     (5, m0005_reply_cycles),
     (6, m0006_coverage),
     (7, m0007_importer_version),
+    (8, m0008_enricher_models),
 ]
