@@ -470,11 +470,14 @@ def check(
             for block in blocks:
                 if block.context is None or (only and block.context not in only):
                     continue
-                ctx = contexts.get(block.context)
-                if ctx is None:
+                ctx = contexts.get(block.context) if block.context != "unchecked" else None
+                if ctx is None and block.context != "unchecked":
                     ctx = Context(block.context, Path(tmp), python, contexts)
                     contexts[block.context] = ctx
                 where = f"README.md:{block.start + 1} ({block.context})"
+                if block.context == "unchecked":  # a known gap, listed on every run
+                    result.skipped.append(f"{where}: no context runs it yet")
+                    continue
                 if ctx.skip_reason:
                     result.skipped.append(f"{where}: {ctx.skip_reason}")
                     continue
