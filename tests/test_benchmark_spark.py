@@ -45,8 +45,8 @@ def _tables(engine: Any) -> dict[str, pd.DataFrame]:
     posts, oa, orgs = engine.table("posts"), engine.table("org_accounts"), engine.table("orgs")
     groups = peers.peer_groups(orgs, {"acmehelp": "g", "bolthelp": "g"})
     span = {"start_s": 1_506_000_000, "end_s": 1_512_000_000}
-    presence = pr.presence(posts, oa, engine.table("accounts"), groups, **span)
-    accounts = pr.person_scores(
+    presence = pr.presence_scores(pr.presence(posts, oa, engine.table("accounts"), groups, **span))
+    accounts = pr.presence_scores(
         pr.presence(posts, oa, engine.table("accounts"), groups, **span, by_account=True)
     )
     intervals = bh.calendar_intervals(engine, turns)

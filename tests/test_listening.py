@@ -204,9 +204,59 @@ def test_actionable_deflection_and_resolution_by_hand(conversations) -> None:
     assert org["deflection_rate"] == pytest.approx(1 / 3)
     assert org["listening"]["asks_move_channel_rate"] == pytest.approx(2 / 3)
     assert org["listening"]["basis"] == "actionable"
-    # Resolution: A's customer later says "thanks, sorted now!"; B is silent; F comes back.
-    assert org["resolution_rate"] == pytest.approx(1 / 3)
+    # Resolution: A's customer later says "thanks, sorted now!", but A's only reply moved the
+    # channel: no public evidence of a fix, so A is deflected, not resolved. B is silent; F
+    # comes back unhappy.
+    assert org["resolution_rate"] == 0.0
+    assert org["listening"]["resolved"] == 0
+
+
+class ReadsResolved(resolution.ResolutionEnricher):
+    """A resolution classifier that takes "done, sent" for a fix, as the issue saw one do."""
+
+    version = "test-resolution-1"
+
+    def run(self, batch: pa.Table) -> Labels:
+        hits = [("done, sent" in t) or ("thanks" in t) for t in batch.column("text").to_pylist()]
+        return Labels(
+            label=["resolved" if h else "open" for h in hits],
+            score=[float(h) for h in hits],
+            columns={"resolved": hits, "resolution_rule": ["test" if h else None for h in hits]},
+        )
+
+
+def test_a_turn_answered_only_by_a_channel_move_is_not_resolved(store, tmp_path) -> None:
+    from tests.replay import JO, KIM, M_ACME, m_status
+
+    statuses = [
+        # T1: the only reply asks for a DM; the customer's "done, sent" confirms the move.
+        m_status("1", "10:00", "@AcmeHelp where is my order? it never arrived", JO),
+        m_status("2", "10:10", "@jo Could you DM us your order number?", M_ACME, parent="1"),
+        m_status("3", "10:20", "@AcmeHelp done, sent", JO, parent="2"),
+        # T2: the first reply asks for a DM, a second one answers in public: resolved.
+        m_status("4", "11:00", "@AcmeHelp where is my parcel? it is late", KIM),
+        m_status("5", "11:05", "@kim Could you DM us your order number?", M_ACME, parent="4"),
+        m_status(
+            "6", "11:30", "@kim Found it: it is at the depot and arrives tomorrow.", M_ACME, "4"
+        ),
+        m_status("7", "11:40", "@AcmeHelp thanks, got it", KIM, parent="6"),
+    ]
+    (tmp_path / "statuses.json").write_text(json.dumps(statuses), encoding="utf-8")
+    (tmp_path / "orgs.toml").write_text(
+        '[[org]]\nid = "acme"\n[org.accounts]\nmastodon = ["AcmeHelp"]\n', encoding="utf-8"
+    )
+    socialaudit.import_file(tmp_path / "statuses.json", store=store)
+    socialaudit.load_orgs(tmp_path / "orgs.toml", store=store)
+    enrich(store, enrichers=[load("intent"), load("deflection"), ReadsResolved(), KeywordSpam()])
+    org = socialaudit.audit(store)["orgs"][0]
+    act = org["responsiveness"]["actionable"]
+    assert (act["turns"], act["answered"]) == (2, 2)
+    # Both first responses only move the channel.
+    assert org["deflection_rate"] == 1.0
+    # T1 has no public evidence of a fix; T2 does. Deflected and resolved at once only for T2,
+    # whose second reply helped in public.
     assert org["listening"]["resolved"] == 1
+    assert org["resolution_rate"] == 0.5
 
 
 def test_actionable_is_null_without_spam_labels(conversations) -> None:

@@ -29,9 +29,10 @@ def test_percentiles_by_hand(con) -> None:
         )
     )
     out = con.execute(peers.peer_percentiles(metrics)).set_index("org_id")
-    # percent rank = (rank - 1) / (n - 1); ties share the lower rank; higher rate is better.
+    # 100 x (n - position from the best) / (n - 1); the two 0.4s tie for positions 3 and 4
+    # and share the better one, 3: 100 x 2 / 4.
     assert out["response_rate_pct"].to_dict() == pytest.approx(
-        {"a1": 0.0, "a2": 25.0, "a3": 25.0, "a4": 75.0, "a5": 100.0, "b1": float("nan")},
+        {"a1": 0.0, "a2": 50.0, "a3": 50.0, "a4": 75.0, "a5": 100.0, "b1": float("nan")},
         nan_ok=True,
     )
     # Faster is better; a4 has no FRT and is left out (n = 4 in group A).
@@ -39,6 +40,28 @@ def test_percentiles_by_hand(con) -> None:
     assert frt["a3"] == 0.0 and frt["a2"] == pytest.approx(100 / 3)
     assert frt["a1"] == pytest.approx(200 / 3) and frt["a5"] == 100.0
     assert pd.isna(frt["a4"]) and pd.isna(frt["b1"])  # no value; a group of one
+
+
+def test_ties_share_the_best_rank(con) -> None:
+    # The TWCS retail group: every org replies in all its posts (conversation share 1.0).
+    # "100 = best" must put all of them at 100, and the one that broadcasts at 0.
+    metrics = ibis.memtable(
+        pd.DataFrame(
+            {
+                "org_id": ["r1", "r2", "r3", "r4", "t1", "t2"],
+                "peer_group": ["retail"] * 4 + ["telecom"] * 2,
+                "conversation_share": [1.0, 1.0, 1.0, 0.5, 0.7, 0.7],
+                "frt_median_s": [60.0, 60.0, 120.0, None, 10.0, None],
+            }
+        )
+    )
+    out = con.execute(peers.peer_percentiles(metrics)).set_index("org_id")
+    conv = out["conversation_share_pct"].to_dict()
+    assert conv == {"r1": 100.0, "r2": 100.0, "r3": 100.0, "r4": 0.0, "t1": 100.0, "t2": 100.0}
+    # Lower is better for FRT; the tied fastest share 100; t1 alone has an FRT in telecom.
+    frt = out["frt_median_s_pct"]
+    assert (frt["r1"], frt["r2"], frt["r3"]) == (100.0, 100.0, 0.0)
+    assert pd.isna(frt["r4"]) and pd.isna(frt["t1"]) and pd.isna(frt["t2"])
 
 
 def _turns(rows):

@@ -79,6 +79,12 @@ def test_health_orgs_and_org_detail(client, market) -> None:
         == figures["answered"] - figures["negative_frt"]
     )
     assert [b["bucket"] for b in acme["frt_distribution"]][-1] == "> 7 d"
+    # Presence: the score and what bounds the longest silence, here and on the page.
+    (pres,) = client.get("/api/orgs/GhostMartCare").json()["presence"]
+    assert pres["posts"] == 0 and pres["presence_score"] == 0.0
+    assert (pres["silence_from"], pres["silence_to"]) == ("window_start", "reference_time")
+    page = client.get("/orgs/GhostMartCare", headers={"accept": "text/html"}).text
+    assert "(from the window start to the reference time)" in page
 
 
 def test_audit_equals_the_library(client, market) -> None:

@@ -439,13 +439,13 @@ def _epoch(seconds: int) -> datetime:
 def _presence(
     engine: Engine, groups: ibis.Table, start_s: int, end_s: int
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Per-org presence, per-account scores, and each account's latest post in the window."""
+    """Per-org presence and presence scores, per-account scores, and the latest posts."""
     posts, oa, accounts = (engine.table(n) for n in ("posts", "org_accounts", "accounts"))
     presence = engine.execute(
-        pr.presence(posts, oa, accounts, groups, start_s=start_s, end_s=end_s)
+        pr.presence_scores(pr.presence(posts, oa, accounts, groups, start_s=start_s, end_s=end_s))
     )
     account_rows = engine.execute(
-        pr.person_scores(
+        pr.presence_scores(
             pr.presence(posts, oa, accounts, groups, start_s=start_s, end_s=end_s, by_account=True)
         )
     )
@@ -479,8 +479,11 @@ _PRESENCE_HEADLINE = [
     "conversation_share",
     "mentions",
     "share_of_voice",
+    "share_of_voice_ci_low",
+    "share_of_voice_ci_high",
     "longest_silence_s",
     "active_days",
+    "presence_score",
 ]
 
 
@@ -533,15 +536,14 @@ def _headline(
     )
     if "km_median_s" not in frame:
         frame["km_median_s"] = None
-    group_mentions = frame.groupby("peer_group")["mentions"].transform("sum")
     timed_turns = frame["turns"] - frame["negative_frt"]
     sla_k = (frame["sla_attainment"].astype("float64") * timed_turns).round()
-    # Every rate carries its 95% Wilson interval: (rate column, successes, trials).
+    # Every rate carries its 95% Wilson interval: (rate column, successes, trials). Share of
+    # voice brings its own from the presence table (its trials are posts, not mentions).
     for rate, k, n in (
         ("sla", sla_k, timed_turns),
         ("bh_sla", frame["bh_within_sla"], timed_turns),
         ("conversation_share", frame["replies"], frame["posts"]),
-        ("share_of_voice", frame["mentions"], group_mentions),
     ):
         cis = [
             None if pd.isna(kk) or pd.isna(nn) else tiers.wilson(int(kk), int(nn))

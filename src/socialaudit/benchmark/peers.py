@@ -13,6 +13,7 @@ from typing import Any
 
 import ibis
 
+from socialaudit.metrics.base import group_percentile
 from socialaudit.metrics.peer_groups import (  # noqa: F401 - the benchmark's public names
     NO_GROUP,
     SECTORS_ENV,
@@ -41,28 +42,18 @@ def peer_percentiles(
 ) -> ibis.Table:
     """Each org's percentile (0-100, 100 = best) on every metric, within its peer group.
 
-    The percentile is the percent rank among the group's orgs that have the metric
-    ((rank - 1) / (n - 1), ties sharing the lower rank); orgs without the metric, and groups
-    of one, get null: there is nobody to compare with.
+    See :func:`~socialaudit.metrics.base.group_percentile`: tied orgs share the best rank they
+    tie for (every retail org answering 100% of its turns is at 100), and orgs without the
+    metric, and groups of one, get null.
     """
-    out = metrics
-    for col, higher_better in columns:
-        if col not in metrics.columns:
-            continue
-        has = metrics.filter(metrics[col].notnull())
-        order = has[col] if higher_better else has[col].desc()
-        w = ibis.window(group_by=has.peer_group, order_by=order)
-        n = has.count().over(ibis.window(group_by=has.peer_group))
-        ranked = has.select(
-            _k=has.org_id,
-            **{
-                f"{col}_pct": ibis.ifelse(
-                    n > 1, 100 * ibis.percent_rank().over(w), ibis.null()
-                ).cast("float64")
-            },
+    pcts = {
+        f"{col}_pct": group_percentile(
+            metrics[col], metrics.peer_group, higher_is_better=higher_better
         )
-        out = out.left_join(ranked, out.org_id == ranked._k).drop("_k")
-    return out.order_by(["peer_group", "org_id"])
+        for col, higher_better in columns
+        if col in metrics.columns
+    }
+    return metrics.mutate(**pcts).order_by(["peer_group", "org_id"])
 
 
 def social_divide(turns: ibis.Table, groups: ibis.Table, leaders: ibis.Table, /) -> ibis.Table:

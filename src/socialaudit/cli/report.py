@@ -13,7 +13,15 @@ import socialaudit as sa
 from socialaudit.cli import app, guarded, open_store, state
 from socialaudit.cli.listen import enrich_store, existing_store
 from socialaudit.cli.options import CsvFlag, JsonFlag, SectorsOpt, pick_format
-from socialaudit.cli.output import console, duration, emit, err_console, percent, records
+from socialaudit.cli.output import (
+    console,
+    duration,
+    emit,
+    err_console,
+    jsonable,
+    percent,
+    records,
+)
 from socialaudit.durations import parse_window
 from socialaudit.errors import ConfigError
 from socialaudit.run import DEFAULT_WINDOW_DAYS
@@ -45,6 +53,12 @@ def _options(tiers: Path | None, sectors: Path | None, window: str) -> dict[str,
         "window_days": days,
         "sla_minutes": state.sla_minutes,
     }
+
+
+def _whole(value: Any) -> str:
+    """A percentile or score as a whole number (0-100)."""
+    value = jsonable(value)
+    return "–" if value is None else f"{float(value):.0f}"
 
 
 def _tier(value: Any) -> str:
@@ -105,14 +119,26 @@ def benchmark(
                 ("peer_group", "group"),
                 ("presence_score", "score"),
                 ("posts_per_week", "posts/wk"),
-                ("posts_per_week_peer_avg", "peer avg"),
+                ("posts_per_week_pct", "pct"),
                 ("conversation_share", "conv share"),
-                ("conversation_share_peer_avg", "peer avg"),
+                ("conversation_share_pct", "pct"),
                 ("replies_received", "replies recv"),
-                ("replies_received_peer_avg", "peer avg"),
-                ("below_average", "below average on"),
+                ("replies_received_pct", "pct"),
+                ("potential_reach", "reach"),
+                ("potential_reach_pct", "pct"),
+                ("below_middle", "lower half on"),
             ],
-            title="Presence score against the peer-group average (100 = average)",
+            title="Presence score: mean percentile within the peer group (50 = the middle)",
+            formatters={
+                c: _whole
+                for c in (
+                    "presence_score",
+                    "posts_per_week_pct",
+                    "conversation_share_pct",
+                    "replies_received_pct",
+                    "potential_reach_pct",
+                )
+            },
             untrusted=("handle", "peer_group"),
         )
         return

@@ -8,7 +8,8 @@ They read the ``enrichments`` table through the turn tables of :mod:`responsiven
   ``asks_move_channel_rate`` also counts replies that redirect but help too;
 * an answered turn is **resolved** when the customer's last post after the first response
   (in the turn itself, or in the turn they open by replying to the organization's reply)
-  reads as thanks / solved;
+  reads as thanks / solved, and some reply of the organization into the turn does more than
+  move the channel (a turn answered only with "DM us" has no public evidence of a fix);
 * **sentiment** of answered vs unanswered turns is the opener's sentiment.
 
 Every function returns an unexecuted Ibis table.
@@ -84,13 +85,37 @@ def turn_signals(
         e.select("platform", last_id=e.post_id, last_resolved=e.resolved), ["platform", "last_id"]
     )
     res = res.select("org_id", "platform", "turn_id", "last_resolved")
-    out = t.left_join(res, ["org_id", "platform", "turn_id"])
+    helped = public_help(tposts, posts, org_accounts, enrichments)
+    out = t.left_join(res, ["org_id", "platform", "turn_id"]).left_join(
+        helped, ["org_id", "platform", "turn_id"]
+    )
     return out.select(
         *[out[c] for c in t.columns],
         resolved=ibis.ifelse(
-            out.answered, out.last_resolved.fill_null(False), ibis.null("boolean")
+            out.answered,
+            out.last_resolved.fill_null(False) & out.helped_in_public.fill_null(False),
+            ibis.null("boolean"),
         ),
     )
+
+
+def public_help(
+    tposts: ibis.Table, posts: ibis.Table, org_accounts: ibis.Table, enrichments: ibis.Table
+) -> ibis.Table:
+    """(org, turn, helped_in_public): whether some reply into the turn does more than move.
+
+    A turn whose every response only sends the customer to DM, email or phone has no public
+    evidence of a resolution: the customer's "done, sent" afterwards confirms the move, not a
+    fix, so such a turn is never counted resolved (it is counted deflected). A reply without a
+    deflection label (none asked for, or not enriched) counts as help.
+    """
+    replies = rs.org_replies(posts, tposts, org_accounts)
+    labels = enrichments.select(
+        "platform", reply_id=enrichments.post_id, reply_deflection=enrichments.deflection
+    )
+    r = replies.left_join(labels, ["platform", "reply_id"])
+    helps = r.reply_deflection.isnull() | (r.reply_deflection != "only_moves_channel")
+    return r.group_by(["org_id", "platform", "turn_id"]).agg(helped_in_public=helps.any())
 
 
 def last_customer_posts(

@@ -10,7 +10,13 @@ from __future__ import annotations
 
 import ibis
 
-from socialaudit.metrics.base import MetricFamily, epoch_s, register
+from socialaudit.metrics.base import (
+    MetricFamily,
+    epoch_s,
+    group_percentile,
+    register,
+    wilson_bounds,
+)
 
 WEEK = 604_800
 DAY = 86_400
@@ -40,20 +46,45 @@ def org_posts(
     )
 
 
-def _silences(op: ibis.Table, keys: list[str], end_s: int) -> ibis.Table:
-    """The longest gap between consecutive posts (or the last post and the window's end)."""
+def _silences(op: ibis.Table, keys: list[str], start_s: int, end_s: int) -> ibis.Table:
+    """The longest interval of the window without a post, and what bounds it.
+
+    The intervals are window start -> first post, each post -> the next, and last post ->
+    the window's end (the reference time). ``silence_from_post_id`` is null when the silence
+    starts at the window's start, ``silence_to_post_id`` when it runs to the reference time;
+    ``silence_from`` / ``silence_to`` say which ("post", "window_start", "reference_time").
+    Ties go to the earliest interval.
+    """
     w = ibis.window(group_by=keys, order_by=["ts_s", "post_id"])
-    g = op.mutate(next_s=op.ts_s.lead().over(w), next_id=op.post_id.lead().over(w))
-    g = g.mutate(gap_s=g.next_s.fill_null(end_s) - g.ts_s)
-    ranked = g.mutate(
-        r=ibis.row_number().over(group_by=keys, order_by=[ibis.desc("gap_s"), "ts_s", "post_id"])
+    before = op.select(
+        *keys,
+        from_s=op.ts_s.lag().over(w).fill_null(start_s),
+        to_s=op.ts_s,
+        from_id=op.post_id.lag().over(w),
+        to_id=op.post_id,
+    )
+    last = op.mutate(
+        r=ibis.row_number().over(group_by=keys, order_by=[ibis.desc("ts_s"), ibis.desc("post_id")])
+    )
+    last = last.filter(last.r == 0)
+    after = last.select(
+        *keys,
+        from_s=last.ts_s,
+        to_s=ibis.literal(end_s, "int64"),
+        from_id=last.post_id,
+        to_id=ibis.null("string"),
+    )
+    gaps = ibis.union(before, after)
+    gaps = gaps.mutate(gap_s=gaps.to_s - gaps.from_s)
+    ranked = gaps.mutate(
+        r=ibis.row_number().over(group_by=keys, order_by=[ibis.desc("gap_s"), "from_s", "to_s"])
     )
     top = ranked.filter(ranked.r == 0)
     return top.select(
         *keys,
         longest_silence_s=top.gap_s,
-        silence_from_post_id=top.post_id,
-        silence_to_post_id=top.next_id,
+        silence_from_post_id=top.from_id,
+        silence_to_post_id=top.to_id,
     )
 
 
@@ -154,7 +185,7 @@ def presence(
     last = last.filter(last.r == 0).select(*keys, last_post_id=last.post_id)
     reach_src = ef.select(*dict.fromkeys([*keys, "platform", "author_id", "f"])).distinct()
     reach = reach_src.group_by(keys).agg(potential_reach=reach_src.f.sum())
-    sil = _silences(op, keys, end_s)
+    sil = _silences(op, keys, start_s, end_s)
 
     base = org_accounts.select(
         "org_id", "platform", account_id=org_accounts.account_id, handle=org_accounts.handle
@@ -180,8 +211,11 @@ def presence(
         "broadcasts": n_posts - replies,
         "conversation_share": replies.cast("float64") / n_posts.nullif(0).cast("float64"),
         "active_days": j.active_days.fill_null(0),
-        "longest_silence_s": j.longest_silence_s,
+        # No post in the window: the whole window is one silence, bounded by its two edges.
+        "longest_silence_s": j.longest_silence_s.fill_null(end_s - start_s),
+        "silence_from": ibis.ifelse(j.silence_from_post_id.isnull(), "window_start", "post"),
         "silence_from_post_id": j.silence_from_post_id,
+        "silence_to": ibis.ifelse(j.silence_to_post_id.isnull(), "reference_time", "post"),
         "silence_to_post_id": j.silence_to_post_id,
         "engagement_rate": j.engagement_rate,
         "rated_posts": j.rated_posts.fill_null(0),
@@ -192,38 +226,75 @@ def presence(
         "last_post_id": j.last_post_id,
     }
     out = j.select(**cols)
+    received = replies_received(
+        posts, org_accounts, start_s=start_s, end_s=end_s, by_account=by_account
+    )
+    out = out.left_join(received, keys)
+    out = out.select(*cols, replies_received=out.replies_received.fill_null(0))
     if by_account:
-        received = replies_received(posts, org_accounts, start_s=start_s, end_s=end_s)
-        out = out.left_join(received, ["org_id", "platform", "account_id"])
-        out = out.select(
-            *[c for c in cols],
-            replies_received=out.replies_received.fill_null(0),
-        )
         return out.order_by(["org_id", "platform", "account_id"])
+    return _share_of_voice(out, posts, org_accounts, pg, start_s, end_s).order_by("org_id")
+
+
+def _share_of_voice(
+    out: ibis.Table,
+    posts: ibis.Table,
+    org_accounts: ibis.Table,
+    groups: ibis.Table,
+    start_s: int,
+    end_s: int,
+) -> ibis.Table:
+    """Add mentions, share of voice and its 95% interval to the per-org presence table.
+
+    A post naming k orgs of a group counts once for each, so the group's shares sum to 1; the
+    interval's trials are the group's distinct posts (``voice_posts``), not its mentions: a
+    post naming three peers is one observation, not three independent ones.
+    """
     mentions = _mentions_of(posts, org_accounts, start_s, end_s)
     mcount = mentions.group_by("org_id").agg(mentions=mentions.count())
-    out = out.left_join(mcount, "org_id")
+    mg = mentions.join(groups, "org_id")
+    voice = mg.select("peer_group", "platform", "post_id").distinct()
+    voice = voice.group_by("peer_group").agg(voice_posts=voice.count())
+    keep = [c for c in out.columns if c not in ("mentions", "voice_posts")]
+    out = out.left_join(mcount, "org_id").left_join(voice, "peer_group")
     m = out.mentions.fill_null(0)
     group_total = m.sum().over(group_by=out.peer_group)
-    out = out.select(
-        *[c for c in cols],
+    share = m.cast("float64") / group_total.nullif(0).cast("float64")
+    low, high = wilson_bounds(share, out.voice_posts)
+    return out.select(
+        *keep,
         mentions=m,
-        share_of_voice=(m.cast("float64") / group_total.nullif(0).cast("float64")),
+        voice_posts=out.voice_posts.fill_null(0),
+        share_of_voice=share,
+        share_of_voice_ci_low=low,
+        share_of_voice_ci_high=high,
     )
-    return out.order_by("org_id")
 
 
 def replies_received(
-    posts: ibis.Table, org_accounts: ibis.Table, /, *, start_s: int, end_s: int
+    posts: ibis.Table,
+    org_accounts: ibis.Table,
+    /,
+    *,
+    start_s: int,
+    end_s: int,
+    by_account: bool = True,
 ) -> ibis.Table:
-    """Replies by others to each org account's posts in the window."""
+    """Replies by others to each org account's (or each org's) posts in the window.
+
+    A reply from another account of the same org is the org talking to itself, not a reply
+    received, and is left out.
+    """
     oa = org_accounts.select("org_id", "platform", account_id=org_accounts.account_id)
     p = posts.mutate(ts_s=epoch_s(posts.created_at))
     p = p.filter((p.ts_s >= start_s) & (p.ts_s <= end_s))
     parents = posts.select("platform", parent_id=posts.post_id, account_id=posts.author_id)
     r = p.select("platform", "author_id", "parent_id").join(parents, ["platform", "parent_id"])
-    r = r.filter(r.author_id != r.account_id).join(oa, ["platform", "account_id"])
-    return r.group_by(["org_id", "platform", "account_id"]).agg(replies_received=r.count())
+    r = r.join(oa, ["platform", "account_id"])
+    own = oa.select("org_id", "platform", author_id=oa.account_id)
+    r = r.anti_join(own, ["org_id", "platform", "author_id"])
+    keys = ["org_id", "platform", "account_id"] if by_account else ["org_id"]
+    return r.group_by(keys).agg(replies_received=r.count())
 
 
 def presence_evidence(
@@ -242,56 +313,45 @@ def presence_evidence(
     )
 
 
-PERSON_METRICS = ("posts_per_week", "conversation_share", "replies_received", "potential_reach")
-#: A single outstanding figure may not hide weak ones: each ratio to the peer average counts
-#: at most this much in the score.
-RATIO_CAP = 2.0
+PRESENCE_COMPONENTS = (
+    "posts_per_week",
+    "conversation_share",
+    "replies_received",
+    "potential_reach",
+)
+#: Below this percentile a component sits in the lower half of the peer group.
+MIDDLE = 50.0
 
 
-def person_scores(account_presence: ibis.Table, /) -> ibis.Table:
-    """Each account's presence against the average of the other accounts of its peer group.
+def presence_scores(presence: ibis.Table, /) -> ibis.Table:
+    """The presence score (SPEC section 5) of every row of a presence table, org or account.
 
-    For every metric of :data:`PERSON_METRICS`, ``<metric>_peer_avg`` is the mean over the
-    group's other accounts and ``<metric>_ratio`` the account's value over it. The score is
-    100 x the mean of the available ratios (each capped at :data:`RATIO_CAP`): 100 is the peer
-    average, below 100 sits below it; ``below_average`` names the metrics under 1.
+    For each component of :data:`PRESENCE_COMPONENTS`, ``<component>_pct`` is the row's
+    percentile within its peer group (100 = best, ties share the best rank, see
+    :func:`~socialaudit.metrics.base.group_percentile`); ``presence_score`` is the mean of the
+    components it has (potential reach only where followers are known), 0-100 with 50 at the
+    group's middle, and ``components_scored`` says how many. No ratio is capped: a leader with
+    ten times its peers' posts ranks above one with twice as many. ``below_middle`` names the
+    components under the 50th percentile. Null when the row is alone in its group.
     """
-    t = account_presence
+    t = presence
     group = t.peer_group.fill_null("(no peer group)")
-    t = t.mutate(_group=group)
-    cols: dict[str, ibis.Value] = {}
-    ratios = []
-    for m in PERSON_METRICS:
-        x = t[m].cast("float64")
-        total = x.sum().over(group_by=t._group)
-        n = x.count().over(group_by=t._group)
-        peer_avg = (total - x.fill_null(0)) / (n - x.notnull().cast("int64")).nullif(0)
-        ratio = x / peer_avg.nullif(0)
-        cols[f"{m}_peer_avg"] = peer_avg
-        cols[f"{m}_ratio"] = ratio
-        ratios.append(ratio)
-    t = t.mutate(**cols)
-    # LEAST skips NULLs on some engines (NULL, 2) -> 2: keep a missing ratio missing.
-    capped = [
-        ibis.ifelse(t[f"{m}_ratio"] > RATIO_CAP, RATIO_CAP, t[f"{m}_ratio"]) for m in PERSON_METRICS
-    ]
-    available = sum(c.notnull().cast("int64") for c in capped)
-    total = sum(c.fill_null(0) for c in capped)
+    pcts = {f"{m}_pct": group_percentile(t[m].cast("float64"), group) for m in PRESENCE_COMPONENTS}
+    t = t.mutate(**pcts)
+    available = sum(t[c].notnull().cast("int64") for c in pcts)
+    total = sum(t[c].fill_null(0.0) for c in pcts)
     below = [
-        ibis.ifelse(t[f"{m}_ratio"] < 1, ibis.literal(m + " "), ibis.literal("")).fill_null("")
-        for m in PERSON_METRICS
+        ibis.ifelse(t[f"{m}_pct"] < MIDDLE, ibis.literal(m + " "), ibis.literal("")).fill_null("")
+        for m in PRESENCE_COMPONENTS
     ]
     below_text = below[0]
     for b in below[1:]:
         below_text = below_text + b
-    return t.select(
-        "org_id",
-        "platform",
-        "account_id",
-        "handle",
-        "peer_group",
-        *PERSON_METRICS,
-        *cols,
-        presence_score=100 * total.cast("float64") / available.nullif(0).cast("float64"),
-        below_average=below_text.strip(),
-    ).order_by(["peer_group", "org_id", "account_id"])
+    t = t.mutate(
+        presence_score=total / available.nullif(0).cast("float64"),
+        components_scored=available,
+        below_middle=below_text.strip(),
+    )
+    if "account_id" in t.columns:
+        return t.order_by(["peer_group", "org_id", "platform", "account_id"])
+    return t.order_by("org_id")

@@ -374,8 +374,10 @@ def section_presence(x: _Inputs) -> dict[str, Any]:
             "conv": share(r, "conversation_share"),
             "active_days": _int(r["active_days"]),
             "silence": _dur(r["longest_silence_s"]),
+            # A silence is bounded by a post or by the window's edge (no post id): say which.
             "silence_from": post(r["silence_from_post_id"]),
             "silence_to": post(r["silence_to_post_id"]),
+            "score": _num(r["presence_score"], 0),
             "engagement": _pct(r["engagement_rate"]),
             "reach": _int(r["potential_reach"]),
             "impressions": _int(r["impressions"]),
@@ -393,19 +395,18 @@ def section_presence(x: _Inputs) -> dict[str, Any]:
 
 
 def section_people(x: _Inputs) -> dict[str, Any]:
-    """Each org account against its peer group's average."""
+    """Each org account's presence score: its mean percentile within its peer group."""
     return {
         "people_rows": [
             {
                 "handle": r["handle"],
                 "peer_group": r["peer_group"],
                 "score": _num(r["presence_score"], 0),
-                "ppw": f"{_num(r['posts_per_week'])} ({_num(r['posts_per_week_peer_avg'])})",
-                "conv": f"{_pct(r['conversation_share'])} "
-                f"({_pct(r['conversation_share_peer_avg'])})",
-                "recv": f"{_int(r['replies_received'])} ({_num(r['replies_received_peer_avg'])})",
-                "reach": f"{_int(r['potential_reach'])} ({_num(r['potential_reach_peer_avg'], 0)})",
-                "below": r["below_average"] or "–",
+                "ppw": f"{_num(r['posts_per_week'])} ({_num(r['posts_per_week_pct'], 0)})",
+                "conv": f"{_pct(r['conversation_share'])} ({_num(r['conversation_share_pct'], 0)})",
+                "recv": f"{_int(r['replies_received'])} ({_num(r['replies_received_pct'], 0)})",
+                "reach": f"{_int(r['potential_reach'])} ({_num(r['potential_reach_pct'], 0)})",
+                "below": r["below_middle"] or "–",
             }
             for r in x.bm.accounts.to_dict("records")
         ]
