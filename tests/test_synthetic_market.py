@@ -14,7 +14,6 @@ import math
 import os
 import re
 import tempfile
-import time
 import tomllib
 from datetime import UTC, datetime
 from pathlib import Path
@@ -68,12 +67,6 @@ def test_same_seed_gives_identical_bytes(tmp_path: Path) -> None:
     assert (tmp_path / "a" / "market.csv").read_bytes() != (
         tmp_path / "c" / "market.csv"
     ).read_bytes()
-
-
-def test_generation_is_fast(tmp_path: Path) -> None:
-    started = time.perf_counter()
-    generate_market(tmp_path, seed=3)
-    assert time.perf_counter() - started < 1.0
 
 
 def test_bad_scale_is_refused(tmp_path: Path) -> None:
