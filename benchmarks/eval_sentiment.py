@@ -135,13 +135,24 @@ def main() -> int:
     if missing:
         print(f"SKIPPED: {', '.join(map(str, missing))} absent; {DATA} holds the shared data sets")
         return 0
-    from fit_classifiers import AIRLINE_SHARE, TWEETEVAL_SHARE, fit_sentiment
+    from fit_classifiers import (
+        AIRLINE_SHARE,
+        SENTIMENT_MEASURES,
+        TWEETEVAL_SHARE,
+        fit_sentiment,
+    )
     from socialaudit.enrich import sentiment
 
     air, air_held = airline()
     te, te_held = tweeteval()
     fit_air, fit_te = air.rows([not h for h in air_held]), te.rows([not h for h in te_held])
-    refit = fit_sentiment([(fit_air, AIRLINE_SHARE), (fit_te, TWEETEVAL_SHARE)])
+    refit = fit_sentiment([(fit_air, AIRLINE_SHARE), (fit_te, TWEETEVAL_SHARE)], SENTIMENT_MEASURES)
+    offsets = refit.meta["class_offsets"]
+    print(
+        "class offsets chosen by 5-fold CV on the fit rows only: "
+        + ", ".join(f"{c} {v:+.1f}" for c, v in offsets.items())
+        + f" (CV mean of airline F1 and TweetEval recall {refit.meta['offsets_cv_score']:.3f})"
+    )
     held = [air.rows(air_held), te.rows(te_held)]
     held[0].name, held[1].name = "airline held-out rows", "TweetEval held-out rows"
     gold = read_gold()
