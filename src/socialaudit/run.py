@@ -122,9 +122,7 @@ def run_audit(
     org = check_org(engine, org)
     full = turns or rs.build_turns(engine)
     span = window(engine, full, window_days)
-    tt = rs.TurnTables(
-        reference_time=full.reference_time, turns=span.turns, turn_posts=full.turn_posts
-    )
+    tt = full.with_turns(span.turns)
     return _audit(engine, tt, span, sla_minutes=sla_minutes, org=org, by_platform=by_platform)
 
 
@@ -357,9 +355,7 @@ def run(
     tt = turns or rs.build_turns(engine)
     span = window(engine, tt, window_days)
     start_s, end_s, in_window = span.start_s, span.end_s, span.turns
-    windowed = rs.TurnTables(
-        reference_time=tt.reference_time, turns=in_window, turn_posts=tt.turn_posts
-    )
+    windowed = tt.with_turns(in_window)
     audit_result = _audit(
         engine, windowed, span, sla_minutes=sla_minutes, org=None, by_platform=False
     )
