@@ -102,15 +102,32 @@ def test_any_order_and_split_gives_the_turns_of_one_import(
 
 def test_org_declared_after_import_is_in_its_turns(write_twcs, store) -> None:
     socialaudit.import_file(
-        write_twcs([(1, "c1", True, 0, "@zed hello", None), (2, "zed", True, 5, "hi", 1)]),
+        write_twcs(
+            [
+                (1, "c1", True, 0, "@zed hello", None),
+                (2, "zed", True, 5, "hi", 1),
+                (3, "c2", True, 6, "anyone?", None),
+                (4, "c3", True, 9, "me", 3),
+            ]
+        ),
         store=store,
     )
     assert turns_frame(store).empty
     with store.transaction() as con:
         declare_org(con, "zed")
-    # Read before any write: the persisted rows are behind for zed and computed in memory.
+    assert rs.turns_are_current(store)
+    assert store.count("org_turns") == 1
     t = turns_frame(store)
     assert t[["org_id", "turn_id", "answered"]].values.tolist() == [["zed", "1", True]]
+    # A write that bypasses the update (raw SQL): the reader computes that org itself.
+    with store.transaction() as con:
+        con.execute("INSERT INTO org_accounts VALUES ('zed', 'twitter', 'c3', 'c3')")
+    t = turns_frame(store)
+    assert t[["org_id", "turn_id", "answered"]].values.tolist() == [
+        ["zed", "1", True],
+        ["zed", "3", True],
+    ]
+    assert store.count("org_turns") == 1
     pd.testing.assert_frame_equal(t, rebuilt(store))
 
 

@@ -48,6 +48,8 @@ class Store:
         memory_limit: str | None = None,
     ):
         self.path = str(path)
+        #: Whether write transactions are counted (from migration 9 on: see transaction()).
+        self._counts_writes = False
         self._cached: list[str] = []
         self._cache_seq = 0
         if self.path != ":memory:":
@@ -90,6 +92,7 @@ class Store:
             ) from None
         if not read_only:
             self.migrate()
+            self._counts_writes = True
         elif self.pending_migrations():
             raise MigrationError(
                 f"Store {self.path} is at schema version {self.schema_version()}; "
@@ -226,6 +229,11 @@ class Store:
         self.raw.execute("BEGIN TRANSACTION")
         try:
             yield self.raw
+            if self._counts_writes:
+                # The store's generation moves with every write (an append: concurrent
+                # writers never conflict on it), so whatever is kept per generation, like
+                # the dashboard's snapshot file, goes stale.
+                self.raw.execute("INSERT INTO store_writes VALUES (?)", [_utcnow()])
         except BaseException:
             self.raw.execute("ROLLBACK")
             raise

@@ -102,42 +102,21 @@ def catch_up(con: duckdb.DuckDBPyConnection) -> None:
     """
     last = int(con.execute("SELECT coalesce(max(import_id), 0) FROM imports").fetchall()[0][0])
     state = _state(con)
-    built = 0
+    incremental = False
     if state is not None:
         before = con.execute(
             "SELECT count(*) FROM posts WHERE import_id <= ?", [state[0]]
         ).fetchall()[0][0]
-        if int(before) == state[1]:
-            built = state[0]
+        incremental = int(before) == state[1]
     eng = SqlEngine(con)
     try:
-        stale = _stale_orgs(con)
-        if built == 0:
-            for table in ("turn_links", "org_turns", "org_turns_accounts"):
-                con.execute(f"DELETE FROM {table}")
-            changed = eng.cache(eng.table("posts").select("platform", "post_id"))
-            old_turns = None
+        if incremental:
+            _update(eng)
         else:
-            changed, old_turns = _affected(eng)
-        tposts = _rewalk(eng, changed, old_turns)
-        # Orgs whose accounts changed are rebuilt whole below; the others only where touched.
-        con.execute(
-            "DELETE FROM org_turns WHERE org_id IN (SELECT org_id FROM _sa_turns_stale) "
-            "OR (platform, turn_id) IN (SELECT platform, turn_id FROM "
-            f'"{_name(old_turns)}")'
-            if old_turns is not None
-            else "DELETE FROM org_turns WHERE org_id IN (SELECT org_id FROM _sa_turns_stale)"
-        )
-        oa = eng.table("org_accounts")
-        stale_t = ibis.table({"org_id": "string"}, name="_sa_turns_stale")
-        _insert_org_turns(eng, tposts, oa.anti_join(stale_t, "org_id"))
-        if stale:
-            everything = tposts  # a full build walked every post already
-            if old_turns is not None:
-                everything = rs.turn_posts(
-                    rs.link_parents(eng.table("posts")), _pointers(eng.table("turn_links"))
-                )
-            _insert_org_turns(eng, everything, oa.semi_join(stale_t, "org_id"))
+            for table in ("turn_links", "org_turns"):
+                con.execute(f"DELETE FROM {table}")
+            tposts = _rewalk(eng, None)
+            _insert_org_turns(eng, tposts, eng.table("org_accounts"))
         con.execute("DELETE FROM org_turns_accounts")
         con.execute("INSERT INTO org_turns_accounts SELECT * FROM org_accounts")
         posts = con.execute("SELECT count(*) FROM posts").fetchall()[0][0]
@@ -148,9 +127,29 @@ def catch_up(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("DROP TABLE IF EXISTS _sa_turns_stale")
 
 
-def _name(t: ibis.Table | None) -> str:
-    assert t is not None
-    return str(t.get_name())
+def _update(eng: SqlEngine) -> None:
+    """Recompute the turns the new posts touch, and every turn of an org whose accounts changed.
+
+    The turns of the re-walked posts are new posts' own or among the old turns they touched
+    (an old post's same-author parent never changes), so deleting the rows of those old turns
+    and inserting the re-walked ones replaces exactly what changed.
+    """
+    con = eng.con
+    stale = _stale_orgs(con)
+    changed, old_turns = _affected(eng)
+    tposts = _rewalk(eng, changed, old_turns)
+    con.execute(
+        "DELETE FROM org_turns WHERE org_id IN (SELECT org_id FROM _sa_turns_stale) "
+        f'OR (platform, turn_id) IN (SELECT platform, turn_id FROM "{old_turns.get_name()}")'
+    )
+    oa = eng.table("org_accounts")
+    stale_t = ibis.table({"org_id": "string"}, name="_sa_turns_stale")
+    _insert_org_turns(eng, tposts, oa.anti_join(stale_t, "org_id"))
+    if stale:
+        everything = rs.turn_posts(
+            rs.link_parents(eng.table("posts")), _pointers(eng.table("turn_links"))
+        )
+        _insert_org_turns(eng, everything, oa.semi_join(stale_t, "org_id"))
 
 
 def _stale_orgs(con: duckdb.DuckDBPyConnection) -> int:
@@ -207,17 +206,22 @@ def _affected(eng: SqlEngine) -> tuple[ibis.Table, ibis.Table]:
     return changed, old_turns
 
 
-def _rewalk(eng: SqlEngine, changed: ibis.Table, old_turns: ibis.Table | None) -> ibis.Table:
-    """Walk the self-threads of ``changed`` again and store their links; their turn posts."""
+def _rewalk(
+    eng: SqlEngine, changed: ibis.Table | None, old_turns: ibis.Table | None = None
+) -> ibis.Table:
+    """Walk the self-threads of ``changed`` (None: every post) again and store their links.
+
+    Returns their turn posts (materialized).
+    """
     con = eng.con
     posts = eng.table("posts")
-    mine = posts.semi_join(changed, ["platform", "post_id"])
+    mine = posts if changed is None else posts.semi_join(changed, ["platform", "post_id"])
     linked = eng.cache(rs.link_parents(mine, parents=posts))
     pointers = rs.turn_ids(eng, linked)
-    if old_turns is not None:
+    if changed is not None:
         con.execute(
             "DELETE FROM turn_links WHERE (platform, post_id) IN "
-            f'(SELECT platform, post_id FROM "{_name(changed)}")'
+            f'(SELECT platform, post_id FROM "{changed.get_name()}")'
         )
     con.execute(
         "INSERT INTO turn_links SELECT platform, post_id, up FROM "
