@@ -38,6 +38,7 @@ from socialaudit.metrics.quality import quality as run_quality
 from socialaudit.results import AuditResult, BenchmarkResult
 from socialaudit.run import run, run_audit
 from socialaudit.store import Store
+from socialaudit.store.store import is_lake
 
 #: The fingerprint of what the audit depends on: one row per figure, each a count or a max
 #: over a small table. As sub-queries of one SELECT, DuckDB plans them as a cross product
@@ -138,8 +139,8 @@ def build_snapshot(store: Store, generation: str, *, window_days: int) -> Snapsh
 
 
 def snapshot_path(store: Store) -> Path | None:
-    """Where the store's snapshot file lives (None for an in-memory store)."""
-    if store.path == ":memory:":
+    """Where the store's snapshot file lives (None for an in-memory or a lake store)."""
+    if store.path == ":memory:" or is_lake(store.path):
         return None
     return Path(f"{store.path}.snapshot")
 
