@@ -220,7 +220,8 @@ def _listening(
     org: str | None,
 ) -> _Listened:
     """Actionable figures and listening figures per org (empty until posts are enriched)."""
-    if tt.turn_posts is None or not (status["intent"] or status["deflection"]):
+    # Status first: the stored turns build their turn posts only when something reads them.
+    if not (status["intent"] or status["deflection"]) or tt.turn_posts is None:
         return _Listened()
     basis = "actionable" if status["intent"] and status["spam"] else "all"
     signals = engine.cache(
@@ -316,10 +317,12 @@ def window(engine: Engine, tt: rs.TurnTables, window_days: int | None) -> Span:
     end_s = 0 if pd.isna(bounds["hi"]) else int(bounds["hi"])
     first_s = end_s if pd.isna(bounds["lo"]) else int(bounds["lo"])
     start_s = first_s if window_days is None else max(end_s - window_days * 86_400, first_s)
+    # A filter, not a materialized copy: the turns are a stored (or cached) table already, and
+    # copying a million rows cost more than filtering them again in each query.
     in_window = (
         tt.turns
         if window_days is None
-        else engine.cache(tt.turns.filter(epoch_s(tt.turns.opener_created_at) >= start_s))
+        else tt.turns.filter(epoch_s(tt.turns.opener_created_at) >= start_s)
     )
     has_data = tt.reference_time is not None
     described = Window(

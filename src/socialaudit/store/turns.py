@@ -39,6 +39,17 @@ ORG_TURN_COLUMNS = rs.STORED_TURN_COLUMNS
 #: Compiled SQL by expression; bounded, though the update builds a few dozen at most.
 _SQL: dict[Any, str] = {}
 MAX_MEMO = 512
+#: What :func:`~socialaudit.metrics.responsiveness.link_parents` reads of a post.
+#: Only these are copied for the posts re-walked.
+LINK_COLUMNS = (
+    "platform",
+    "post_id",
+    "author_id",
+    "created_at",
+    "parent_id",
+    "inbound",
+    "mentions",
+)
 
 
 class SqlEngine:
@@ -116,7 +127,7 @@ def catch_up(con: duckdb.DuckDBPyConnection) -> None:
             for table in ("turn_links", "org_turns"):
                 con.execute(f"DELETE FROM {table}")
             tposts = _rewalk(eng, None)
-            _insert_org_turns(eng, tposts, eng.table("org_accounts"))
+            _insert_org_turns(eng, tposts, eng.table("org_accounts"), some=False)
         con.execute("DELETE FROM org_turns_accounts")
         con.execute("INSERT INTO org_turns_accounts SELECT * FROM org_accounts")
         posts = con.execute("SELECT count(*) FROM posts").fetchall()[0][0]
@@ -149,7 +160,7 @@ def _update(eng: SqlEngine) -> None:
         everything = rs.turn_posts(
             rs.link_parents(eng.table("posts")), _pointers(eng.table("turn_links"))
         )
-        _insert_org_turns(eng, everything, oa.semi_join(stale_t, "org_id"))
+        _insert_org_turns(eng, everything, oa.semi_join(stale_t, "org_id"), some=False)
 
 
 def _stale_orgs(con: duckdb.DuckDBPyConnection) -> int:
@@ -215,8 +226,16 @@ def _rewalk(
     """
     con = eng.con
     posts = eng.table("posts")
-    mine = posts if changed is None else posts.semi_join(changed, ["platform", "post_id"])
-    linked = eng.cache(rs.link_parents(mine, parents=posts))
+    if changed is None:
+        linked = eng.cache(rs.link_parents(posts))
+    else:
+        # The few posts to re-walk first, then only their parents: joining them against
+        # every post would hash the whole store.
+        mine = eng.cache(posts.select(*LINK_COLUMNS).semi_join(changed, ["platform", "post_id"]))
+        parents = posts.semi_join(
+            mine, [posts.platform == mine.platform, posts.post_id == mine.parent_id]
+        )
+        linked = eng.cache(rs.link_parents(mine, parents=parents))
     pointers = rs.turn_ids(eng, linked)
     if changed is not None:
         con.execute(
@@ -230,8 +249,22 @@ def _rewalk(
     return eng.cache(rs.turn_posts(linked, pointers))
 
 
-def _insert_org_turns(eng: SqlEngine, tposts: ibis.Table, org_accounts: ibis.Table) -> None:
-    """Insert the org turns of ``tposts`` (whole turns) for ``org_accounts``' orgs."""
-    t = rs.org_turns(eng.table("posts"), tposts, org_accounts, reference_epoch_s=0)
+def _insert_org_turns(
+    eng: SqlEngine, tposts: ibis.Table, org_accounts: ibis.Table, *, some: bool = True
+) -> None:
+    """Insert the org turns of ``tposts`` (whole turns) for ``org_accounts``' orgs.
+
+    With ``some`` (a few turns), the replies are looked for among the posts that reply into
+    them only, rather than among every post of the orgs' accounts.
+    """
+    posts = eng.table("posts")
+    if some:
+        replies = posts.select("platform", "post_id", "author_id", "created_at", "parent_id")
+        posts = eng.cache(
+            replies.semi_join(
+                tposts, [replies.platform == tposts.platform, replies.parent_id == tposts.post_id]
+            )
+        )
+    t = rs.org_turns(posts, tposts, org_accounts, reference_epoch_s=0)
     cols = ", ".join(ORG_TURN_COLUMNS)
     eng.con.execute(f"INSERT INTO org_turns SELECT {cols} FROM ({eng.sql(t)})")
