@@ -32,6 +32,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import math
 import os
@@ -235,7 +236,7 @@ def bench_size(rows: int, *, runs: int, seed: int, work: Path) -> dict[str, obje
             run_measured([sys.executable, __file__, "--notebook", str(path)]), "pandas notebook"
         )
         nb.append(m)
-        theirs = pd.read_json(m.stdout, orient="split")
+        theirs = pd.read_json(io.StringIO(m.stdout), orient="split")
         db = work / f"store_{rows}.duckdb"
         _remove_db(db)
         imp.append(_check(run_measured([*cli, "--db", str(db), "import", str(path)]), "import"))
@@ -336,7 +337,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--notebook", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.notebook:
-        print(notebook(args.notebook).to_json(orient="split"))
+        print(notebook(args.notebook).to_json(orient="split", double_precision=15))
         return 0
     if args.runs < 1 or not args.sizes:
         parser.error("need at least one size and one run")
