@@ -25,6 +25,24 @@ DEFAULT_PATH = "socialaudit.duckdb"
 #: table in memory (about 4 GB). With a cap it spills to disk instead and stays near 1.7 GB
 #: peak for a few percent more time. Override with SOCIALAUDIT_MEMORY_LIMIT (e.g. "8GB").
 DEFAULT_MEMORY_LIMIT = "1500MB"
+#: ``--db delta:PATH`` selects the lake store (a Delta Lake folder or object-store URI).
+LAKE_PREFIX = "delta:"
+
+
+def is_lake(path: str | os.PathLike[str]) -> bool:
+    """Whether a ``--db`` value names a lake store rather than a DuckDB file."""
+    return str(path).startswith(LAKE_PREFIX)
+
+
+def store_exists(path: str | os.PathLike[str]) -> bool:
+    """Whether a store is already at ``path`` (a DuckDB file, or a lake with a commit)."""
+    if str(path) == ":memory:":
+        return True
+    if is_lake(path):
+        from socialaudit.store.lake import Lake
+
+        return Lake.from_db(path).exists()
+    return Path(path).exists()
 
 
 class Store:
@@ -39,6 +57,9 @@ class Store:
     #: The audit's clock when set (``--reference-time``); otherwise the latest post (SPEC 5).
     #: A class default the CLI sets once for every store it opens; ``open()`` sets one store's.
     reference_time: datetime | None = None
+    #: Whether write transactions are counted in ``store_writes`` (see :meth:`transaction`):
+    #: set once :meth:`migrate` has made that table (migration 9).
+    _counts_writes: bool = False
 
     def __init__(
         self,
@@ -59,8 +80,27 @@ class Store:
                     f"No store at {self.path}. "
                     f"Run `socialaudit --db {self.path} import FILE` first."
                 )
+        self._connect(self.path, read_only=read_only, memory_limit=memory_limit)
+        if not read_only:
+            self.migrate()
+        elif self.pending_migrations():
+            raise MigrationError(
+                f"Store {self.path} is at schema version {self.schema_version()}; "
+                "open it once without read-only to migrate it."
+            )
+
+    def __new__(cls, path: str | os.PathLike[str] = DEFAULT_PATH, **kwargs: Any) -> Store:
+        """``Store("delta:PATH")`` opens a lake store (:mod:`.lake`); anything else a file."""
+        if cls is Store and is_lake(path):
+            from socialaudit.store.lake import LakeStore
+
+            return super().__new__(LakeStore)
+        return super().__new__(cls)
+
+    def _connect(self, database: str, *, read_only: bool, memory_limit: str | None) -> None:
+        """Open the DuckDB database behind the store, with the session settings it needs."""
         try:
-            self.con = ibis.duckdb.connect(database=self.path, read_only=read_only)
+            self.con = ibis.duckdb.connect(database=database, read_only=read_only)
         except duckdb.IOException as exc:
             msg = str(exc)
             if "lock" in msg.lower():
@@ -88,13 +128,6 @@ class Store:
             raise StoreError(
                 f"Cannot use memory limit {limit!r}. Write it like 1500MB or 8GB."
             ) from None
-        if not read_only:
-            self.migrate()
-        elif self.pending_migrations():
-            raise MigrationError(
-                f"Store {self.path} is at schema version {self.schema_version()}; "
-                "open it once without read-only to migrate it."
-            )
 
     # -- schema ---------------------------------------------------------------------------------
     def schema_version(self) -> int:
@@ -155,6 +188,7 @@ class Store:
                     f"Migration {version} ({module.NAME}) failed on {self.path}: {exc}"
                 ) from exc
             ran += 1
+        self._counts_writes = True
         return ran
 
     # -- access ---------------------------------------------------------------------------------
@@ -226,6 +260,11 @@ class Store:
         self.raw.execute("BEGIN TRANSACTION")
         try:
             yield self.raw
+            if self._counts_writes:
+                # The store's generation moves with every write (an append: concurrent
+                # writers never conflict on it), so whatever is kept per generation, like
+                # the dashboard's snapshot file, goes stale.
+                self.raw.execute("INSERT INTO store_writes VALUES (?)", [_utcnow()])
         except BaseException:
             self.raw.execute("ROLLBACK")
             raise
