@@ -31,6 +31,7 @@ from socialaudit.errors import SourceError
 from socialaudit.ingest import base, checks, core
 from socialaudit.store import Store
 from socialaudit.store.coverage import record_import_coverage
+from socialaudit.store.turns import catch_up
 
 #: What a staging task reports per file (the tables themselves are Parquet files).
 TASK_SCHEMA = pa.schema(
@@ -207,4 +208,6 @@ def _commit(
         result = core._commit_stage(con, _Staged(importer), staged, src, started_at, None)
         core._drop_temp(con)
         record_import_coverage(con, result.import_id)
+        # The persisted turns move with the posts, in the same transaction (issue 18).
+        catch_up(con)
     return replace(result, seconds=time.perf_counter() - started)
