@@ -15,7 +15,7 @@ $(VENV)/.core: pyproject.toml
 
 $(VENV)/.dev: $(VENV)/.core
 	$(PIP) install torch==2.13.0
-	$(PIP) install -e '.[dev,spark,embeddings]'
+	$(PIP) install -e '.[dev,spark,embeddings,lake]'
 	touch $@
 
 demo: $(VENV)/.core
