@@ -29,9 +29,12 @@ lint: $(VENV)/.dev
 	$(PY) -m ruff format --check src tests benchmarks
 	$(PY) -m mypy src
 
-# Every figure the README quotes: import/audit, listening quality and speed, network, report.
+# Every figure the README quotes: import/audit, pandas comparison, growth curve, listening
+# quality and speed, network, report.
 bench: $(VENV)/.dev
 	$(PY) benchmarks/bench_import_audit.py
+	$(PY) benchmarks/bench_pandas.py
+	$(PY) benchmarks/bench_growth.py
 	$(PY) benchmarks/eval_listening.py
 	$(PY) benchmarks/eval_sentiment.py
 	$(PY) benchmarks/eval_spam_language.py
