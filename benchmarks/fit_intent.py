@@ -45,7 +45,6 @@ MODELS = ROOT / "src" / "socialaudit" / "enrich" / "models"
 STATIC = MODELS / "minilm-static-256"
 DATA = Path(os.environ.get("SOCIALAUDIT_SHARED_DATA") or ROOT.parent / "shared" / "data")
 AIRLINE = DATA / "airline_sentiment" / "airline_sentiment_dev.csv"
-GOLD = ROOT / "benchmarks" / "gold" / "intent_gold.csv"
 PCA_DIMS = 256
 
 
