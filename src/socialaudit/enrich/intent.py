@@ -449,7 +449,7 @@ def model_text(text: str) -> str:
 
 
 def features(texts: Sequence[str], found: Sequence[Cues] | None = None) -> np.ndarray:
-    """The complaint head's inputs: static embedding of each post, then its rule cues."""
+    """The heads' inputs: static embedding of each post, then its rule cues and hints."""
     found = [cues(t) for t in texts] if found is None else found
     vectors = static_model.shipped().encode([model_text(t) for t in texts])
     flags = np.array([c.flags() for c in found], dtype=np.float32).reshape(len(texts), -1)
@@ -488,8 +488,8 @@ VARIANTS = ("default", "rules")
 class IntentEnricher:
     """Runs on customers' posts (brand replies have no customer intent).
 
-    ``default``: the rules decide question and praise; complaint comes from the complaint
-    head over the shipped static embeddings and the rule cues. ``rules``: the rules alone
+    ``default``: the rules decide praise; question and complaint come from the two heads over
+    the shipped static embeddings, the rule cues and the question hints. ``rules``: the rules alone
     (no embeddings, faster, weaker on complaints). Both run on the core install and give the
     same labels on every install; the version names the variant that labelled a post.
     """
