@@ -22,6 +22,7 @@ from socialaudit.errors import ImportCheckError, SourceError
 from socialaudit.ingest import base, checks
 from socialaudit.store import Store
 from socialaudit.store.coverage import record_import_coverage
+from socialaudit.store.turns import catch_up
 
 # Mentions are whole handles: '@' not preceded by a word character or another '@' (so an
 # e-mail address is not a mention) and as many handle characters as follow.
@@ -139,6 +140,8 @@ def import_file(
             _drop_temp(con)
             if export_coverage:
                 record_import_coverage(con, result.import_id)
+            # The persisted turns move with the posts, in the same transaction (issue 18).
+            catch_up(con)
             if on_commit is not None:
                 on_commit(con)
     finally:
