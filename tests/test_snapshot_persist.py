@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+import pandas as pd
 import pytest
 
 import socialaudit
@@ -31,6 +32,7 @@ def test_restart_reuses_the_snapshot_and_a_write_invalidates_it(
         first = sn.SnapshotCache(store, window_days=30)
         built = first.current()
         assert first.builds == 1 and not built.reused
+        inbox_built = store.execute(built.inbox)
         path = sn.snapshot_path(store)
         assert path is not None and path.is_file()
         assert path.stat().st_mode & 0o077 == 0
@@ -45,6 +47,7 @@ def test_restart_reuses_the_snapshot_and_a_write_invalidates_it(
         assert snap.bm.tier_of("AcmeHelp") == built.bm.tier_of("AcmeHelp")
         inbox = store.execute(snap.inbox)
         assert inbox["turn_id"].tolist() == ["3"]
+        pd.testing.assert_frame_equal(inbox, inbox_built)
         # Another window is another key: not this file.
         with pytest.raises(AssertionError, match="rebuilt"):
             sn.SnapshotCache(store, window_days=7).current()

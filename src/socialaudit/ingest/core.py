@@ -122,14 +122,7 @@ def import_file(
     options = base.ImportOptions(
         mapping=dict(mapping or {}), platform=platform, time_format=time_format
     )
-    sample = base.read_sample(src)
-    if format:
-        importer = base.get_importer(format)
-    elif options.mapping:
-        fmt = "jsonl" if sample.text.lstrip("\ufeff \t\r\n").startswith("{") else "csv"
-        importer = base.get_importer(fmt)
-    else:
-        importer = base.detect(sample)
+    importer = choose_importer(src, format, options)
     started_at = _utcnow()
     # On failure the rollback discards the temporary tables with everything else.
     try:
@@ -147,6 +140,21 @@ def import_file(
     finally:
         importer.close()
     return replace(result, seconds=time.perf_counter() - started)
+
+
+def choose_importer(
+    src: Path,
+    format: str | None,  # noqa: A002 - the user-facing word
+    options: base.ImportOptions,
+) -> base.Importer:
+    """The importer for ``src``: the format named, else jsonl/csv for a mapping, else detected."""
+    sample = base.read_sample(src)
+    if format:
+        return base.get_importer(format)
+    if options.mapping:
+        fmt = "jsonl" if sample.text.lstrip("\ufeff \t\r\n").startswith("{") else "csv"
+        return base.get_importer(fmt)
+    return base.detect(sample)
 
 
 def _commit_stage(

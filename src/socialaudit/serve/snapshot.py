@@ -101,7 +101,7 @@ class Snapshot:
 
 
 #: What a snapshot file holds besides the results; a file of another version is ignored.
-SNAPSHOT_FORMAT = 1
+SNAPSHOT_FORMAT = 2
 RESULT_FIELDS = ("bm", "audit", "quality", "campaigns", "weekly", "frt", "platforms")
 
 
@@ -167,6 +167,8 @@ def save_results(store: Store, snap: Snapshot, *, window_days: int) -> None:
     payload = {
         "key": _key(snap.generation, window_days),
         "built_s": snap.built_s,
+        # The inbox rows too: joining every unanswered turn to its text again took seconds.
+        "inbox": store.to_pyarrow(snap.inbox),
         **{name: getattr(snap, name) for name in RESULT_FIELDS},
     }
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
@@ -182,8 +184,8 @@ def save_results(store: Store, snap: Snapshot, *, window_days: int) -> None:
 def load_results(store: Store, generation: str, *, window_days: int) -> Snapshot | None:
     """The snapshot of ``generation`` read back from its file, or None (absent, stale, foreign).
 
-    The turn tables come from the store (cheap when they are persisted); the inbox is built
-    on first use.
+    The turn tables come from the store (cheap when they are persisted); the inbox rows from
+    the file, into a temporary table on first use.
     """
     path = snapshot_path(store)
     if path is None or not path.is_file():
@@ -200,11 +202,12 @@ def load_results(store: Store, generation: str, *, window_days: int) -> Snapshot
     if not isinstance(payload, dict) or payload.get("key") != _key(generation, window_days):
         return None
     tt = rs.build_turns(store)
+    rows = payload["inbox"]
     return Snapshot(
         generation=generation,
         built_s=float(payload["built_s"]),
         turns=tt,
-        make_inbox=_inbox_maker(store, tt),
+        make_inbox=lambda: store.cache(ibis.memtable(rows)),
         reused=True,
         **{name: payload[name] for name in RESULT_FIELDS},
     )

@@ -27,7 +27,9 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import os
 import shutil
+import sys
 import tempfile
 import threading
 import warnings
@@ -57,8 +59,9 @@ DEFAULT_MASTER = "local[2]"
 #: memory only takes effect before the JVM starts; 4 GB leaves most of a 24 GB machine free.
 SESSION_CONF: dict[str, str] = {
     "spark.sql.session.timeZone": "UTC",
-    "spark.sql.shuffle.partitions": "4",
-    "spark.default.parallelism": "4",
+    # A cluster sets more (e.g. 2000 for a billion posts): SOCIALAUDIT_SPARK_SHUFFLE_PARTITIONS.
+    "spark.sql.shuffle.partitions": os.environ.get("SOCIALAUDIT_SPARK_SHUFFLE_PARTITIONS", "4"),
+    "spark.default.parallelism": os.environ.get("SOCIALAUDIT_SPARK_SHUFFLE_PARTITIONS", "4"),
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
     "spark.driver.memory": "4g",
@@ -117,6 +120,9 @@ def spark_session(master: str = DEFAULT_MASTER) -> SparkSession:
                 _root.stop()
             _root = None
         if _root is None:
+            # Tasks that run Python (import, enrich) need this interpreter and its packages,
+            # not the PATH's python3 (a cluster sets PYSPARK_PYTHON to its own).
+            os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
             builder = SparkSession.builder.master(master).appName("socialaudit")
             for key, value in SESSION_CONF.items():
                 builder = builder.config(key, value)
