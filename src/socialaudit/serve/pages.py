@@ -67,7 +67,13 @@ ENV = _env()
 
 def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
     """A page, with the navigation and the store's reference time."""
-    html = ENV.get_template(template).render(request=request, path=request.url.path, **context)
+    svc = getattr(request.app.state, "service", None)
+    html = ENV.get_template(template).render(
+        request=request,
+        path=request.url.path,
+        paused_by=None if svc is None else svc.paused_by,
+        **context,
+    )
     return HTMLResponse(html, status_code=status)
 
 

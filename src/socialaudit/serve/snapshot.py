@@ -150,6 +150,11 @@ class SnapshotCache:
                 self.builds += 1
             return self._snap
 
+    def last(self) -> Snapshot | None:
+        """The snapshot built last, whatever the store's generation now (None: none yet)."""
+        with self.lock:
+            return self._snap
+
     def invalidate(self) -> None:
         """Forget the snapshot (a job wrote to the store)."""
         with self.lock:
