@@ -25,6 +25,7 @@ from socialaudit import __version__
 from socialaudit.benchmark.tiers import INSUFFICIENT, TIER_LABELS, WITHHELD_LABELS, explain
 from socialaudit.durations import parse_age
 from socialaudit.metrics.inbox import INTENTS, SENTIMENTS
+from socialaudit.metrics.orgcheck import DATA_SCOPE_NOTES
 from socialaudit.report import fmt
 from socialaudit.results.model import HEADLINE_LISTENING, listening_cards
 from socialaudit.serve import api
@@ -47,6 +48,7 @@ def _env() -> Environment:
         tier_labels=TIER_LABELS,
         headline_listening=HEADLINE_LISTENING,
         org_url=org_url,
+        data_scope_notes=DATA_SCOPE_NOTES,
     )
     return env
 
