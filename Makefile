@@ -15,7 +15,7 @@ $(VENV)/.core: pyproject.toml
 
 $(VENV)/.dev: $(VENV)/.core
 	$(PIP) install torch==2.13.0
-	$(PIP) install -e '.[dev,spark,embeddings]'
+	$(PIP) install -e '.[dev,spark,embeddings,lake]'
 	touch $@
 
 demo: $(VENV)/.core
@@ -29,9 +29,12 @@ lint: $(VENV)/.dev
 	$(PY) -m ruff format --check src tests benchmarks
 	$(PY) -m mypy src
 
-# Every figure the README quotes: import/audit, listening quality and speed, network, report.
+# Every figure the README quotes: import/audit, pandas comparison, growth curve, listening
+# quality and speed, network, report.
 bench: $(VENV)/.dev
 	$(PY) benchmarks/bench_import_audit.py
+	$(PY) benchmarks/bench_pandas.py
+	$(PY) benchmarks/bench_growth.py
 	$(PY) benchmarks/eval_listening.py
 	$(PY) benchmarks/eval_sentiment.py
 	$(PY) benchmarks/eval_spam_language.py

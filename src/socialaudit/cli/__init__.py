@@ -126,16 +126,17 @@ def _forget_new_store(existed: bool) -> None:
     error into a silent empty audit). A store that got data before the failure (a collection
     that saved some pages, then stopped) is kept: nothing stored is lost.
     """
-    if existed or str(state.db) == ":memory:" or not state.db.exists():
+    from socialaudit.store.store import Store, is_lake, store_exists
+
+    if existed or str(state.db) == ":memory:" or not store_exists(state.db):
         return
-    from socialaudit.store import Store
 
     try:
         with Store(state.db, read_only=True) as store:
             held = sum(store.count(name) for name in ("imports", "orgs", "campaigns"))
     except SocialAuditError:
         return
-    if held:
+    if held or is_lake(state.db):
         return
     for path in _store_files(state.db):
         with contextlib.suppress(OSError):
@@ -150,7 +151,9 @@ def guarded(fn: F) -> F:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        existed = str(state.db) == ":memory:" or state.db.exists()
+        from socialaudit.store.store import store_exists
+
+        existed = store_exists(state.db)
         try:
             return fn(*args, **kwargs)
         except typer.Exit as exc:
@@ -206,8 +209,9 @@ def open_store(*, read_only: bool = False, must_exist: bool = False) -> Iterator
     """
     from socialaudit.errors import StoreNotFound
     from socialaudit.store import Store
+    from socialaudit.store.store import store_exists
 
-    if (read_only or must_exist) and str(state.db) != ":memory:" and not state.db.exists():
+    if (read_only or must_exist) and not store_exists(state.db):
         raise StoreNotFound(
             f"No store at {state.db}. Run `socialaudit --db {state.db} import FILE` first."
         )
@@ -239,7 +243,12 @@ def _print_version(value: bool) -> None:
 def main_options(
     db: Annotated[
         Path,
-        typer.Option("--db", envvar="SOCIALAUDIT_DB", help="The store (a DuckDB file)."),
+        typer.Option(
+            "--db",
+            envvar="SOCIALAUDIT_DB",
+            help="The store: a DuckDB file, or delta:PATH for a Delta Lake folder or "
+            "object-store URI (a lake store).",
+        ),
     ] = Path(DEFAULT_PATH),
     sla_minutes: Annotated[
         int | None,

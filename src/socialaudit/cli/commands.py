@@ -52,7 +52,7 @@ def _engine(engine: str, spark_master: str) -> Any:
     if engine == "spark":
         from socialaudit.store.spark import SparkEngine
 
-        # The engine works on its own Parquet copy; the store can close at once.
+        # The engine reads its own Parquet copy (a lake: the pinned files); the store can close.
         with open_store(read_only=True) as store:
             return SparkEngine.from_store(store, master=spark_master)
     raise ConfigError(f"Unknown engine {engine!r}. Use duckdb or spark.")

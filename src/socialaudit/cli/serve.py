@@ -62,8 +62,9 @@ def serve(
 
     from socialaudit.serve import create_app, handoff
     from socialaudit.serve.security import LOOPBACK_NAMES, TOKEN_ENV, is_loopback, resolve_token
+    from socialaudit.store.store import store_exists
 
-    if not state.db.exists():
+    if not store_exists(state.db):
         raise ConfigError(
             f"No store at {state.db}. Import something first (socialaudit --db {state.db} "
             "import FILE) or run `make demo`."

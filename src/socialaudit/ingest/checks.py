@@ -40,6 +40,8 @@ DEFAULT_LAUNCH = "1980-01-01"
 FUTURE_SLACK = "INTERVAL 1 DAY"
 #: A UTC offset at the end of a time (``+0000 2017`` in Twitter's format, ``+05:30`` in ISO).
 _OFFSET_RE = r"[0-9](?:\.[0-9]+)?\s*[+-]([0-9]{2}):?([0-9]{2})(?:\s+[0-9]{4})?\s*$"
+#: Endings that :data:`_OFFSET_RE` reads as offset zero or not at all (no check needed).
+_ZERO_OFFSET_ENDINGS = ("Z", "+0000", "+00:00")
 
 #: The canonical fields written to the quarantine for a record caught after staging.
 _CANONICAL = (
@@ -67,9 +69,20 @@ def time_checks(created_at: str, created_at_text: str, platform: str) -> list[tu
 
     The import's clock is the transaction's start (``current_timestamp``), in UTC.
     """
-    hours = f"TRY_CAST(regexp_extract(trim({created_at_text}), '{_OFFSET_RE}', 1) AS INTEGER)"
-    minutes = f"TRY_CAST(regexp_extract(trim({created_at_text}), '{_OFFSET_RE}', 2) AS INTEGER)"
-    bad_offset = f"coalesce({hours} * 60 + {minutes} > 14 * 60 OR {minutes} > 59, false)"
+    text = f"trim({created_at_text})"
+    hours = f"TRY_CAST(regexp_extract({text}, '{_OFFSET_RE}', 1) AS INTEGER)"
+    minutes = f"TRY_CAST(regexp_extract({text}, '{_OFFSET_RE}', 2) AS INTEGER)"
+    # The regex is most of the staging's cost; the endings nearly every time has (Twitter's
+    # "+0000 2017", ISO's "Z" and "+00:00") are in range whatever precedes them, so they
+    # skip it (the regex could only match them with a zero offset, or not at all).
+    in_range = " OR ".join(
+        [f"{text} LIKE '%+0000 ____'"]
+        + [f"suffix({text}, '{end}')" for end in _ZERO_OFFSET_ENDINGS]
+    )
+    bad_offset = (
+        f"CASE WHEN {in_range} THEN false "
+        f"ELSE coalesce({hours} * 60 + {minutes} > 14 * 60 OR {minutes} > 59, false) END"
+    )
     return [
         (bad_offset, IMPLAUSIBLE_TIME),
         (f"{created_at} < {launch_sql(platform)}", IMPLAUSIBLE_TIME),

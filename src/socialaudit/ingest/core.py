@@ -267,6 +267,19 @@ def _insert_posts(con: duckdb.DuckDBPyConnection, import_id: int) -> None:
         SELECT platform, post_id, min(record_no) AS first_no FROM _sa_numbered
         WHERE reason IS NULL GROUP BY platform, post_id HAVING count(*) > 1"""
     )
+    # The anti-joins only where they can remove something: a first import into an empty
+    # store, of a file without repeated ids, is a plain insert.
+    keep = ["reason IS NULL"]
+    if _any(con, "posts"):
+        keep.append(
+            "NOT EXISTS (SELECT 1 FROM posts p WHERE p.platform = s.platform "
+            "AND p.post_id = s.post_id)"
+        )
+    if _any(con, "_sa_dups"):
+        keep.append(
+            "NOT EXISTS (SELECT 1 FROM _sa_dups d WHERE d.platform = s.platform "
+            "AND d.post_id = s.post_id AND d.first_no <> s.record_no)"
+        )
     con.execute(
         f"""INSERT INTO posts
         SELECT platform, post_id, author_id, created_at, text, parent_id, root_id, repost_of,
@@ -280,12 +293,14 @@ def _insert_posts(con: duckdb.DuckDBPyConnection, import_id: int) -> None:
                     ELSE [] END,
                lang, inbound, {import_id}, record_no
         FROM _sa_numbered s
-        WHERE reason IS NULL
-          AND NOT EXISTS (SELECT 1 FROM posts p
-                          WHERE p.platform = s.platform AND p.post_id = s.post_id)
-          AND NOT EXISTS (SELECT 1 FROM _sa_dups d
-                          WHERE d.platform = s.platform AND d.post_id = s.post_id
-                            AND d.first_no <> s.record_no)"""
+        WHERE {" AND ".join(keep)}"""
+    )
+
+
+def _any(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    """Whether ``table`` has a row (without counting them all)."""
+    return bool(
+        con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT 1)").fetchall()[0][0]
     )
 
 
@@ -391,40 +406,44 @@ def derive_roots(con: duckdb.DuckDBPyConnection) -> None:
     # parent, and each round a pointer moves to where its target points, doubling how far it
     # reaches; after about log2(depth) rounds each points above the rootless set, at a post
     # with a root or at a missing one. (A recursive query took one full join per level of
-    # depth: 2.3x slower on 2.8 M rows.)
+    # depth: 2.3x slower on 2.8 M rows.) The walk runs on surrogate integer keys (a node's
+    # rowid in ``_sa_upk``): ``top`` is the highest rootless post reached, ``up`` the id of
+    # its parent while that is rootless too; text ids are joined once before and once after.
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE _sa_up AS "
-        "SELECT platform, post_id, parent_id AS up FROM posts WHERE root_id IS NULL"
+        "CREATE OR REPLACE TEMP TABLE _sa_upk AS "
+        "SELECT platform, post_id, parent_id, rowid AS prow FROM posts WHERE root_id IS NULL"
+    )
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE _sa_up AS
+        SELECT u.rowid AS id, u.rowid AS top, t.rowid AS up FROM _sa_upk u
+        LEFT JOIN _sa_upk t ON t.platform = u.platform AND t.post_id = u.parent_id"""
     )
     n = con.execute("SELECT count(*) FROM _sa_up").fetchall()[0][0]
     for rounds in range(MAX_ROOT_ROUNDS):
-        moving = con.execute(
-            """SELECT count(*) FROM _sa_up u
-            SEMI JOIN _sa_up n ON n.platform = u.platform AND n.post_id = u.up"""
-        ).fetchall()[0][0]
+        moving = con.execute("SELECT count(up) FROM _sa_up").fetchall()[0][0]
         # Past 2**rounds >= n steps, a pointer still moving is on a reply cycle (see
         # socialaudit.store.cycles): stop there rather than spin.
         if not moving or 2**rounds >= n:
             break
         con.execute(
             """CREATE OR REPLACE TEMP TABLE _sa_up AS
-            SELECT u.platform, u.post_id, coalesce(n.up, u.up) AS up
-            FROM _sa_up u LEFT JOIN _sa_up n ON n.platform = u.platform AND n.post_id = u.up"""
+            SELECT u.id, coalesce(t.top, u.top) AS top, t.up
+            FROM _sa_up u LEFT JOIN _sa_up t ON t.id = u.up"""
         )
     # Replies still pointing into the set sit on a reply cycle: they keep a NULL root.
     con.execute(
         """CREATE OR REPLACE TEMP TABLE _sa_roots AS
-        SELECT u.platform, u.post_id, a.root_id
-        FROM _sa_up u JOIN posts a ON a.platform = u.platform AND a.post_id = u.up
-        WHERE a.root_id IS NOT NULL"""
+        SELECT k.prow, a.root_id
+        FROM _sa_up u JOIN _sa_upk k ON k.rowid = u.id JOIN _sa_upk t ON t.rowid = u.top
+        JOIN posts a ON a.platform = t.platform AND a.post_id = t.parent_id
+        WHERE u.up IS NULL AND a.root_id IS NOT NULL"""
     )
     con.execute(
-        """UPDATE posts SET root_id = r.root_id FROM _sa_roots r
-        WHERE posts.root_id IS NULL AND posts.platform = r.platform
-          AND posts.post_id = r.post_id"""
+        # By rowid (stable inside the transaction): no second join on the text ids.
+        "UPDATE posts SET root_id = r.root_id FROM _sa_roots r WHERE posts.rowid = r.prow"
     )
-    con.execute("DROP TABLE IF EXISTS _sa_up")
-    con.execute("DROP TABLE IF EXISTS _sa_roots")
+    for name in ("_sa_up", "_sa_upk", "_sa_roots"):
+        con.execute(f"DROP TABLE IF EXISTS {name}")
 
 
 def _resolve_declared_accounts(con: duckdb.DuckDBPyConnection) -> None:

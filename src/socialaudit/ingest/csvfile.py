@@ -233,7 +233,9 @@ def restore_sql(info: CsvFile, expr: str) -> str:
     """Return SQL that puts the bare carriage returns back into ``expr``."""
     if not info.placeholder:
         return expr
-    return f"replace({expr}, {_sql_str(info.placeholder)}, chr(13))"
+    ph = _sql_str(info.placeholder)
+    # Only the few fields that had one are rewritten (replace() copies every string).
+    return f"CASE WHEN contains({expr}, {ph}) THEN replace({expr}, {ph}, chr(13)) ELSE {expr} END"
 
 
 def _refuse_truncated(con: duckdb.DuckDBPyConnection, info: CsvFile) -> None:

@@ -51,35 +51,42 @@ def find_cycles(con: duckdb.DuckDBPyConnection, nodes_sql: str) -> Cycles:
         ``_sa_cycle_members(platform, post_id)`` and ``_sa_cycle_cut(platform, post_id, val)``
         hold them.
     """
+    # Surrogate integer keys: each node's id is its rowid in ``_sa_cyk``, and ``up`` the id
+    # of the node its pointer reaches next (NULL once it left the set). One join on the text
+    # ids here; every round then joins one integer to another instead of hashing two text
+    # columns (about 3x less work on 2.8 M rows).
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE _sa_cy AS "
-        f"SELECT platform, post_id, up, val, val AS best FROM ({nodes_sql}) WHERE up IS NOT NULL"
+        "CREATE OR REPLACE TEMP TABLE _sa_cyk AS "
+        f"SELECT platform, post_id, up, val FROM ({nodes_sql}) WHERE up IS NOT NULL"
+    )
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE _sa_cy AS
+        SELECT u.rowid AS id, t.rowid AS up, u.val, u.val AS best FROM _sa_cyk u
+        LEFT JOIN _sa_cyk t ON t.platform = u.platform AND t.post_id = u.up"""
     )
     n = int(con.execute("SELECT count(*) FROM _sa_cy").fetchall()[0][0])
-    stuck = """SELECT u.platform, u.up FROM _sa_cy u
-        SEMI JOIN _sa_cy t ON t.platform = u.platform AND t.post_id = u.up"""
     for rounds in range(MAX_ROUNDS):
-        if not con.execute(f"SELECT count(*) FROM ({stuck})").fetchall()[0][0]:
+        if not con.execute("SELECT count(up) FROM _sa_cy").fetchall()[0][0]:
             break
         if 2**rounds >= n:
             break
         con.execute(
             """CREATE OR REPLACE TEMP TABLE _sa_cy AS
-            SELECT u.platform, u.post_id, coalesce(t.up, u.up) AS up, u.val,
-                   greatest(u.best, t.best) AS best
-            FROM _sa_cy u LEFT JOIN _sa_cy t ON t.platform = u.platform AND t.post_id = u.up"""
+            SELECT u.id, t.up, u.val, greatest(u.best, t.best) AS best
+            FROM _sa_cy u LEFT JOIN _sa_cy t ON t.id = u.up"""
         )
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE _sa_cycle_members AS "
-        f"SELECT DISTINCT platform, up AS post_id FROM ({stuck})"
+        """CREATE OR REPLACE TEMP TABLE _sa_cycle_members AS
+        SELECT k.platform, k.post_id, k.rowid AS id FROM _sa_cyk k
+        WHERE k.rowid IN (SELECT up FROM _sa_cy WHERE up IS NOT NULL)"""
     )
     con.execute(
         """CREATE OR REPLACE TEMP TABLE _sa_cycle_cut AS
-        SELECT c.platform, c.post_id, c.val FROM _sa_cy c
-        SEMI JOIN _sa_cycle_members m ON m.platform = c.platform AND m.post_id = c.post_id
+        SELECT m.platform, m.post_id, c.val FROM _sa_cy c JOIN _sa_cycle_members m ON m.id = c.id
         WHERE c.val IS NOT NULL AND c.val = c.best"""
     )
     members = con.execute("SELECT count(*) FROM _sa_cycle_members").fetchall()[0][0]
     cuts = con.execute("SELECT count(*) FROM _sa_cycle_cut").fetchall()[0][0]
     con.execute("DROP TABLE IF EXISTS _sa_cy")
+    con.execute("DROP TABLE IF EXISTS _sa_cyk")
     return Cycles(members=int(members), cuts=int(cuts))

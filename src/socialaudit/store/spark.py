@@ -17,7 +17,10 @@ wall-clock value and makes epoch seconds agree with DuckDB. Results travel back 
 machine's ``TZ`` cannot shift them.
 
 The Parquet snapshot lives in a local temporary folder, so a non-local ``master`` needs that
-folder on a file system its executors share.
+folder on a file system its executors share. A lake store (``--db delta:PATH``,
+:mod:`socialaudit.store.lake`) needs no copy: each table is read straight from the Parquet
+files of the snapshot the store pinned (the Delta log's file list, from delta-rs), which a
+cluster reaches wherever the lake is (an object store).
 """
 
 from __future__ import annotations
@@ -163,7 +166,9 @@ class SparkEngine:
 
     backend_name = "pyspark"
 
-    def __init__(self, session: SparkSession, snapshot: Path, *, master: str = DEFAULT_MASTER):
+    def __init__(
+        self, session: SparkSession, snapshot: Path | None, *, master: str = DEFAULT_MASTER
+    ):
         self.session = session
         self.snapshot = snapshot
         self.master = master
@@ -182,10 +187,19 @@ class SparkEngine:
         StoreError
             When a table cannot be exported from the store.
         """
+        from socialaudit.store.lake import LakeStore
+
         root = spark_session(master)
         session = root.newSession()
         for key in SQL_CONF:
             session.conf.set(key, SESSION_CONF[key])
+        if isinstance(store, LakeStore):
+            engine = cls(session, None, master=master)
+            engine.reference_time = store.reference_time
+            files = store.snapshot_files()
+            for name in SCHEMAS:
+                engine._register_files(store, name, files.get(name, []))
+            return engine
         snapshot = Path(tempfile.mkdtemp(prefix="socialaudit-spark-"))
         try:
             engine = cls(session, snapshot, master=master)
@@ -198,9 +212,7 @@ class SparkEngine:
         return engine
 
     def _register(self, store: Store, name: str) -> None:
-        from pyspark.sql import functions as F
-        from pyspark.sql.types import TimestampNTZType
-
+        assert self.snapshot is not None
         path = self.snapshot / f"{name}.parquet"
         target = str(path).replace("'", "''")
         try:
@@ -210,7 +222,24 @@ class SparkEngine:
                 f"Cannot export table {name} of {store.path} to {path} ({exc}). "
                 "Check free space in the temporary folder (TMPDIR)."
             ) from None
-        df = self.session.read.parquet(str(path))
+        self._view(name, self.session.read.parquet(str(path)))
+
+    def _register_files(self, store: Store, name: str, files: list[str]) -> None:
+        """Register a lake table from its snapshot's files (no copy); empty: from its schema."""
+        from pyspark.sql.pandas.types import from_arrow_schema
+
+        if files:
+            df = self.session.read.parquet(*[_spark_uri(f) for f in files])
+        else:
+            empty = store.raw.sql(f'SELECT * FROM "{name}" LIMIT 0').to_arrow_table()
+            df = self.session.createDataFrame([], from_arrow_schema(empty.schema))
+        self._view(name, df)
+
+    def _view(self, name: str, df: DataFrame) -> None:
+        """Register ``df`` as ``name`` with naive timestamps read as session (UTC) ones."""
+        from pyspark.sql import functions as F
+        from pyspark.sql.types import TimestampNTZType
+
         df = df.select(
             *[
                 F.col(f.name).cast("timestamp").alias(f.name)
@@ -290,7 +319,8 @@ class SparkEngine:
                 self.session.catalog.dropTempView(name)
         # Dropping the last reference lets Spark's context cleaner free checkpointed blocks.
         self._views.clear()
-        shutil.rmtree(self.snapshot, ignore_errors=True)
+        if self.snapshot is not None:
+            shutil.rmtree(self.snapshot, ignore_errors=True)
 
     def __enter__(self) -> SparkEngine:
         return self
@@ -300,6 +330,11 @@ class SparkEngine:
 
     def __repr__(self) -> str:
         return f"SparkEngine(master={self.master!r}, snapshot={str(self.snapshot)!r})"
+
+
+def _spark_uri(uri: str) -> str:
+    """A file URI as Hadoop's file systems name it (``s3://`` is ``s3a://`` in open Hadoop)."""
+    return "s3a://" + uri.removeprefix("s3://") if uri.startswith("s3://") else uri
 
 
 def _naive_utc(table: pa.Table) -> pa.Table:

@@ -25,6 +25,24 @@ DEFAULT_PATH = "socialaudit.duckdb"
 #: table in memory (about 4 GB). With a cap it spills to disk instead and stays near 1.7 GB
 #: peak for a few percent more time. Override with SOCIALAUDIT_MEMORY_LIMIT (e.g. "8GB").
 DEFAULT_MEMORY_LIMIT = "1500MB"
+#: ``--db delta:PATH`` selects the lake store (a Delta Lake folder or object-store URI).
+LAKE_PREFIX = "delta:"
+
+
+def is_lake(path: str | os.PathLike[str]) -> bool:
+    """Whether a ``--db`` value names a lake store rather than a DuckDB file."""
+    return str(path).startswith(LAKE_PREFIX)
+
+
+def store_exists(path: str | os.PathLike[str]) -> bool:
+    """Whether a store is already at ``path`` (a DuckDB file, or a lake with a commit)."""
+    if str(path) == ":memory:":
+        return True
+    if is_lake(path):
+        from socialaudit.store.lake import Lake
+
+        return Lake.from_db(path).exists()
+    return Path(path).exists()
 
 
 class Store:
@@ -59,8 +77,27 @@ class Store:
                     f"No store at {self.path}. "
                     f"Run `socialaudit --db {self.path} import FILE` first."
                 )
+        self._connect(self.path, read_only=read_only, memory_limit=memory_limit)
+        if not read_only:
+            self.migrate()
+        elif self.pending_migrations():
+            raise MigrationError(
+                f"Store {self.path} is at schema version {self.schema_version()}; "
+                "open it once without read-only to migrate it."
+            )
+
+    def __new__(cls, path: str | os.PathLike[str] = DEFAULT_PATH, **kwargs: Any) -> Store:
+        """``Store("delta:PATH")`` opens a lake store (:mod:`.lake`); anything else a file."""
+        if cls is Store and is_lake(path):
+            from socialaudit.store.lake import LakeStore
+
+            return super().__new__(LakeStore)
+        return super().__new__(cls)
+
+    def _connect(self, database: str, *, read_only: bool, memory_limit: str | None) -> None:
+        """Open the DuckDB database behind the store, with the session settings it needs."""
         try:
-            self.con = ibis.duckdb.connect(database=self.path, read_only=read_only)
+            self.con = ibis.duckdb.connect(database=database, read_only=read_only)
         except duckdb.IOException as exc:
             msg = str(exc)
             if "lock" in msg.lower():
@@ -88,13 +125,6 @@ class Store:
             raise StoreError(
                 f"Cannot use memory limit {limit!r}. Write it like 1500MB or 8GB."
             ) from None
-        if not read_only:
-            self.migrate()
-        elif self.pending_migrations():
-            raise MigrationError(
-                f"Store {self.path} is at schema version {self.schema_version()}; "
-                "open it once without read-only to migrate it."
-            )
 
     # -- schema ---------------------------------------------------------------------------------
     def schema_version(self) -> int:
