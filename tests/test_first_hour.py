@@ -132,6 +132,16 @@ def test_org_names_ignore_case_and_near_misses_get_a_suggestion(db, runner, app)
     assert "did you mean 'AcmeHelp'?" in res.stderr
 
 
+def test_network_names_orgs_in_any_case_and_suggests_the_nearest(db, runner, app) -> None:
+    exact = _run(runner, app, "--db", db, "network", "AcmeHelp", "--json")
+    lower = _run(runner, app, "--db", db, "network", "acmehelp", "--json")
+    assert exact.exit_code == lower.exit_code == 0, lower.output
+    assert json.loads(lower.stdout) == json.loads(exact.stdout)
+    res = _run(runner, app, "--db", db, "network", "AcmeHlep")
+    assert res.exit_code == 2
+    assert "did you mean 'AcmeHelp'?" in res.stderr and "include" not in res.stderr
+
+
 def test_posts_without_orgs_name_the_most_addressed_accounts(tmp_path, runner, app) -> None:
     db = tmp_path / "x.duckdb"
     assert _run(runner, app, "--db", db, "import", SOURCES / "x_v2_twarc2.jsonl").exit_code == 0
