@@ -357,3 +357,18 @@ def test_the_report_fits_missing_topics_and_shows_them(tmp_path, write_twcs, run
     assert res.exit_code == 0 and "Fitted the topics" not in res.stderr
     with socialaudit.open(db) as store:
         assert store.count("topics") == fitted
+
+
+def test_the_dashboard_of_a_store_without_orgs_names_the_accounts_to_declare(
+    tmp_path, runner, app
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from socialaudit.serve import create_app
+
+    db = tmp_path / "x.duckdb"
+    assert _run(runner, app, "--db", db, "import", SOURCES / "x_v2_twarc2.jsonl").exit_code == 0
+    with TestClient(create_app(db, warm=False, fit_topics=False)) as client:
+        page = client.get("/", headers={"accept": "text/html"}).text
+    assert "most-addressed accounts (mentions and replies received) are: AcmeHelp (" in page
+    assert "socialaudit orgs --add AcmeHelp" in page

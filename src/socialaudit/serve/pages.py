@@ -150,6 +150,7 @@ def overview(request: Request) -> HTMLResponse:
         charts=charts,
         bm=snap.bm,
         claimed=None if snap.bm is None else snap.bm.claimed,
+        orgs_hint=svc.orgs_hint(snap),
     )
 
 

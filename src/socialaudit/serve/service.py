@@ -23,6 +23,7 @@ import ibis
 from socialaudit.errors import MetricError, MigrationError
 from socialaudit.metrics import inbox as ib
 from socialaudit.metrics.campaigns import campaign_report
+from socialaudit.metrics.orgcheck import missing_orgs_hint
 from socialaudit.results import benchmark_document, to_jsonable
 from socialaudit.run import DEFAULT_WINDOW_DAYS, topic_rows
 from socialaudit.serve.snapshot import GENERATION_SQL, Snapshot, SnapshotCache
@@ -305,6 +306,22 @@ class Service:
             snap, ("orgs", ""), lambda: to_jsonable(bm.summaries())
         )
         return rows
+
+    @_locked
+    def orgs_hint(self, snap: Snapshot) -> str | None:
+        """What to do when the store has no organizations: the CLI's hint (None: it has some).
+
+        Names the most-addressed accounts and the command that declares them; None as well
+        while a writer holds the store and the hint was never built.
+        """
+        if snap.bm is not None:
+            return None
+        if self.store is None and ("orgs_hint", "") not in snap.lazy:
+            return None
+        hint: str | None = self._lazy(
+            snap, ("orgs_hint", ""), lambda: missing_orgs_hint(self.conn())
+        )
+        return hint
 
     def audit(self, org: str | None = None) -> dict[str, Any]:
         """The audit document of every turn in the store, exactly as ``audit --json``."""
