@@ -165,13 +165,15 @@ class XCollector(Collector):
         self.account_id = user_id
         step = state.get("step") or "mentions"
         if step == "mentions":
-            yield from self._paged(
+            for page in self._paged(
                 f"/2/users/{user_id}/mentions",
                 {"max_results": 100, "since_id": state.get("newest_mention"), **FIELDS},
                 "pagination_token",
                 state,
                 "mentions",
-            )
+            ):
+                state = page.state  # the search step carries the newest mention seen on
+                yield page
             state = {**state, "step": "search", "token": None}
         yield from self._paged(
             "/2/tweets/search/recent",
