@@ -43,6 +43,7 @@ bench: $(VENV)/.dev
 	$(PY) benchmarks/bench_network.py
 	$(PY) benchmarks/bench_report.py
 	$(PY) benchmarks/bench_serve.py
+	$(PY) benchmarks/bench_incremental.py
 	$(PY) benchmarks/bench_load.py
 
 clean:

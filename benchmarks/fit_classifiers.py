@@ -52,7 +52,10 @@ TWEETEVAL_SHARE = 0.5
 
 
 def fit_spam(
-    comments: Sequence[Labelled], care: Twcs, airline_texts: Sequence[str]
+    comments: Sequence[Labelled],
+    care: Twcs,
+    airline_texts: Sequence[str],
+    c: float = SPAM_C,
 ) -> textmodel.LinearTextModel:
     """Spam model: comment files (both classes) + the TWCS fit rows and airline texts as ham.
 
@@ -73,7 +76,7 @@ def fit_spam(
     labels += ["not_spam"] * len(ham)
     meta = {"kind": "spam", "fitted_on": [p.name for p in comments] + ["twcs even rows", "airline"]}
     return textmodel.fit(
-        texts, labels, min_df=2, c=SPAM_C, sample_weight=weights, balanced=False, meta=meta
+        texts, labels, min_df=2, c=c, sample_weight=weights, balanced=False, meta=meta
     )
 
 

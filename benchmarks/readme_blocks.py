@@ -15,9 +15,16 @@ Contexts (each a scratch folder, shared by its blocks in README order):
   ``$SOCIALAUDIT_SHARED_DATA/twcs/``); skipped, and said so, when that file is absent.
 * ``mastodon``: a replay of the Mastodon API (``python -m tests.replay mastodon``); the
   README's ``--api-url`` is pointed at it.
+* ``mastodon-world``: the simulated Mastodon world of ``tests/worlds.py`` (``python -m
+  tests.worlds mastodon``: 12 mentions, 8 answered, an access token owned by the org). The
+  README leaves ``--api-url`` out of these commands (a user collects the real server), so
+  ``--api-url`` pointing at the world is added to each ``collect mastodon`` command here.
 * ``serve``: the demo store of the ``demo`` context; ``socialaudit ... serve`` starts in the
   background on a free port with ``--import-dir`` the scratch folder's ``imports/`` (holding
   the TWCS sample when present), and ``curl`` talks to it.
+
+``$ export NAME=VALUE`` sets NAME for the later commands of its context (each command runs
+in its own shell).
 
 A ```` ```json ```` block marked ``json="COMMAND"`` is a part of that command's JSON output:
 every key and value shown must be in it (floats to the decimals shown).
@@ -299,6 +306,7 @@ class Context:
         self.shared = shared
         self.procs: list[subprocess.Popen[str]] = []
         self.subs: dict[str, str] = {}  # README text -> what to run instead
+        self.appends: list[tuple[re.Pattern[str], str]] = []  # commands that get more options
         shim = base / "bin"
         shim.mkdir(exist_ok=True)
         (shim / "socialaudit").write_text(
@@ -315,7 +323,7 @@ class Context:
         }
         self.python = python
         self.skip_reason: str | None = None
-        getattr(self, f"_setup_{name}", lambda: None)()
+        getattr(self, f"_setup_{name.replace('-', '_')}", lambda: None)()
 
     def _setup_files(self) -> None:
         (self.cwd / "tests").mkdir(exist_ok=True)
@@ -345,6 +353,19 @@ class Context:
         url = proc.stdout.readline().strip()
         self.subs["http://127.0.0.1:35017"] = url
 
+    def _setup_mastodon_world(self) -> None:
+        proc = subprocess.Popen(
+            [self.python, "-m", "tests.worlds", "mastodon"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self.procs.append(proc)
+        assert proc.stdout is not None
+        url = proc.stdout.readline().strip()
+        self.appends.append((re.compile(r"\bcollect mastodon\b"), f" --api-url {url}"))
+
     def _setup_serve(self) -> None:
         demo = self.shared.get("demo")
         if demo is None or not (demo.cwd / "demo-output" / "demo.duckdb").exists():
@@ -369,6 +390,14 @@ class Context:
         command = step.command
         for shown, real in self.subs.items():
             command = command.replace(shown, real)
+        export = re.fullmatch(r"export (\w+)=(\S*)\s*(?:#.*)?", command.strip())
+        if export:  # for the later commands, each run in its own shell
+            self.env[export.group(1)] = export.group(2)
+            return []
+        for pattern, extra in self.appends:
+            if pattern.search(command):
+                body, hash_, comment = command.partition(" #")
+                command = body.rstrip() + extra + (hash_ + comment if hash_ else "")
         cat = re.fullmatch(r"cat (\S+)", command.strip())
         if cat:
             (self.cwd / cat.group(1)).write_text(

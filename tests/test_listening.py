@@ -58,6 +58,53 @@ def test_intent_default_model_finds_complaints_without_complaint_words() -> None
     ]
 
 
+@pytest.mark.parametrize(
+    ("text", "hints"),
+    [
+        (
+            "@AcmeHelp where can I talk to someone about a double charge",
+            {"wh_start", "wants_action"},
+        ),
+        ("@AcmeHelp why my phone keep restarting since the update", {"wh_start"}),
+        ("@AcmeHelp so when u gonna fix the login page", {"wh_start"}),
+        ("@AcmeHelp Change your hold music. It is awful", {"imperative_start"}),
+        ("@AcmeHelp would like to know when the sale starts", {"wants_action"}),
+        ("@AcmeHelp I need someone to look at my meter asap!", {"wants_action"}),
+        ("@AcmeHelp cómo puedo cambiar mi contraseña", {"non_english_question"}),
+        ("@AcmeHelp 注文はどこに届きますか", {"non_english_question"}),
+        ("@c1 Have you restarted the router? ^JB", {"brand_voice"}),
+        ("@c1 We'd love to help, just let us know what happened", {"brand_voice"}),
+        ("@AcmeHelp do you guys even care?! no internet", {"exclaimed_question"}),
+        ("@AcmeHelp thanks so much for your help", {"thanks_for_help"}),
+        # Not asks: a resolution, a statement, thanks.
+        ("@AcmeHelp thanks, sorted now!", set()),
+        ("@AcmeHelp it works now", set()),
+        ("@AcmeHelp the parcel came today", set()),
+    ],
+)
+def test_question_hints(text: str, hints: set[str]) -> None:
+    assert set(intent.cues(text).hints) == hints
+
+
+def test_hints_feed_the_head_not_the_rules() -> None:
+    """The rules variant ignores the hints; the default head reads them (intent-5)."""
+    rules_only, default = intent.IntentEnricher("rules"), intent.IntentEnricher()
+    asks = [
+        "@AcmeHelp would like to know when the sale starts",
+        "@AcmeHelp cómo puedo cambiar mi contraseña",
+    ]
+    assert [labels for labels, _ in rules_only.classify_many(asks)] == [["other"], ["other"]]
+    assert all("question" in labels for labels, _ in default.classify_many(asks))
+    # A brand's reply filed as a customer post: the rules see a question, the head does not.
+    reply = "@c1 Have you restarted the router? ^JB"
+    assert rules_only.classify_many([reply])[0][0] == ["question"]
+    assert "question" not in default.classify_many([reply])[0][0]
+    # "thanks for your help" is thanks, not a request for help.
+    assert intent.classify("@AcmeHelp I sent the details. Thanks for your help")[0] == ["praise"]
+    assert set(intent.CUE_NAMES) >= {r.name for r in intent.QUESTION_HINTS}
+    assert intent.head("question")["features"][-len(intent.CUE_NAMES) :] == list(intent.CUE_NAMES)
+
+
 def test_intent_names_the_rules_that_fired() -> None:
     labels, fired = intent.classify("@Delta lost my bag again! what now?")
     assert labels == ["question", "complaint"]

@@ -8,6 +8,7 @@ runs it and fails with the diff and the command that rewrites the README.
 from __future__ import annotations
 
 import importlib.util
+import re
 import sys
 from pathlib import Path
 
@@ -56,6 +57,20 @@ def test_parser_reads_steps_wildcards_and_marks() -> None:
     assert rb.agrees(["a ... c", "(... more)", "end"], ["a b c", "x", "y", "end"], wrap=False)
     assert rb.agrees(['{"a":1,', ' "b":...}'], ['{"a":1,"b":[2,3]}'], wrap=True)
     assert not rb.agrees(['{"a":1,', ' "b":2}'], ['{"a":1,"b":3}'], wrap=True)
+
+
+def test_export_carries_to_later_commands_and_contexts_add_options(tmp_path: Path) -> None:
+    """``$ export`` lasts for the context; a context can add options the README leaves out."""
+    ctx = rb.Context("files", tmp_path, sys.executable, {})
+    try:
+        ctx.appends.append((re.compile(r"^echo "), " --api-url http://127.0.0.1:1"))
+        assert ctx.run(rb.Step("export GREETING=hello   # a comment", 0, 1), {}) == []
+        assert ctx.run(rb.Step('echo "$GREETING"', 0, 1), {}) == [
+            "hello --api-url http://127.0.0.1:1"
+        ]
+        assert ctx.run(rb.Step('printf "%s" "$GREETING"', 0, 1), {}) == ["hello"]
+    finally:
+        ctx.close()
 
 
 @pytest.mark.slow

@@ -122,9 +122,7 @@ def run_audit(
     org = check_org(engine, org)
     full = turns or rs.build_turns(engine)
     span = window(engine, full, window_days)
-    tt = rs.TurnTables(
-        reference_time=full.reference_time, turns=span.turns, turn_posts=full.turn_posts
-    )
+    tt = full.with_turns(span.turns)
     return _audit(engine, tt, span, sla_minutes=sla_minutes, org=org, by_platform=by_platform)
 
 
@@ -222,7 +220,8 @@ def _listening(
     org: str | None,
 ) -> _Listened:
     """Actionable figures and listening figures per org (empty until posts are enriched)."""
-    if tt.turn_posts is None or not (status["intent"] or status["deflection"]):
+    # Status first: the stored turns build their turn posts only when something reads them.
+    if not (status["intent"] or status["deflection"]) or tt.turn_posts is None:
         return _Listened()
     basis = "actionable" if status["intent"] and status["spam"] else "all"
     signals = engine.cache(
@@ -318,10 +317,12 @@ def window(engine: Engine, tt: rs.TurnTables, window_days: int | None) -> Span:
     end_s = 0 if pd.isna(bounds["hi"]) else int(bounds["hi"])
     first_s = end_s if pd.isna(bounds["lo"]) else int(bounds["lo"])
     start_s = first_s if window_days is None else max(end_s - window_days * 86_400, first_s)
+    # A filter, not a materialized copy: the turns are a stored (or cached) table already, and
+    # copying a million rows cost more than filtering them again in each query.
     in_window = (
         tt.turns
         if window_days is None
-        else engine.cache(tt.turns.filter(epoch_s(tt.turns.opener_created_at) >= start_s))
+        else tt.turns.filter(epoch_s(tt.turns.opener_created_at) >= start_s)
     )
     has_data = tt.reference_time is not None
     described = Window(
@@ -357,9 +358,7 @@ def run(
     tt = turns or rs.build_turns(engine)
     span = window(engine, tt, window_days)
     start_s, end_s, in_window = span.start_s, span.end_s, span.turns
-    windowed = rs.TurnTables(
-        reference_time=tt.reference_time, turns=in_window, turn_posts=tt.turn_posts
-    )
+    windowed = tt.with_turns(in_window)
     audit_result = _audit(
         engine, windowed, span, sla_minutes=sla_minutes, org=None, by_platform=False
     )

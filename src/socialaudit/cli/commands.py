@@ -16,10 +16,12 @@ import socialaudit as sa
 from socialaudit.cli import app, guarded, open_store, state
 from socialaudit.cli.options import (
     CsvFlag,
+    EngineOpt,
     Format,
     JsonFlag,
     Limit,
     SectorsOpt,
+    SparkMasterOpt,
     parse_duration,
     parse_map,
     pick_format,
@@ -61,7 +63,10 @@ def _engine(engine: str, spark_master: str) -> Any:
 @app.command("import")
 @guarded
 def import_(
-    file: Annotated[str, typer.Argument(help="The export to import, or - for stdin.")],
+    files: Annotated[
+        list[str],
+        typer.Argument(help="The exports to import, in order (one commit each), or - for stdin."),
+    ],
     format: Annotated[  # noqa: A002
         str | None,
         typer.Option(
@@ -96,39 +101,82 @@ def import_(
             "The import is undone if the data has no such account.",
         ),
     ] = None,
+    engine: EngineOpt = "duckdb",
+    spark_master: SparkMasterOpt = "local[2]",
 ) -> None:
-    """Import an export into the store, all or nothing.
+    """Import exports into the store, each all or nothing.
 
+    With --engine spark the files are parsed in Spark tasks (one per file) and committed in
+    order, with the same counts, duplicates and quarantine as the embedded import.
     Example: socialaudit import mentions.jsonl --org AcmeHelp
     """
     mapping = parse_map(map_ or [])
-    if file != "-" and not Path(file).exists():
-        raise SourceError(f"File {file} does not exist. Check the path.")
+    for file in files:
+        if file != "-" and not Path(file).exists():
+            raise SourceError(f"File {file} does not exist. Check the path.")
+    if engine not in ENGINES:
+        raise ConfigError(f"Unknown engine {engine!r}. Use duckdb or spark.")
+    if engine == "spark" and "-" in files:
+        raise SourceError("--engine spark reads files, not stdin. Save the input to a file first.")
+    if engine == "spark":
+        _import_on_spark(files, format, mapping, platform, time_format, spark_master)
+        files = []
     declared: list[str] = []
 
     def declare(con: Any) -> None:
         declared.extend(declare_org(con, handle) for handle in org or [])
 
-    with open_store() as store, _input_path(file) as path:
-        shown = "stdin" if file == "-" else Path(file).name
-        status = f"Importing {shown} into {state.db}…"
-        with err_console.status(status) if err_console.is_terminal else _null():
-            result = sa.import_file(
-                path,
-                store=store,
-                format=format,
-                mapping=mapping,
-                platform=platform,
-                time_format=time_format,
-                source_name="stdin" if file == "-" else None,
-                on_commit=declare if org else None,
-            )
-        err_console.print(Text(result.summary()), soft_wrap=True)
+    with open_store() as store:
+        for i, file in enumerate(files):
+            last = i == len(files) - 1
+            with _input_path(file) as path:
+                shown = "stdin" if file == "-" else Path(file).name
+                status = f"Importing {shown} into {state.db}…"
+                with err_console.status(status) if err_console.is_terminal else _null():
+                    result = sa.import_file(
+                        path,
+                        store=store,
+                        format=format,
+                        mapping=mapping,
+                        platform=platform,
+                        time_format=time_format,
+                        source_name="stdin" if file == "-" else None,
+                        on_commit=declare if org and last else None,
+                    )
+            err_console.print(Text(result.summary()), soft_wrap=True)
+        if org and not files:
+            with store.transaction() as con:
+                declare(con)
         if declared:
             err_console.print(Text(f"Declared organizations: {', '.join(declared)}."))
         if orgs is not None:
             n = sa.load_orgs(orgs, store=store)
             err_console.print(Text(f"Declared {n:,} organizations from {orgs}."))
+
+
+def _import_on_spark(
+    files: list[str],
+    format: str | None,  # noqa: A002 - the user-facing word
+    mapping: dict[str, str],
+    platform: str | None,
+    time_format: str | None,
+    master: str,
+) -> None:
+    """Stage the files in Spark tasks and commit them in order (see ingest.spark)."""
+    from socialaudit.ingest.spark import import_on_spark
+
+    with open_store() as store:
+        results = import_on_spark(
+            files,
+            store=store,
+            format=format,
+            mapping=mapping,
+            platform=platform,
+            time_format=time_format,
+            master=master,
+        )
+    for result in results:
+        err_console.print(Text(result.summary()), soft_wrap=True)
 
 
 class _null:

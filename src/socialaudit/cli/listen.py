@@ -29,7 +29,7 @@ from socialaudit.enrich.classify import classify_file
 from socialaudit.enrich.runner import EnrichResult
 from socialaudit.enrich.runner import Progress as ProgressFn
 from socialaudit.enrich.runner import enrich as run_enrich
-from socialaudit.errors import SourceError
+from socialaudit.errors import ConfigError, SourceError
 
 
 def _bar(width: int) -> Progress:
@@ -91,11 +91,28 @@ def existing_store() -> contextlib.AbstractContextManager[sa.Store]:
 
 
 def enrich_store(
-    store: sa.Store, names: list[str] | None = None, *, models: dict[str, str] | None = None
+    store: sa.Store,
+    names: list[str] | None = None,
+    *,
+    models: dict[str, str] | None = None,
+    engine: str = "duckdb",
+    spark_master: str = "local[2]",
 ) -> EnrichResult:
-    """Run the enrichers (with the models the store records) and say on stderr what was done."""
+    """Run the enrichers (with the models the store records) and say on stderr what was done.
+
+    ``engine="spark"`` runs them in Spark tasks (:mod:`socialaudit.enrich.spark`), same labels.
+    """
     with progress_bar() as update:
-        result = run_enrich(store, names, progress=update, models=models)
+        if engine == "spark":
+            from socialaudit.enrich.spark import enrich_on_spark
+
+            result = enrich_on_spark(
+                store, names, master=spark_master, progress=update, models=models
+            )
+        elif engine == "duckdb":
+            result = run_enrich(store, names, progress=update, models=models)
+        else:
+            raise ConfigError(f"Unknown engine {engine!r}. Use duckdb or spark.")
     if models:
         chosen = ", ".join(f"{n}={m}" for n, m in models.items())
         err_console.print(Text(f"Recorded in the store: {chosen} (later runs use it too)."))
@@ -122,6 +139,13 @@ def enrich(
             "--sentiment-model", help="Same as --model sentiment=DIR (a `train sentiment` folder)."
         ),
     ] = None,
+    engine: Annotated[
+        str,
+        typer.Option("--engine", help="duckdb (embedded) or spark (enrichers in Spark tasks)."),
+    ] = "duckdb",
+    spark_master: Annotated[
+        str, typer.Option("--spark-master", help="Spark master URL for --engine spark.")
+    ] = "local[2]",
 ) -> None:
     """Label posts with language, sentiment, intent, spam, deflection and resolution.
 
@@ -133,7 +157,9 @@ def enrich(
     specs = [*(model or []), *([f"sentiment={sentiment_model}"] if sentiment_model else [])]
     models = dict(catalog.parse_model(spec) for spec in specs)
     with existing_store() as store:
-        result = enrich_store(store, only, models=models or None)
+        result = enrich_store(
+            store, only, models=models or None, engine=engine, spark_master=spark_master
+        )
     if not result.total:
         err_console.print(Text("Nothing to enrich: every post has current results."))
 

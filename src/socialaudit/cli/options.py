@@ -20,6 +20,12 @@ class Format(StrEnum):
     csv = "csv"
 
 
+EngineOpt = Annotated[
+    str, typer.Option("--engine", help="duckdb (embedded) or spark (needs socialaudit[spark]).")
+]
+SparkMasterOpt = Annotated[
+    str, typer.Option("--spark-master", help="Spark master URL for --engine spark.")
+]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 CsvFlag = Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")]
 Limit = Annotated[int | None, typer.Option("--limit", min=1, help="Show at most this many rows.")]

@@ -12,7 +12,14 @@ from rich.text import Text
 import socialaudit as sa
 from socialaudit.cli import app, guarded, open_store, state
 from socialaudit.cli.listen import enrich_store, existing_store, fit_topics_where_missing
-from socialaudit.cli.options import CsvFlag, JsonFlag, SectorsOpt, pick_format
+from socialaudit.cli.options import (
+    CsvFlag,
+    EngineOpt,
+    JsonFlag,
+    SectorsOpt,
+    SparkMasterOpt,
+    pick_format,
+)
 from socialaudit.cli.output import (
     console,
     duration,
@@ -89,6 +96,8 @@ def benchmark(
         typer.Option("--account", help="With --people: only this handle (case-insensitive)."),
     ] = None,
     no_enrich: NoEnrichOpt = False,
+    engine: EngineOpt = "duckdb",
+    spark_master: SparkMasterOpt = "local[2]",
     json_: JsonFlag = False,
     csv_: CsvFlag = False,
 ) -> None:
@@ -99,11 +108,13 @@ def benchmark(
     from socialaudit.results import benchmark_document
 
     fmt = pick_format(json_, csv_)
+    from socialaudit.cli.commands import _engine
+
     if not no_enrich:
         with existing_store() as store:
-            enrich_store(store)
-    with open_store(read_only=True) as store:
-        bm = sa.run(store, **_options(tiers, sectors, window))
+            enrich_store(store, engine=engine, spark_master=spark_master)
+    with _engine(engine, spark_master) as source:
+        bm = sa.run(source, **_options(tiers, sectors, window))
     if people or account is not None:
         rows = records(bm.accounts)
         if account is not None:
@@ -199,6 +210,8 @@ def report(
         "Social engagement audit"
     ),
     no_enrich: NoEnrichOpt = False,
+    engine: EngineOpt = "duckdb",
+    spark_master: SparkMasterOpt = "local[2]",
 ) -> None:
     """Write the executive report: one self-contained HTML file, plus CSV/Parquet/JSON tables.
 
@@ -216,9 +229,15 @@ def report(
             err_console.print(Text(f"Declared {n:,} organizations from {orgs}."))
         notes = None
         if not no_enrich:
-            enrich_store(store)
+            enrich_store(store, engine=engine, spark_master=spark_master)
             notes = fit_topics_where_missing(store)
-        written = build_report(store, out, title=title, topic_notes=notes, **opts)
+        if engine == "duckdb":
+            written = build_report(store, out, title=title, topic_notes=notes, **opts)
+    if engine != "duckdb":
+        from socialaudit.cli.commands import _engine
+
+        with _engine(engine, spark_master) as source:
+            written = build_report(source, out, title=title, topic_notes=notes, **opts)
     console.print(
         Text(
             f"Wrote {written.html} ({written.html_bytes / 1e6:.2f} MB) and "

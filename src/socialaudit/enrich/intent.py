@@ -34,8 +34,8 @@ from socialaudit.enrich.textrules import all_matches, normalise, rules, without_
 from socialaudit.errors import ConfigError
 
 # The default (rules + complaint head on the shipped static embeddings) and the rules alone.
-VERSION = "intent-4+" + static_model.VERSION
-RULES_VERSION = "intent-rules-4"
+VERSION = "intent-5+" + static_model.VERSION
+RULES_VERSION = "intent-rules-5"
 LABELS = ("question", "complaint", "praise", "other")
 
 _WH = r"(?:how|what|why|when|where|who|which|whats|what's|hows|how's|wheres|where's|whens|whys)"
@@ -66,7 +66,9 @@ QUESTION_RULES = rules(
                     r"assist|respond|reply|refund|call|contact|explain|confirm|tell|let me know|"
                     r"get back|send|update|resolve)"
                 ),
-                r"\bhelp(?: me| us)?\s*(?:!|$|please|pls|plz|asap)|\bhelp (?:me|us)\b",
+                # "help!" asks; "thanks for your help" does not.
+                r"(?<!for )(?<!your )(?<!the )\bhelp(?: me| us)?\s*(?:!|$|please|pls|plz|asap)",
+                r"\bhelp (?:me|us)\b",
                 # Imperatives addressed to the brand: "sort it out", "fix my connection".
                 (
                     r"(?:^|[.!?,;:]\s*|\b(?:please|pls|plz|just|now|you|either|then|so)\s+)"
@@ -260,6 +262,90 @@ _NOT_A_QUESTION = rules(
 )
 
 
+# Hints the question head weighs but the rules alone do not act on (too broad on their own):
+# the shapes of the questions the rules missed on sets A-D (LABELLING.md section 5, step 6).
+_IMPERATIVE = (
+    r"(?:get|make|give|stop|change|look|hurry|tell|send|answer|fix|add|bring|put|refund|remove|"
+    r"delete|call|email|dm|pm|reply|respond|contact|explain|update|show|sort|check|cancel|reset|"
+    r"replace|escalate|restore|reinstate|allow|release|return|activate|credit|waive|remember|"
+    r"consider|broadcast|hire|train|keep|do|let|find|investigate|reconsider|bring back)"
+)
+_START = r"(?:^|[.!?;:]\s+|\n)(?:(?:hey|hi|hello|so|and|but|ok|okay|now|just|yo|y'?all|guys),?\s+)*"
+QUESTION_HINTS = rules(
+    [
+        (
+            "wh_start",
+            (
+                rf"{_START}{_WH}\b",
+                r"\b(?:tell me|any reason|wondering|curious) (?:why|how|what|when|if)\b",
+            ),
+        ),
+        ("imperative_start", rf"{_START}(?:please |pls |plz |kindly )?{_IMPERATIVE}\b(?! you\b)"),
+        (
+            "wants_action",
+            (
+                r"\b(?:would|'d) (?:like|love) (?:to know|an? answer|someone|you to)\b",
+                r"\b(?:wanna|want to|need to) (?:know|check|see|find out|understand)\b",
+                (
+                    r"\b(?:i|we) (?:just )?need (?:you|someone|\S+) to "
+                    r"(?:do|fix|sort|look|help|send|get)\b"
+                ),
+                r"\b(?:you|y'?all|u) (?:all |guys |people )?(?:need|should|have|got) to\b",
+                r"\byou (?:all |guys )?should\b",
+                r"\bwhat if you\b|\b(?:can|could) (?:amazon|they|someone|somebody) \w+",
+                # "...asap!" asks; "sorted now!" does not.
+                r"\bwould help\b|\b(?:urgently|asap|immediately)\b.{0,3}$|\brefund!",
+                r"\bwhere (?:are|is) (?:my|the|our)\b|\bwhere can (?:i|we)\b|\bwhat time\b",
+            ),
+        ),
+        (
+            "non_english_question",
+            (
+                r"[¿？]",
+                (
+                    r"\b(?:c[oó]mo|qu[eé]|cu[aá]ndo|d[oó]nde|por qu[eé]|pueden|puedo|podr[ií]a|"
+                    r"ayuda|ayudan|por favor|comment|pourquoi|svp|s'il vous|kann ich|"
+                    r"k[öo]nnen sie|wie|bitte|warum|como posso|poderia|ajuda)\b"
+                ),
+                r"(?:ですか|ますか|でしょうか|ませんか|ください|下さい|どうしたら|どこに|なぜ|कैसे|क्या)",
+            ),
+        ),
+    ]
+)
+NOT_QUESTION_HINTS = rules(
+    [
+        # Brand replies that the source marks as customer posts: agent sign-offs, brand voice.
+        (
+            "brand_voice",
+            (
+                r"(?:\s[\^*][A-Z][A-Za-z]{0,15}|\s-[A-Z][a-z]{1,15})\s*$",
+                r"\b(?:dm|message|follow) us\b",
+                r"\bwe(?:'re| are) (?:always |happy |here )?(?:here )?to help\b",
+                r"\bwe(?:'d| would| will| 'll)? (?:love|be happy|be glad) to\b",
+                r"\bjust let us know\b",
+            ),
+        ),
+        (
+            "exclaimed_question",
+            (
+                r"\?\s*!|!\s*\?",
+                (
+                    r"\b(?:are you (?:telling|kidding|serious)|do you (?:guys )?(?:even )?care|"
+                    r"you gonna|is this a joke|right\?|really\?|seriously\?)"
+                ),
+            ),
+        ),
+        (
+            "thanks_for_help",
+            (
+                r"\b(?:thanks|thank you|thx) (?:so much |a lot )?for (?:your |the |all )?"
+                r"(?:help|assistance|support)\b"
+            ),
+        ),
+    ]
+)
+
+
 @dataclass(frozen=True)
 class Cues:
     """Which rules fired on one post, before labels are decided (the model's rule features)."""
@@ -270,10 +356,11 @@ class Cues:
     rhetorical: bool = False
     praise_cancel: bool = False
     empty: bool = True
+    hints: tuple[str, ...] = ()
 
     def flags(self) -> list[float]:
         """One 0/1 per name in :data:`CUE_NAMES`."""
-        fired = {*self.question, *self.complaint, *self.praise}
+        fired = {*self.question, *self.complaint, *self.praise, *self.hints}
         if self.rhetorical:
             fired.add("rhetorical")
         if self.praise_cancel:
@@ -283,7 +370,14 @@ class Cues:
 
 _LEADING_HANDLES = re.compile(r"(?:\s*\.?@\w{1,30})*")
 CUE_NAMES: tuple[str, ...] = (
-    *(r.name for r in QUESTION_RULES + COMPLAINT_RULES + PRAISE_RULES),
+    *(
+        r.name
+        for r in QUESTION_RULES
+        + COMPLAINT_RULES
+        + PRAISE_RULES
+        + QUESTION_HINTS
+        + NOT_QUESTION_HINTS
+    ),
     "rhetorical",
     "praise_cancel",
 )
@@ -306,6 +400,7 @@ def cues(text: str) -> Cues:
         rhetorical=crowd or bool(all_matches(_NOT_A_QUESTION, t)),
         praise_cancel=bool(all_matches(_PRAISE_CANCEL, t)),
         empty=False,
+        hints=tuple(all_matches(QUESTION_HINTS + NOT_QUESTION_HINTS, t)),
     )
 
 
@@ -354,7 +449,7 @@ def model_text(text: str) -> str:
 
 
 def features(texts: Sequence[str], found: Sequence[Cues] | None = None) -> np.ndarray:
-    """The complaint head's inputs: static embedding of each post, then its rule cues."""
+    """The heads' inputs: static embedding of each post, then its rule cues and hints."""
     found = [cues(t) for t in texts] if found is None else found
     vectors = static_model.shipped().encode([model_text(t) for t in texts])
     flags = np.array([c.flags() for c in found], dtype=np.float32).reshape(len(texts), -1)
@@ -393,8 +488,8 @@ VARIANTS = ("default", "rules")
 class IntentEnricher:
     """Runs on customers' posts (brand replies have no customer intent).
 
-    ``default``: the rules decide question and praise; complaint comes from the complaint
-    head over the shipped static embeddings and the rule cues. ``rules``: the rules alone
+    ``default``: the rules decide praise; question and complaint come from the two heads over
+    the shipped static embeddings, the rule cues and the question hints. ``rules``: the rules alone
     (no embeddings, faster, weaker on complaints). Both run on the core install and give the
     same labels on every install; the version names the variant that labelled a post.
     """

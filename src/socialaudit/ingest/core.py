@@ -22,6 +22,7 @@ from socialaudit.errors import ImportCheckError, SourceError
 from socialaudit.ingest import base, checks
 from socialaudit.store import Store
 from socialaudit.store.coverage import record_import_coverage
+from socialaudit.store.turns import catch_up
 
 # Mentions are whole handles: '@' not preceded by a word character or another '@' (so an
 # e-mail address is not a mention) and as many handle characters as follow.
@@ -121,14 +122,7 @@ def import_file(
     options = base.ImportOptions(
         mapping=dict(mapping or {}), platform=platform, time_format=time_format
     )
-    sample = base.read_sample(src)
-    if format:
-        importer = base.get_importer(format)
-    elif options.mapping:
-        fmt = "jsonl" if sample.text.lstrip("\ufeff \t\r\n").startswith("{") else "csv"
-        importer = base.get_importer(fmt)
-    else:
-        importer = base.detect(sample)
+    importer = choose_importer(src, format, options)
     started_at = _utcnow()
     # On failure the rollback discards the temporary tables with everything else.
     try:
@@ -139,11 +133,28 @@ def import_file(
             _drop_temp(con)
             if export_coverage:
                 record_import_coverage(con, result.import_id)
+            # The persisted turns move with the posts, in the same transaction (issue 18).
+            catch_up(con)
             if on_commit is not None:
                 on_commit(con)
     finally:
         importer.close()
     return replace(result, seconds=time.perf_counter() - started)
+
+
+def choose_importer(
+    src: Path,
+    format: str | None,  # noqa: A002 - the user-facing word
+    options: base.ImportOptions,
+) -> base.Importer:
+    """The importer for ``src``: the format named, else jsonl/csv for a mapping, else detected."""
+    sample = base.read_sample(src)
+    if format:
+        return base.get_importer(format)
+    if options.mapping:
+        fmt = "jsonl" if sample.text.lstrip("\ufeff \t\r\n").startswith("{") else "csv"
+        return base.get_importer(fmt)
+    return base.detect(sample)
 
 
 def _commit_stage(

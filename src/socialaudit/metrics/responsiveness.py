@@ -8,7 +8,7 @@ rounds even for long threads, each one join over self-replies only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import datetime
 
 import ibis
@@ -23,16 +23,21 @@ DEFAULT_SLA_MINUTES = 60
 MAX_JUMP_ROUNDS = 64
 
 
-def link_parents(posts: ibis.Table) -> ibis.Table:
-    """Posts with their parent's author and time (NULL when the parent is absent or missing)."""
+def link_parents(posts: ibis.Table, parents: ibis.Table | None = None) -> ibis.Table:
+    """Posts with their parent's author and time (NULL when the parent is absent or missing).
+
+    Parents are looked up in ``parents`` (default: ``posts`` itself); an incremental update
+    links a few posts against the whole store.
+    """
     p = posts.select(
         "platform", "post_id", "author_id", "created_at", "parent_id", "inbound", "mentions"
     )
-    parents = posts.select(
-        platform=posts.platform,
-        parent_id=posts.post_id,
-        parent_author=posts.author_id,
-        parent_created_at=posts.created_at,
+    among = posts if parents is None else parents
+    parents = among.select(
+        platform=among.platform,
+        parent_id=among.post_id,
+        parent_author=among.author_id,
+        parent_created_at=among.created_at,
     )
     return p.left_join(parents, ["platform", "parent_id"]).select(
         p.platform,
@@ -362,15 +367,42 @@ def unanswered(turns: ibis.Table, /, *, older_than_s: int = 0) -> ibis.Table:
     )
 
 
-@dataclass(frozen=True)
 class TurnTables:
-    """The turn-level tables an audit is built from, materialized once per run."""
+    """The turn-level tables an audit is built from, materialized once per run.
 
-    reference_time: datetime | None
-    turns: ibis.Table
-    # Every post with the turn it belongs to (see :func:`turn_posts`): what listening metrics
-    # join enrichments through, and network metrics read who replied into which turn.
-    turn_posts: ibis.Table | None = None
+    ``turns`` has one row per (org, turn). ``turn_posts`` is every post with the turn it
+    belongs to (see :func:`turn_posts`): what listening metrics join enrichments through, and
+    network metrics read who replied into which turn. When the turns come from the persisted
+    tables it is built on first use only, since an audit without enrichments never reads it.
+    """
+
+    def __init__(
+        self,
+        reference_time: datetime | None,
+        turns: ibis.Table,
+        turn_posts: ibis.Table | None = None,
+        *,
+        make_turn_posts: Callable[[], ibis.Table] | None = None,
+    ) -> None:
+        self.reference_time = reference_time
+        self.turns = turns
+        self._turn_posts = turn_posts
+        self._make_turn_posts = make_turn_posts
+
+    @property
+    def turn_posts(self) -> ibis.Table | None:
+        """Every post with its turn id (built on first use when made lazily)."""
+        if self._turn_posts is None and self._make_turn_posts is not None:
+            self._turn_posts = self._make_turn_posts()
+            self._make_turn_posts = None
+        return self._turn_posts
+
+    def with_turns(self, turns: ibis.Table) -> TurnTables:
+        """The same reference time and turn posts (still lazy) over other ``turns``."""
+        out = TurnTables(self.reference_time, turns, self._turn_posts)
+        if self._turn_posts is None:
+            out._make_turn_posts = lambda: self.turn_posts
+        return out
 
 
 def latest_post_time(engine: Engine, posts: ibis.Table) -> tuple[pd.Timestamp | None, int]:
@@ -392,6 +424,97 @@ def latest_post_time(engine: Engine, posts: ibis.Table) -> tuple[pd.Timestamp | 
     return latest["ref"], int(latest["ref_s"])
 
 
+#: The columns of the persisted ``org_turns`` table: :func:`org_turns` without what the
+#: reference time decides (age) and what follows from the rest (answered).
+STORED_TURN_COLUMNS = (
+    "org_id",
+    "platform",
+    "turn_id",
+    "opener_author",
+    "opener_created_at",
+    "followups",
+    "first_response_id",
+    "first_response_at",
+    "frt_s",
+)
+
+
+def turns_are_current(engine: Engine) -> bool:
+    """Whether the persisted turn tables cover every import and every post of the store.
+
+    The import that builds them records its id and the post count; anything that wrote
+    posts otherwise (an old store, a watcher deleting posts) leaves them behind, and then
+    the audit computes turns from the posts as before.
+    """
+    state = engine.execute(engine.table("turns_state"))
+    if len(state) != 1:
+        return False
+    last = engine.execute(engine.table("imports").import_id.max())
+    n_posts = engine.execute(engine.table("posts").count())
+    last_id = 0 if last is None or pd.isna(last) else int(last)
+    row = state.iloc[0]
+    return int(row["import_id"]) == last_id and int(row["posts"]) == int(n_posts)
+
+
+def _nullable(accounts: ibis.Table) -> ibis.Table:
+    """Org accounts with every column nullable, so set operations accept both copies."""
+    return accounts.select(
+        *[
+            accounts[c].cast("string").name(c)
+            for c in ("org_id", "platform", "account_id", "handle")
+        ]
+    )
+
+
+def stored_turn_posts(engine: Engine) -> ibis.Table:
+    """Every post with its turn, from the persisted self-reply links (materialized)."""
+    links = engine.table("turn_links")
+    pointers = links.select("platform", "post_id", up=links.turn_id)
+    return engine.cache(turn_posts(link_parents(engine.table("posts")), pointers))
+
+
+def persisted_turns(engine: Engine, ref: datetime | None, ref_epoch: int) -> TurnTables | None:
+    """The turns from the persisted tables (migration 9), or None when they are behind.
+
+    Orgs whose accounts changed since the rows were built (declared after the import) are
+    computed here over the stored turn posts; every other org's rows are read as stored.
+    The age is applied now, from ``ref_epoch``: changing the reference time or the SLA never
+    needs a rebuild.
+    """
+    if not turns_are_current(engine):
+        return None
+    oa = engine.table("org_accounts")
+    now, built = (_nullable(oa), _nullable(engine.table("org_turns_accounts")))
+    stale = ibis.union(now.difference(built), built.difference(now)).select("org_id").distinct()
+    stored = engine.table("org_turns")
+    tp: ibis.Table | None = None
+    if int(engine.execute(stale.count())):
+        tp = stored_turn_posts(engine)
+        fresh = org_turns(
+            engine.table("posts"), tp, oa.semi_join(stale, "org_id"), reference_epoch_s=0
+        ).select(*STORED_TURN_COLUMNS)
+        stored = engine.cache(
+            ibis.union(stored.anti_join(stale, "org_id").select(*STORED_TURN_COLUMNS), fresh)
+        )
+    t = stored
+    turns = t.select(
+        t.org_id,
+        t.platform,
+        t.turn_id,
+        t.opener_author,
+        t.opener_created_at,
+        followups=t.followups,
+        answered=t.first_response_at.notnull(),
+        first_response_id=t.first_response_id,
+        first_response_at=t.first_response_at,
+        frt_s=t.frt_s,
+        age_s=(ibis.literal(ref_epoch, type="int64") - epoch_s(t.opener_created_at)).cast("int64"),
+    )
+    if tp is not None:
+        return TurnTables(ref, turns, tp)
+    return TurnTables(ref, turns, make_turn_posts=lambda: stored_turn_posts(engine))
+
+
 def build_turns(engine: Engine) -> TurnTables:
     """Compute (and cache) the per-(org, turn) table for everything in the engine's store.
 
@@ -405,6 +528,9 @@ def build_turns(engine: Engine) -> TurnTables:
         ref_epoch = int(ref.tz_localize("UTC").timestamp())
     else:
         ref, ref_epoch = latest_post_time(engine, posts)
+    persisted = persisted_turns(engine, ref, ref_epoch)
+    if persisted is not None:
+        return persisted
     linked = engine.cache(link_parents(posts))
     pointers = turn_ids(engine, linked)
     tposts = engine.cache(turn_posts(linked, pointers))

@@ -57,6 +57,7 @@ def health(svc: Svc) -> dict[str, Any]:
         "store": svc.db,
         "generation": snap.generation,
         "snapshot_built_s": round(snap.built_s, 3),
+        "snapshot_reused": snap.reused,
         "orgs": len(snap.org_ids),
         "version": __version__,
     }

@@ -34,6 +34,9 @@ class Health(BaseModel):
     store: str
     generation: str
     snapshot_built_s: float | None = Field(None, description="How long the cached audit took.")
+    snapshot_reused: bool = Field(
+        False, description="The cached audit was read back from the store's snapshot file."
+    )
     orgs: int
     version: str
 

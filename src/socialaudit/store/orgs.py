@@ -251,6 +251,7 @@ def load_orgs(path: str | os.PathLike[str], /, *, store: Store) -> int:
             con.execute(
                 "INSERT INTO org_accounts SELECT org_id, platform, account_id, handle FROM _sa_decl"
             )
+            _turns_follow(con)
         finally:
             con.execute("DROP TABLE IF EXISTS _sa_decl")
             con.unregister("_sa_org_rows")
@@ -345,9 +346,20 @@ def declare_org(con: duckdb.DuckDBPyConnection, handle: str, /) -> str:
             "INSERT INTO org_accounts SELECT ?, platform, account_id, handle FROM _sa_declare_rows",
             [org_id],
         )
+        _turns_follow(con)
     finally:
         con.unregister("_sa_declare_rows")
     return org_id
+
+
+def _turns_follow(con: duckdb.DuckDBPyConnection) -> None:
+    """Recompute the persisted turns of the orgs whose accounts just changed (same transaction).
+
+    Imported here: the turn tables use the metrics, which import this module.
+    """
+    from socialaudit.store.turns import catch_up
+
+    catch_up(con)
 
 
 def did_you_mean(name: str, known: Iterable[str]) -> str:

@@ -28,6 +28,11 @@ RAW_RECORDS = "raw_records"
 COLLECTOR_CURSORS = "collector_cursors"
 ENRICHER_MODELS = "enricher_models"
 COVERAGE = "coverage"
+TURN_LINKS = "turn_links"
+ORG_TURNS = "org_turns"
+ORG_TURNS_ACCOUNTS = "org_turns_accounts"
+TURNS_STATE = "turns_state"
+STORE_WRITES = "store_writes"
 MIGRATIONS = "_socialaudit_migrations"
 
 _str_list = dt.Array(dt.string)
@@ -230,6 +235,31 @@ SCHEMAS: dict[str, ibis.Schema] = {
     ENRICHER_MODELS: ibis.schema(
         {"enricher": "string", "model": "string", "chosen_at": "timestamp(6)"}
     ),
+    # Persisted turns (migration 9, socialaudit.store.turns): self-reply -> turn opener.
+    TURN_LINKS: ibis.schema({"platform": "string", "post_id": "string", "turn_id": "string"}),
+    # One row per (org, turn) without what the reference time decides (age); answered is
+    # first_response_at being set.
+    ORG_TURNS: ibis.schema(
+        {
+            "org_id": "string",
+            "platform": "string",
+            "turn_id": "string",
+            "opener_author": "string",
+            "opener_created_at": "timestamp(6)",
+            "followups": "int64",
+            "first_response_id": "string",
+            "first_response_at": "timestamp(6)",
+            "frt_s": "int64",
+        }
+    ),
+    # The org_accounts that org_turns was built with: an org whose accounts differ is stale.
+    ORG_TURNS_ACCOUNTS: ibis.schema(
+        {"org_id": "string", "platform": "string", "account_id": "string", "handle": "string"}
+    ),
+    # Built through this import, with this many posts (no row: never built).
+    TURNS_STATE: ibis.schema({"import_id": "int64", "posts": "int64"}),
+    # One row per write transaction: the store generation the dashboard snapshot is keyed by.
+    STORE_WRITES: ibis.schema({"written_at": "timestamp(6)"}),
 }
 
 

@@ -27,7 +27,9 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import os
 import shutil
+import sys
 import tempfile
 import threading
 import warnings
@@ -117,6 +119,9 @@ def spark_session(master: str = DEFAULT_MASTER) -> SparkSession:
                 _root.stop()
             _root = None
         if _root is None:
+            # Tasks that run Python (import, enrich) need this interpreter and its packages,
+            # not the PATH's python3 (a cluster sets PYSPARK_PYTHON to its own).
+            os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
             builder = SparkSession.builder.master(master).appName("socialaudit")
             for key, value in SESSION_CONF.items():
                 builder = builder.config(key, value)

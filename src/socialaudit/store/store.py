@@ -57,6 +57,9 @@ class Store:
     #: The audit's clock when set (``--reference-time``); otherwise the latest post (SPEC 5).
     #: A class default the CLI sets once for every store it opens; ``open()`` sets one store's.
     reference_time: datetime | None = None
+    #: Whether write transactions are counted in ``store_writes`` (see :meth:`transaction`):
+    #: set once :meth:`migrate` has made that table (migration 9).
+    _counts_writes: bool = False
 
     def __init__(
         self,
@@ -185,6 +188,7 @@ class Store:
                     f"Migration {version} ({module.NAME}) failed on {self.path}: {exc}"
                 ) from exc
             ran += 1
+        self._counts_writes = True
         return ran
 
     # -- access ---------------------------------------------------------------------------------
@@ -256,6 +260,11 @@ class Store:
         self.raw.execute("BEGIN TRANSACTION")
         try:
             yield self.raw
+            if self._counts_writes:
+                # The store's generation moves with every write (an append: concurrent
+                # writers never conflict on it), so whatever is kept per generation, like
+                # the dashboard's snapshot file, goes stale.
+                self.raw.execute("INSERT INTO store_writes VALUES (?)", [_utcnow()])
         except BaseException:
             self.raw.execute("ROLLBACK")
             raise

@@ -16,6 +16,7 @@ from socialaudit.store.migrations import (
     m0006_coverage,
     m0007_importer_version,
     m0008_enricher_models,
+    m0009_turn_tables,
 )
 
 MIGRATIONS: list[tuple[int, ModuleType]] = [
@@ -27,4 +28,5 @@ MIGRATIONS: list[tuple[int, ModuleType]] = [
     (6, m0006_coverage),
     (7, m0007_importer_version),
     (8, m0008_enricher_models),
+    (9, m0009_turn_tables),
 ]
