@@ -30,7 +30,7 @@ lint: $(VENV)/.dev
 	$(PY) -m mypy src
 
 # Every figure the README quotes: import/audit, pandas comparison, growth curve, listening
-# quality and speed, network, report.
+# quality and speed, network, report, the lake store and Spark (parity and rates, 2.8 M rows).
 bench: $(VENV)/.dev
 	$(PY) benchmarks/bench_import_audit.py
 	$(PY) benchmarks/bench_pandas.py
@@ -45,6 +45,9 @@ bench: $(VENV)/.dev
 	$(PY) benchmarks/bench_serve.py
 	$(PY) benchmarks/bench_incremental.py
 	$(PY) benchmarks/bench_load.py
+	$(PY) benchmarks/bench_lake_formats.py
+	$(PY) benchmarks/bench_lake_spark.py --rows 280000 --parts 4 --enrich-rows 20000
+	$(PY) benchmarks/bench_lake_spark.py --rows 2800000 --parts 4 --masters 'local[2]'
 
 clean:
 	rm -rf $(VENV) demo-output benchmarks/out

@@ -9,7 +9,9 @@ the child's own rusage, as in ``bench_import_audit.py``):
 - ``audit``: ``socialaudit --db THAT audit --no-enrich --json`` (the default 90-day window);
 - ``cold``: the dashboard's cold start, a fresh process that opens the store and builds what
   the first page needs (:class:`socialaudit.serve.snapshot.SnapshotCache`, as ``serve`` does
-  at start-up), interpreter start-up included: the wait after a restart;
+  at start-up), interpreter start-up included: the first start after an import;
+- ``restart``: the same again, with nothing new in the store (the snapshot the cold start
+  persisted is read back instead of rebuilt);
 - ``enrich``: ``socialaudit --db THAT enrich`` (every enricher, default models).
 
 Each step's growth is the exponent ``b`` of a least-squares fit of ``time = a * rows**b`` in
@@ -26,7 +28,8 @@ the fitted exponents.
 
 Usage::
 
-    python benchmarks/bench_growth.py [--sizes 0.28M,1M,2.8M,10M] [--steps import,audit,cold,enrich]
+    python benchmarks/bench_growth.py [--sizes 0.28M,1M,2.8M,10M] [--enrich-max 1M]
+    python benchmarks/bench_growth.py --steps import,audit,cold,restart   # no enrich
     python benchmarks/bench_growth.py --sizes 280k,1M --enrich-max 1M   # a quick run
 """
 
@@ -54,7 +57,7 @@ from bench_import_audit import (  # noqa: E402
 )
 
 DEFAULT_SIZES = (280_000, 1_000_000, 2_800_000, 10_000_000)
-STEPS = ("import", "audit", "cold", "enrich")
+STEPS = ("import", "audit", "cold", "restart", "enrich")
 MAX_EXPONENT = 1.1
 CHART = Path(__file__).resolve().parent.parent / "docs" / "img" / "growth.svg"
 #: The dashboard's start-up in a child process: open the store, build the first snapshot.
@@ -92,6 +95,7 @@ def measure(rows: int, steps: list[str], *, seed: int, work: Path, enrich_max: i
         "import": [*cli, "--db", str(db), "import", str(path)],
         "audit": [*cli, "--db", str(db), "audit", "--no-enrich", "--json"],
         "cold": [sys.executable, "-c", COLD_SCRIPT, str(db)],
+        "restart": [sys.executable, "-c", COLD_SCRIPT, str(db)],
         "enrich": [*cli, "--db", str(db), "enrich"],
     }
     for step in STEPS:  # in this order: each step needs the store the import made
@@ -129,8 +133,20 @@ def series(points: list[Point], step: str, attr: str) -> tuple[list[float], list
 
 # -- the chart ----------------------------------------------------------------------------------
 
-COLORS = {"import": "#1f77b4", "audit": "#d62728", "cold": "#2ca02c", "enrich": "#9467bd"}
-LABELS = {"import": "import", "audit": "audit", "cold": "dashboard cold start", "enrich": "enrich"}
+COLORS = {
+    "import": "#1f77b4",
+    "audit": "#d62728",
+    "cold": "#2ca02c",
+    "restart": "#8c564b",
+    "enrich": "#9467bd",
+}
+LABELS = {
+    "import": "import",
+    "audit": "audit",
+    "cold": "dashboard cold start",
+    "restart": "dashboard restart",
+    "enrich": "enrich",
+}
 
 
 def _panel(points: list[Point], steps: list[str], attr: str, title: str, x0: float) -> list[str]:
@@ -192,7 +208,7 @@ def chart(points: list[Point], steps: list[str], fits: dict[str, dict[str, float
     """The growth chart: time and peak RSS against rows, log-log, with linear references."""
     parts = [
         (
-            '<svg xmlns="http://www.w3.org/2000/svg" width="820" height="360" '
+            '<svg xmlns="http://www.w3.org/2000/svg" width="820" height="380" '
             'font-family="sans-serif" font-size="11">'
         ),
         '<rect width="100%" height="100%" fill="white"/>',
@@ -202,11 +218,11 @@ def chart(points: list[Point], steps: list[str], fits: dict[str, dict[str, float
     for i, s in enumerate(x for x in steps if any(x in p.steps for p in points)):
         b = fits[s]["seconds"]
         label = LABELS[s] + (f" (time ~ rows^{b:.2f})" if b is not None else "")
-        x = 60 + i * 190
-        parts.append(f'<rect x="{x}" y="318" width="12" height="3" fill="{COLORS[s]}"/>')
-        parts.append(f'<text x="{x + 16}" y="323">{label}</text>')
+        x, y = 60 + (i % 3) * 250, 318 + (i // 3) * 16
+        parts.append(f'<rect x="{x}" y="{y}" width="12" height="3" fill="{COLORS[s]}"/>')
+        parts.append(f'<text x="{x + 16}" y="{y + 5}">{label}</text>')
     parts.append(
-        '<text x="60" y="345" fill="#666">dashed: linear growth from the smallest size; '
+        '<text x="60" y="368" fill="#666">dashed: linear growth from the smallest size; '
         "a solid line below its dashed one grows slower than linearly</text>"
     )
     parts.append("</svg>")
@@ -285,7 +301,7 @@ def main(argv: list[str] | None = None) -> int:
         "--steps",
         type=lambda s: [x.strip() for x in s.split(",") if x.strip()],
         default=list(STEPS),
-        help="which of import,audit,cold,enrich to time [default: all]",
+        help="which of import,audit,cold,restart,enrich to time [default: all]",
     )
     parser.add_argument(
         "--enrich-max", type=_size, default=1_000_000, help="skip enrich above this many rows"

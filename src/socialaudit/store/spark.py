@@ -59,8 +59,9 @@ DEFAULT_MASTER = "local[2]"
 #: memory only takes effect before the JVM starts; 4 GB leaves most of a 24 GB machine free.
 SESSION_CONF: dict[str, str] = {
     "spark.sql.session.timeZone": "UTC",
-    "spark.sql.shuffle.partitions": "4",
-    "spark.default.parallelism": "4",
+    # A cluster sets more (e.g. 2000 for a billion posts): SOCIALAUDIT_SPARK_SHUFFLE_PARTITIONS.
+    "spark.sql.shuffle.partitions": os.environ.get("SOCIALAUDIT_SPARK_SHUFFLE_PARTITIONS", "4"),
+    "spark.default.parallelism": os.environ.get("SOCIALAUDIT_SPARK_SHUFFLE_PARTITIONS", "4"),
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
     "spark.driver.memory": "4g",
