@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 import socialaudit
@@ -131,6 +132,16 @@ def test_org_names_ignore_case_and_near_misses_get_a_suggestion(db, runner, app)
     assert "did you mean 'AcmeHelp'?" in res.stderr
 
 
+def test_network_names_orgs_in_any_case_and_suggests_the_nearest(db, runner, app) -> None:
+    exact = _run(runner, app, "--db", db, "network", "AcmeHelp", "--json")
+    lower = _run(runner, app, "--db", db, "network", "acmehelp", "--json")
+    assert exact.exit_code == lower.exit_code == 0, lower.output
+    assert json.loads(lower.stdout) == json.loads(exact.stdout)
+    res = _run(runner, app, "--db", db, "network", "AcmeHlep")
+    assert res.exit_code == 2
+    assert "did you mean 'AcmeHelp'?" in res.stderr and "include" not in res.stderr
+
+
 def test_posts_without_orgs_name_the_most_addressed_accounts(tmp_path, runner, app) -> None:
     db = tmp_path / "x.duckdb"
     assert _run(runner, app, "--db", db, "import", SOURCES / "x_v2_twarc2.jsonl").exit_code == 0
@@ -145,6 +156,31 @@ def test_posts_without_orgs_name_the_most_addressed_accounts(tmp_path, runner, a
     assert _run(runner, app, "--db", db, *command[:3]).exit_code == 0
     res = _run(runner, app, "--db", db, "audit", "--no-enrich", "--json")
     assert [o["org"] for o in json.loads(res.stdout)["orgs"]] == ["AcmeHelp"]
+
+
+def test_every_view_of_a_store_without_orgs_names_the_accounts_to_declare(
+    tmp_path, runner, app
+) -> None:
+    db = tmp_path / "x.duckdb"
+    assert _run(runner, app, "--db", db, "import", SOURCES / "x_v2_twarc2.jsonl").exit_code == 0
+    hint = "most-addressed accounts (mentions and replies received) are: AcmeHelp ("
+    res = _run(runner, app, "--db", db, "turns")  # was: an empty table and exit 0
+    assert res.exit_code == 2 and hint in res.stderr, res.output
+    listed = _run(runner, app, "--db", db, "orgs", "--json")  # listing none is no error...
+    assert listed.exit_code == 0 and json.loads(listed.stdout) == []
+    assert hint in listed.stderr  # ... but it says what to do
+    assert "socialaudit orgs --add AcmeHelp" in listed.stderr
+
+
+def test_mastodon_export_owner_is_an_org(tmp_path, runner, app) -> None:
+    db = tmp_path / "outbox.duckdb"
+    res = _run(runner, app, "--db", db, "import", SOURCES / "mastodon_export" / "outbox.json")
+    assert res.exit_code == 0 and "Found 1 new organizations" in res.stderr
+    orgs = json.loads(_run(runner, app, "--db", db, "orgs", "--json").stdout)
+    assert [(o["org_id"], o["posts"]) for o in orgs] == [("AcmeHelp", 3)]
+    res = _run(runner, app, "--db", db, "audit", "--no-enrich")
+    assert res.exit_code == 0
+    assert "AcmeHelp: no customer posts in this data (coverage: own posts only)." in res.stdout
 
 
 def test_import_org_names_one_and_a_wrong_handle_undoes_the_import(tmp_path, runner, app) -> None:
@@ -239,3 +275,100 @@ def test_one_peer_group_with_its_source_everywhere(
     assert {o["org_id"]: o["peer_group_source"] for o in json.loads(flag.stdout)} == {
         "AcmeHelp": "none", "AppleSupport": "none",
     }  # fmt: skip
+
+
+# -- the coverage note and topics, everywhere (issue 17, items 1 and 5) --------------------------
+
+
+def test_an_org_nobody_addressed_gets_the_note_on_the_dashboard_and_in_the_report(
+    tmp_path, runner, app
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from socialaudit.serve import create_app
+
+    db = tmp_path / "archive.duckdb"
+    res = _run(runner, app, "--db", db, "import", SOURCES / "x_archive" / "data" / "tweets.js")
+    assert res.exit_code == 0, res.output
+    note = "no customer posts in this data (coverage: own posts only)"
+    html = {"accept": "text/html"}
+    with TestClient(create_app(db, warm=False, fit_topics=False)) as client:
+        (row,) = client.get("/api/orgs").json()
+        assert row["data_scope"] == "own posts only"
+        overview = client.get("/", headers=html).text
+        assert note in overview and "0.0%" not in overview
+        page = client.get("/orgs/AcmeHelp", headers=html).text
+        assert f"AcmeHelp: {note}" in page and 'id="headline"' not in page
+    out = tmp_path / "report.html"
+    res = _run(runner, app, "--db", db, "report", "--no-enrich", "--out", out)
+    assert res.exit_code == 0, res.output
+    report = out.read_text(encoding="utf-8")
+    assert "1 organizations have no customer posts in this data" in report
+    tiers = report.split('id="tier-table"')[1].split("</table>")[0]
+    responsiveness = report.split('id="resp-table"')[1].split("</table>")[0]
+    for table in (tiers, responsiveness):
+        assert note in table and "0.0%" not in table
+
+
+def _requests(org: str, n: int, start: int) -> list[tuple[object, ...]]:
+    """``n`` customer requests to ``org`` on two subjects, every other one answered."""
+    subjects = [
+        "my parcel delivery is late again, where is the courier with my order",
+        "the battery of my phone drains fast after the update, charging is slow",
+    ]
+    rows: list[tuple[object, ...]] = []
+    for i in range(n):
+        post = start + 2 * i
+        text = f"@{org} {subjects[i % 2]} (case {i})"
+        rows.append((post, f"c{post}", True, 10 * i, text, None))
+        if i % 2:
+            answer = f"@c{post} sorry, we look into it"
+            rows.append((post + 1, org, False, 10 * i + 5, answer, post))
+    return rows
+
+
+def test_the_report_fits_missing_topics_and_shows_them(tmp_path, write_twcs, runner, app) -> None:
+    db = tmp_path / "topics.duckdb"
+    rows = [*_requests("AcmeHelp", 30, 1000), *_requests("BetaCare", 3, 5000)]
+    assert _run(runner, app, "--db", db, "import", write_twcs(rows)).exit_code == 0
+    with socialaudit.open(db) as store:
+        assert store.count("topics") == 0  # a fresh store: nobody ran `socialaudit topics`
+    # --no-enrich fits nothing, and the report says how to get topics.
+    out = tmp_path / "plain.html"
+    assert _run(runner, app, "--db", db, "report", "--no-enrich", "--out", out).exit_code == 0
+    assert 'id="topics-none"' in out.read_text(encoding="utf-8")
+    out = tmp_path / "report.html"
+    res = _run(runner, app, "--db", db, "report", "--out", out)
+    assert res.exit_code == 0, res.output
+    assert "Fitted the topics of 1 organizations" in res.stderr
+    html = out.read_text(encoding="utf-8")
+    section = html.split('<section id="topics">')[1].split("</section>")[0]
+    assert 'id="topics-AcmeHelp"' in section and "topics-BetaCare" not in section
+    assert "BetaCare (only 3 customer requests (topics need 20))" in section
+    assert "delivery" in section and "battery" in section
+    assert 'href="#topics"' in html
+    exported = pd.read_csv(out.with_name("report_data") / "topics.csv")
+    assert set(exported["org_id"]) == {"AcmeHelp"} and exported["turns"].sum() == 30
+    with socialaudit.open(db) as store:
+        fitted = store.count("topics")
+    assert fitted >= 2
+    # Stored topics are kept: the next report shows them without fitting again.
+    res = _run(runner, app, "--db", db, "report", "--out", out)
+    assert res.exit_code == 0 and "Fitted the topics" not in res.stderr
+    with socialaudit.open(db) as store:
+        assert store.count("topics") == fitted
+
+
+def test_the_dashboard_of_a_store_without_orgs_names_the_accounts_to_declare(
+    tmp_path, runner, app
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from socialaudit.serve import create_app
+
+    db = tmp_path / "x.duckdb"
+    assert _run(runner, app, "--db", db, "import", SOURCES / "x_v2_twarc2.jsonl").exit_code == 0
+    with TestClient(create_app(db, warm=False, fit_topics=False)) as client:
+        page = client.get("/", headers={"accept": "text/html"}).text
+    assert "most-addressed accounts (mentions and replies received) are: AcmeHelp (" in page
+    assert "socialaudit orgs --add AcmeHelp" in page

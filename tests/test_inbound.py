@@ -308,6 +308,23 @@ def test_x_mentions_timeline_and_recent_search(replay, store) -> None:
     assert methods == ["complete", "search"]
 
 
+def test_x_next_run_asks_only_for_mentions_newer_than_this_one(replay, store) -> None:
+    # The search step after the mentions timeline kept the run's state without the newest
+    # mention seen, so every later run fetched the whole mentions timeline again.
+    world = worlds.x_world(replay)
+    url = replay.start()
+    run(world, store, url)
+    before = len(replay.requests_to("/2/users/100/mentions"))
+    run(world, store, url)
+    again = replay.requests_to("/2/users/100/mentions")[before]
+    newest = f"5{worlds.N_MENTIONS - 1:03d}"
+    assert again.get("since_id") == newest
+    (search,) = [
+        q for q in replay.requests_to("/2/tweets/search/recent")[1:] if q["query"].startswith("@")
+    ][1:]
+    assert search.get("since_id") == newest
+
+
 def test_x_without_inbound_is_threads_only(replay, store) -> None:
     world = worlds.x_world(replay)
     url = replay.start()

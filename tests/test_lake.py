@@ -211,3 +211,18 @@ def test_object_store_uris_survive_the_cli_path() -> None:
     assert Lake.from_db(Path("delta:s3://bucket/audit")).uri == "s3://bucket/audit"
     assert not Lake.from_db("delta:gs://b/x").is_local
     assert Lake.from_db("delta:rel/lake").uri == str(Path("rel/lake").resolve())
+
+
+def test_object_store_reading_path(tmp_path: Path, export: Path, monkeypatch) -> None:
+    """Off a local disk, DuckDB reads delta-rs's Arrow dataset instead of file paths."""
+    monkeypatch.setattr(Lake, "is_local", property(lambda self: False))
+    db = lake_db(tmp_path)
+    with socialaudit.open(db) as s:
+        socialaudit.import_file(export, store=s)
+    with socialaudit.open(db) as s:
+        again = socialaudit.import_file(export, store=s)
+    assert again.inserted == 0
+    with socialaudit.open(db, read_only=True) as s:
+        sql = s.raw.execute("SELECT sql FROM duckdb_views() WHERE view_name = 'posts'").fetchall()
+        assert "read_parquet" not in sql[0][0]
+        assert s.count("posts") == 3 and s.count("imports") == 2

@@ -138,14 +138,18 @@ def test_the_store_reopens_once_every_holder_is_done(tmp_path: Path, write_twcs)
         socialaudit.import_file(write_twcs(ROWS), store=store)
     svc = Service(db, warm=False)
     before = svc.snapshot()
+    inbox, imports = svc.inbox(), svc.imports()
+    assert inbox["total"] > 0
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     gone.wait()
     svc.pause(pid=os.getpid(), command="a job")
     svc.pause(pid=gone.pid, command="a CLI command that died")  # never resumes
     assert svc.paused_by is not None and "a job" in svc.paused_by
     assert svc.snapshot() is before  # built pages keep answering from memory
+    assert svc.inbox() == inbox  # ... and so does the inbox, from the snapshot's copy
+    assert svc.imports() == imports
     with pytest.raises(StoreUnavailable, match="being written by a job"):
-        svc.inbox()
+        svc.network("AcmeHelp")  # never computed: it needs the store
     with socialaudit.open(db) as store:  # the writer has the store
         socialaudit.import_file(write_twcs(BETA, name="beta.csv"), store=store)
     assert not svc.wait_reopened(0.5)  # this process still holds it
@@ -153,4 +157,44 @@ def test_the_store_reopens_once_every_holder_is_done(tmp_path: Path, write_twcs)
     assert svc.wait_reopened(60)  # the dead holder does not keep it closed
     assert svc.paused_by is None
     assert [o["org_id"] for o in svc.orgs()] == ["AcmeHelp", "BetaCare"]
+    assert len(svc.imports()) == 2
     svc.close()
+
+
+PAGES = (
+    *("/", "/orgs/AcmeHelp", "/org?id=AcmeHelp", "/inbox", "/inbox?org=acmehelp", "/quality"),
+    *("/campaigns", "/api/inbox", "/api/imports", "/api/orgs/AcmeHelp", "/api/health"),
+)
+
+
+def test_the_dashboard_serves_the_last_snapshot_while_a_writer_holds_the_store(
+    tmp_path: Path, write_twcs
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from socialaudit.serve import create_app
+
+    db = tmp_path / "paused.duckdb"
+    with socialaudit.open(db) as store:
+        socialaudit.import_file(write_twcs(ROWS), store=store)
+    html = {"accept": "text/html"}
+    with TestClient(create_app(db, warm=False, fit_topics=False)) as client:
+        svc = client.app.state.service  # type: ignore[attr-defined]
+        before = {p: client.get(p, headers=html) for p in PAGES}
+        assert all(r.status_code == 200 for r in before.values())
+        svc.pause(pid=os.getpid(), command="socialaudit import")
+        during = {p: client.get(p, headers=html) for p in PAGES}
+        for path, response in during.items():
+            assert response.status_code == 200, (path, response.text[:300])
+        for path in ("/api/inbox", "/api/imports", "/api/orgs/AcmeHelp"):
+            assert during[path].json() == before[path].json(), path
+        assert "opener" in during["/inbox"].text or "@AcmeHelp" in during["/inbox"].text
+        banner = "The store is being written by socialaudit import (PID"
+        assert banner in during["/orgs/AcmeHelp"].text and banner not in before["/"].text
+        # A view never built needs the store: the page says so and reloads by itself.
+        network = client.get("/orgs/AcmeHelp/network", headers=html)
+        assert network.status_code == 503 and 'data-reload="3"' in network.text
+        svc.resume(os.getpid())
+        assert svc.wait_reopened(60)
+        assert client.get("/orgs/AcmeHelp/network", headers=html).status_code == 200
+        assert banner not in client.get("/", headers=html).text

@@ -644,8 +644,10 @@ def turns(
     """One row per (org, turn) with permalinks: the per-conversation export.
 
     With ``unanswered_older_than_s`` only unanswered turns strictly older than that remain,
-    oldest first.
+    oldest first. A store with posts but no organizations has no turns: that stops with the
+    accounts to declare (:func:`~socialaudit.metrics.orgcheck.require_orgs`), not an empty list.
     """
+    require_orgs(engine)
     org = check_org(engine, org)
     t = rs.build_turns(engine).turns
     if org is not None:

@@ -37,7 +37,7 @@ from socialaudit.cli.output import (
 from socialaudit.cli.report import DEFAULT_WINDOW, WindowOpt
 from socialaudit.durations import parse_window
 from socialaudit.errors import ConfigError, SourceError
-from socialaudit.metrics.orgcheck import DATA_SCOPE_NOTES, require_orgs
+from socialaudit.metrics.orgcheck import DATA_SCOPE_NOTES, missing_orgs_hint, require_orgs
 from socialaudit.metrics.peer_groups import load_sectors, org_peer_groups
 from socialaudit.results import Figures, Listening, to_jsonable
 from socialaudit.results.model import AUDIT_LISTENING, label
@@ -239,6 +239,7 @@ def orgs(
             err_console.print(Text(f"Declared organizations: {', '.join(names)}."))
         rows = sa.list_orgs(store)
         groups = org_peer_groups(store, sectors=load_sectors(sectors))
+        hint = None if rows else missing_orgs_hint(store)
     for row in rows:
         row["peer_group"], row["peer_group_source"] = groups.get(row["org_id"], (None, "none"))
     emit(
@@ -256,6 +257,8 @@ def orgs(
         title=f"{len(rows):,} organizations",
         untrusted=("accounts", "peer_group"),
     )
+    if hint is not None:  # on stderr: an empty --json list stays valid JSON
+        err_console.print(Text(hint), soft_wrap=True)
 
 
 AUDIT_COLUMNS = [("org", "org"), *((f.name, f.metadata["label"]) for f in fields(Figures))]

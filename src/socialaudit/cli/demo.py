@@ -13,7 +13,7 @@ from rich.text import Text
 import socialaudit as sa
 from socialaudit.cli import app, guarded, state
 from socialaudit.cli.commands import emit_audit
-from socialaudit.cli.listen import enrich_store
+from socialaudit.cli.listen import enrich_store, fit_topics_where_missing
 from socialaudit.cli.options import Format
 from socialaudit.cli.output import console, err_console
 
@@ -43,6 +43,8 @@ def demo(
         sa.load_orgs(out / "orgs.toml", store=store)
         sa.load_campaigns(out / "campaigns.toml", store=store)
         enrich_store(store)
+        # The report and the dashboard's Topics pages then have them from the start.
+        fit_topics_where_missing(store)
         report = sa.audit(store, sla_minutes=state.sla_minutes)
         from socialaudit.report import build_report
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -31,11 +32,10 @@ from socialaudit.enrich.runner import enrich as run_enrich
 from socialaudit.errors import ConfigError, SourceError
 
 
-@contextlib.contextmanager
-def progress_bar() -> Iterator[ProgressFn]:
-    """A progress callback for the runner, drawn on stderr (and only on a terminal)."""
-    bar = Progress(
-        TextColumn("{task.description:<28}"),
+def _bar(width: int) -> Progress:
+    """A transient bar on stderr, drawn only on a terminal."""
+    return Progress(
+        TextColumn(f"{{task.description:<{width}}}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
@@ -43,6 +43,12 @@ def progress_bar() -> Iterator[ProgressFn]:
         transient=True,
         disable=not err_console.is_terminal,
     )
+
+
+@contextlib.contextmanager
+def progress_bar() -> Iterator[ProgressFn]:
+    """A progress callback for the runner, drawn on stderr (and only on a terminal)."""
+    bar = _bar(28)
     tasks: dict[str, TaskID] = {}
 
     def update(name: str, done: int, total: int) -> None:
@@ -53,6 +59,30 @@ def progress_bar() -> Iterator[ProgressFn]:
 
     with bar:
         yield update
+
+
+def fit_topics_where_missing(store: sa.Store) -> dict[str, str]:
+    """Fit the topics of every org that has none yet, with a bar; why others have none."""
+    from socialaudit.enrich.topics import fit_missing_topics
+
+    bar = _bar(40)
+    task: list[TaskID] = []
+
+    def update(org: str, done: int, total: int) -> None:
+        if not task:
+            task.append(bar.add_task("Fitting topics", total=total))
+        # Org ids come from the data: escaped, so that "[" in a handle is not Rich markup.
+        label = f"Fitting topics: {escape(org)}" if org else "Fitting topics"
+        bar.update(task[0], completed=done, description=label)
+
+    with bar:
+        outcome = fit_missing_topics(store, progress=update)
+    fitted = [org for org, what in outcome.items() if what.startswith("fitted")]
+    if fitted:
+        err_console.print(
+            Text(f"Fitted the topics of {len(fitted):,} organizations (they had none yet).")
+        )
+    return {org: what for org, what in outcome.items() if org not in fitted}
 
 
 def existing_store() -> contextlib.AbstractContextManager[sa.Store]:

@@ -11,7 +11,7 @@ from rich.text import Text
 
 import socialaudit as sa
 from socialaudit.cli import app, guarded, open_store, state
-from socialaudit.cli.listen import enrich_store, existing_store
+from socialaudit.cli.listen import enrich_store, existing_store, fit_topics_where_missing
 from socialaudit.cli.options import (
     CsvFlag,
     EngineOpt,
@@ -75,7 +75,9 @@ def _tier(value: Any) -> str:
 NoEnrichOpt = Annotated[
     bool,
     typer.Option(
-        "--no-enrich", help="Do not label new posts first (tiers then fall back to all turns)."
+        "--no-enrich",
+        help="Do not label new posts (nor fit missing topics) first: tiers then fall back to "
+        "all turns.",
     ),
 ]
 
@@ -225,15 +227,17 @@ def report(
         if orgs is not None:
             n = sa.load_orgs(orgs, store=store)
             err_console.print(Text(f"Declared {n:,} organizations from {orgs}."))
+        notes = None
         if not no_enrich:
             enrich_store(store, engine=engine, spark_master=spark_master)
+            notes = fit_topics_where_missing(store)
         if engine == "duckdb":
-            written = build_report(store, out, title=title, **opts)
+            written = build_report(store, out, title=title, topic_notes=notes, **opts)
     if engine != "duckdb":
         from socialaudit.cli.commands import _engine
 
         with _engine(engine, spark_master) as source:
-            written = build_report(source, out, title=title, **opts)
+            written = build_report(source, out, title=title, topic_notes=notes, **opts)
     console.print(
         Text(
             f"Wrote {written.html} ({written.html_bytes / 1e6:.2f} MB) and "

@@ -58,6 +58,100 @@ class Page:
 
 
 @dataclass
+class Listing:
+    """One response of a paged listing: its records, the cursor to the next page, the document.
+
+    No records: the listing is exhausted. ``doc`` is the response as the importer reads it
+    (when the collector stores the whole response, not only the records).
+    """
+
+    records: list[dict[str, Any]]
+    next: Any
+    doc: Any = None
+
+
+def paginate(
+    fetch: Callable[[Any], Listing],
+    build: Callable[[Listing, Any, Any], Page],
+    *,
+    cursor: Any,
+    top: Any = None,
+    advance: Callable[[Any, list[dict[str, Any]]], Any] | None = None,
+    reached: Callable[[list[dict[str, Any]]], bool] | None = None,
+) -> Iterator[Page]:
+    """The paging loop every collector runs: fetch, move ``top``, stop at the last run's newest.
+
+    ``fetch(cursor)`` returns one response. ``advance(top, records)`` moves the run's top (the
+    newest record seen: where the next incremental run stops); ``reached(records)`` says the
+    page holds a record the last run already stored, so no further page is fetched.
+    ``build(listing, next_cursor, top)`` makes the page, with the state to resume after it.
+    """
+    while True:
+        listing = fetch(cursor)
+        if not listing.records:
+            return
+        if advance is not None:
+            top = advance(top, listing.records)
+        nxt = None if reached is not None and reached(listing.records) else listing.next
+        yield build(listing, nxt, top)
+        if not nxt:
+            return
+        cursor = nxt
+
+
+def paginate_by_time(
+    fetch: Callable[[Any], Listing],
+    build: Callable[[Listing, Any, Any], Page],
+    *,
+    state: dict[str, Any],
+    cursor: Any,
+    stamps: Callable[[list[dict[str, Any]]], list[Any]],
+    top_key: str = "top",
+    newest_key: str = "newest",
+) -> Iterator[Page]:
+    """:func:`paginate` over a listing newest first whose records carry a time.
+
+    ``stamps(records)`` are their times (comparable: ISO text or epoch seconds). The run's
+    top is the latest time seen; paging stops at the page that reaches ``state[newest_key]``,
+    the last run's top.
+    """
+    newest = state.get(newest_key)
+
+    def advance(top: Any, records: list[dict[str, Any]]) -> Any:
+        return (
+            max([top, *stamps(records)]) if top is not None else max(stamps(records), default=None)
+        )
+
+    def reached(records: list[dict[str, Any]]) -> bool:
+        return newest is not None and any(s <= newest for s in stamps(records))
+
+    return paginate(
+        fetch, build, cursor=cursor, top=state.get(top_key), advance=advance, reached=reached
+    )
+
+
+def inbound_page(
+    posts: list[dict[str, Any]],
+    *,
+    document: Callable[[list[dict[str, Any]]], Any],
+    thread: Callable[[Any], Any] | None,
+    key: str,
+    state: dict[str, Any],
+    cursor: str | None,
+    label: str,
+) -> Page:
+    """A page of posts addressed to the account: one document of them, then each one's thread.
+
+    ``thread(post[key])`` fetches a post's thread (None: threads are not fetched); a post
+    without ``key`` gets none.
+    """
+    docs: list[Any] = [document(posts)] if posts else []
+    if thread is not None:
+        docs.extend(thread(p[key]) for p in posts if p.get(key))
+    return Page(docs=docs, state=state, cursor=cursor, label=label, inbound=len(posts))
+
+
+@dataclass
 class CollectResult:
     """What a run did."""
 

@@ -28,9 +28,13 @@ from typing import Any
 
 from socialaudit.collect.base import (
     Collector,
+    Listing,
     Page,
     credential_hint,
+    inbound_page,
     optional_credential,
+    paginate,
+    paginate_by_time,
 )
 from socialaudit.collect.http import Client
 from socialaudit.errors import ConfigError, CredentialError
@@ -158,21 +162,19 @@ class BlueskyCollector(Collector):
     def own_pages(self, state: dict[str, Any]) -> Iterator[Page]:
         """Feed pages down to the last run's newest post, each with its threads."""
         newest = state.get("newest")
-        top = state.get("top")
-        cursor = state.get("cursor")
-        while True:
+
+        def fetch(cursor: str | None) -> Listing:
             resp = self.client.get_json(
                 "/xrpc/app.bsky.feed.getAuthorFeed",
                 {"actor": self.target, "limit": PAGE_SIZE, "cursor": cursor},
             )
             data = resp.data if isinstance(resp.data, dict) else {}
             feed = [f for f in data.get("feed") or [] if isinstance(f, dict)]
-            if not feed:
-                return
             self._learn_identity(feed)
-            stamps = [_indexed(f) for f in feed if _indexed(f)]
-            top = max([top or "", *stamps]) or None
-            reached_old = newest is not None and any(s <= newest for s in stamps)
+            return Listing(feed, data.get("cursor"))
+
+        def build(listing: Listing, nxt: str | None, top: str | None) -> Page:
+            feed = listing.records
             docs: list[Any] = [{"feed": feed}]
             if self.threads:
                 for item in feed:
@@ -181,16 +183,16 @@ class BlueskyCollector(Collector):
                         continue
                     if (post.get("replyCount") or 0) > 0 or "reply" in (post.get("record") or {}):
                         docs.append(self._thread(post["uri"]))
-            nxt = data.get("cursor") if not reached_old else None
-            yield Page(
+            return Page(
                 docs=docs,
                 state={"newest": newest, "top": top, "cursor": nxt},
                 cursor=nxt,
                 label=f"feed page {nxt or 'last'}",
             )
-            if not nxt:
-                return
-            cursor = nxt
+
+        yield from paginate_by_time(
+            fetch, build, state=state, cursor=state.get("cursor"), stamps=_feed_stamps
+        )
 
     def inbound_pages(self, state: dict[str, Any], *, since: str | None) -> Iterator[Page]:
         """Notifications (complete) or mention search (search), each post with its thread."""
@@ -201,35 +203,31 @@ class BlueskyCollector(Collector):
 
     def _notifications(self, state: dict[str, Any]) -> Iterator[Page]:
         newest = state.get("newest")
-        top = state.get("top")
-        cursor = state.get("cursor")
-        while True:
+
+        def fetch(cursor: str | None) -> Listing:
             data = self.client.get_json(
                 "/xrpc/app.bsky.notification.listNotifications",
                 {"limit": PAGE_SIZE, "cursor": cursor, "reasons": list(INBOUND_REASONS)},
             ).data
             items = [n for n in (data or {}).get("notifications") or [] if isinstance(n, dict)]
-            if not items:
-                return
-            stamps = [str(n.get("indexedAt") or "") for n in items]
-            top = max([top or "", *stamps]) or None
-            reached_old = newest is not None and any(s and s <= newest for s in stamps)
+            return Listing(items, (data or {}).get("cursor"))
+
+        def build(listing: Listing, nxt: str | None, top: str | None) -> Page:
             posts = [
                 n
-                for n in items
+                for n in listing.records
                 if n.get("reason") in INBOUND_REASONS
                 and str(n.get("uri", "")).split("/")[-2:-1] == ["app.bsky.feed.post"]
                 and (newest is None or str(n.get("indexedAt") or "") > newest)
             ]
-            nxt = None if reached_old else (data or {}).get("cursor")
-            yield self._inbound_page(posts, {"newest": newest, "top": top, "cursor": nxt}, nxt)
-            if not nxt:
-                return
-            cursor = nxt
+            return self._inbound_page(posts, {"newest": newest, "top": top, "cursor": nxt}, nxt)
+
+        yield from paginate_by_time(
+            fetch, build, state=state, cursor=state.get("cursor"), stamps=_notification_stamps
+        )
 
     def _search(self, state: dict[str, Any], since: str | None) -> Iterator[Page]:
-        cursor = state.get("cursor")
-        while True:
+        def fetch(cursor: str | None) -> Listing:
             data = self.client.get_json(
                 "/xrpc/app.bsky.feed.searchPosts",
                 {
@@ -243,28 +241,26 @@ class BlueskyCollector(Collector):
                 },
             ).data
             posts = [p for p in (data or {}).get("posts") or [] if isinstance(p, dict)]
-            if not posts:
-                return
-            nxt = (data or {}).get("cursor")
-            yield self._inbound_page(posts, {"cursor": nxt}, nxt)
-            if not nxt:
-                return
-            cursor = nxt
+            return Listing(posts, (data or {}).get("cursor"))
+
+        def build(listing: Listing, nxt: str | None, _top: Any) -> Page:
+            return self._inbound_page(listing.records, {"cursor": nxt}, nxt)
+
+        yield from paginate(fetch, build, cursor=state.get("cursor"))
 
     def _inbound_page(
         self, views: list[dict[str, Any]], state: dict[str, Any], nxt: str | None
     ) -> Page:
         """Inbound post views as a feed document, with the thread of each."""
         views = [v for v in views if (v.get("author") or {}).get("did") != self.account_id]
-        docs: list[Any] = [{"feed": [{"post": v} for v in views]}] if views else []
-        if self.threads:
-            docs.extend(self._thread(v["uri"]) for v in views if v.get("uri"))
-        return Page(
-            docs=docs,
+        return inbound_page(
+            views,
+            document=lambda found: {"feed": [{"post": v} for v in found]},
+            thread=self._thread if self.threads else None,
+            key="uri",
             state=state,
             cursor=nxt,
             label=f"inbound ({self.method}) page {nxt or 'last'}",
-            inbound=len(views),
         )
 
     def _thread(self, uri: str) -> Any:
@@ -292,6 +288,16 @@ class BlueskyCollector(Collector):
     def finish_inbound(self, state: dict[str, Any]) -> dict[str, Any]:
         """Next time, notifications down to this run's newest (search is bounded by time)."""
         return {"newest": state.get("top") or state.get("newest")}
+
+
+def _feed_stamps(feed: list[dict[str, Any]]) -> list[str]:
+    """When each feed item was indexed (items without a time left out)."""
+    return [s for s in map(_indexed, feed) if s]
+
+
+def _notification_stamps(items: list[dict[str, Any]]) -> list[str]:
+    """When each notification was indexed (those without a time left out)."""
+    return [s for s in (str(n.get("indexedAt") or "") for n in items) if s]
 
 
 def _indexed(item: dict[str, Any]) -> str:

@@ -26,7 +26,15 @@ from typing import Any
 
 import httpx
 
-from socialaudit.collect.base import Collector, Page, credential_hint, optional_credential
+from socialaudit.collect.base import (
+    Collector,
+    Listing,
+    Page,
+    credential_hint,
+    inbound_page,
+    optional_credential,
+    paginate,
+)
 from socialaudit.collect.http import Client
 from socialaudit.errors import ConfigError
 
@@ -89,32 +97,36 @@ class MastodonCollector(Collector):
         account_id = state.get("account_id") or self._account_id()
         self.account_id = account_id
         newest = state.get("newest")
-        top = state.get("top")
-        max_id = state.get("max_id")
-        while True:
-            resp = self.client.get_json(
+
+        def fetch(max_id: str | None) -> Listing:
+            return self._listing(
                 f"/api/v1/accounts/{account_id}/statuses",
                 {"limit": PAGE_SIZE, "max_id": max_id, "since_id": newest},
             )
-            statuses = [s for s in resp.data or [] if isinstance(s, dict)]
-            if not statuses:
-                return
-            top = top or str(statuses[0].get("id"))
+
+        def build(listing: Listing, next_max: str | None, top: str | None) -> Page:
+            statuses = listing.records
             docs: list[Any] = [_public(statuses)]
             if self.contexts:
                 for status in statuses:
                     if status.get("in_reply_to_id") or (status.get("replies_count") or 0) > 0:
                         docs.append(self._context(status["id"]))
-            next_max = _next_max_id(resp.links, statuses)
-            yield Page(
+            return Page(
                 docs=docs,
                 state={"account_id": account_id, "newest": newest, "top": top, "max_id": next_max},
                 cursor=next_max,
                 label=f"statuses before {next_max or 'the start'}",
             )
-            if next_max is None:
-                return
-            max_id = next_max
+
+        yield from paginate(
+            fetch, build, cursor=state.get("max_id"), top=state.get("top"), advance=_first_id
+        )
+
+    def _listing(self, path: str, params: dict[str, Any]) -> Listing:
+        """A page of a timeline paged by ``max_id``, newest first."""
+        resp = self.client.get_json(path, params)
+        records = [r for r in resp.data or [] if isinstance(r, dict)]
+        return Listing(records, _next_max_id(resp.links, records))
 
     def finish(self, state: dict[str, Any]) -> dict[str, Any]:
         """Next time, only statuses newer than this run's newest."""
@@ -132,34 +144,31 @@ class MastodonCollector(Collector):
 
     def _notifications(self, state: dict[str, Any]) -> Iterator[Page]:
         newest = state.get("newest")
-        top = state.get("top")
-        max_id = state.get("max_id")
-        while True:
-            resp = self.client.get_json(
+
+        def fetch(max_id: str | None) -> Listing:
+            return self._listing(
                 "/api/v1/notifications",
                 {"types[]": "mention", "limit": PAGE_SIZE, "max_id": max_id, "since_id": newest},
             )
-            items = [n for n in resp.data or [] if isinstance(n, dict)]
-            if not items:
-                return
-            top = top or str(items[0].get("id"))
+
+        def build(listing: Listing, next_max: str | None, top: str | None) -> Page:
             statuses = [
                 n["status"]
-                for n in items
+                for n in listing.records
                 if n.get("type") == "mention" and isinstance(n.get("status"), dict)
             ]
-            next_max = _next_max_id(resp.links, items)
-            yield self._inbound_page(
+            return self._inbound_page(
                 statuses, {"newest": newest, "top": top, "max_id": next_max}, next_max
             )
-            if next_max is None:
-                return
-            max_id = next_max
+
+        yield from paginate(
+            fetch, build, cursor=state.get("max_id"), top=state.get("top"), advance=_first_id
+        )
 
     def _search(self, state: dict[str, Any]) -> Iterator[Page]:
-        offset = int(state.get("offset") or 0)
         server = self.target.split("@", 1)[1]
-        while True:
+
+        def fetch(offset: int) -> Listing:
             data = self.client.get_json(
                 "/api/v2/search",
                 {
@@ -171,15 +180,15 @@ class MastodonCollector(Collector):
                 },
             ).data
             statuses = [s for s in (data or {}).get("statuses") or [] if isinstance(s, dict)]
-            if not statuses:
-                return
-            offset += len(statuses)
             more = len(statuses) >= PAGE_SIZE
-            yield self._inbound_page(
-                statuses, {"offset": offset if more else 0}, str(offset) if more else None
+            return Listing(statuses, offset + len(statuses) if more else None)
+
+        def build(listing: Listing, offset: int | None, _top: Any) -> Page:
+            return self._inbound_page(
+                listing.records, {"offset": offset or 0}, str(offset) if offset else None
             )
-            if not more:
-                return
+
+        yield from paginate(fetch, build, cursor=int(state.get("offset") or 0))
 
     def _inbound_page(
         self, statuses: list[dict[str, Any]], state: dict[str, Any], cursor: str | None
@@ -189,15 +198,14 @@ class MastodonCollector(Collector):
             for s in _public(statuses)
             if str((s.get("account") or {}).get("id")) != str(self.account_id)
         ]
-        docs: list[Any] = [posts] if posts else []
-        if self.contexts:
-            docs.extend(self._context(s["id"]) for s in posts if s.get("id"))
-        return Page(
-            docs=docs,
+        return inbound_page(
+            posts,
+            document=lambda found: found,
+            thread=self._context if self.contexts else None,
+            key="id",
             state=state,
             cursor=cursor,
             label=f"inbound ({self.method}) before {cursor or 'the start'}",
-            inbound=len(posts),
         )
 
     def finish_inbound(self, state: dict[str, Any]) -> dict[str, Any]:
@@ -215,6 +223,11 @@ class MastodonCollector(Collector):
 def _public(statuses: list[Any]) -> list[Any]:
     """Everything but ``direct`` statuses: private messages are never stored."""
     return [s for s in statuses if not (isinstance(s, dict) and s.get("visibility") == "direct")]
+
+
+def _first_id(top: str | None, records: list[dict[str, Any]]) -> str:
+    """The run's top: the first (newest) record of its first page, kept when resuming."""
+    return top or str(records[0].get("id"))
 
 
 def _next_max_id(links: dict[str, str], statuses: list[dict[str, Any]]) -> str | None:

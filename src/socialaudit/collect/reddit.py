@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from socialaudit.collect.base import Collector, Page, credential
+from socialaudit.collect.base import Collector, Listing, Page, credential, paginate_by_time
 from socialaudit.collect.http import Client
 from socialaudit.errors import CollectError, ConfigError
 
@@ -94,31 +94,31 @@ class RedditCollector(Collector):
     def own_pages(self, state: dict[str, Any]) -> Iterator[Page]:
         """Listing pages, newest first, down to the last run's newest submission."""
         newest = state.get("newest")
-        top = state.get("top")
-        after = state.get("after")
-        while True:
-            listing = self.client.get_json(
-                self.listing, {"limit": PAGE_SIZE, "after": after, "raw_json": 1}
-            ).data
-            data = listing.get("data") if isinstance(listing, dict) else None
-            children = [c for c in (data or {}).get("children") or [] if isinstance(c, dict)]
-            if not children:
-                return
-            stamps = [float((c.get("data") or {}).get("created_utc") or 0) for c in children]
-            top = max([top or 0.0, *stamps])
-            reached_old = newest is not None and any(s <= newest for s in stamps)
-            docs: list[Any] = [listing, *self._trees(children)]
-            nxt = None if reached_old else (data or {}).get("after")
-            yield Page(
-                docs=docs,
+
+        def build(listing: Listing, nxt: str | None, top: float) -> Page:
+            children = listing.records
+            return Page(
+                docs=[listing.doc, *self._trees(children)],
                 state={"newest": newest, "top": top, "after": nxt},
                 cursor=nxt,
                 label=f"listing after {nxt or 'the end'}",
                 inbound=len(children) if self.subreddit else 0,
             )
-            if not nxt:
-                return
-            after = nxt
+
+        yield from paginate_by_time(
+            lambda after: self._listing(self.listing, {"limit": PAGE_SIZE, "after": after}),
+            build,
+            state=state,
+            cursor=state.get("after"),
+            stamps=_stamps,
+        )
+
+    def _listing(self, path: str, params: dict[str, Any]) -> Listing:
+        """One page of a listing (``raw_json``: text without HTML entities) and its ``after``."""
+        listing = self.client.get_json(path, {**params, "raw_json": 1}).data
+        data = listing.get("data") if isinstance(listing, dict) else None
+        children = [c for c in (data or {}).get("children") or [] if isinstance(c, dict)]
+        return Listing(children, (data or {}).get("after"), listing)
 
     def finish(self, state: dict[str, Any]) -> dict[str, Any]:
         """Next time, stop at this run's newest submission."""
@@ -149,47 +149,46 @@ class RedditCollector(Collector):
         start = int(state.get("query") or 0)
         for i in range(start, len(queries)):
             after = state.get("after") if i == start else None
-            newest = state.get(f"newest_{i}")
-            top = state.get(f"top_{i}")
-            while True:
-                listing = self.client.get_json(
-                    "/search",
-                    {
-                        "q": queries[i],
-                        "sort": "new",
-                        "type": "link",
-                        "limit": PAGE_SIZE,
-                        "after": after,
-                        "raw_json": 1,
-                    },
-                ).data
-                data = listing.get("data") if isinstance(listing, dict) else None
-                children = [c for c in (data or {}).get("children") or [] if isinstance(c, dict)]
-                if not children:
-                    break
-                stamps = [float((c.get("data") or {}).get("created_utc") or 0) for c in children]
-                top = max([top or 0.0, *stamps])
-                reached_old = newest is not None and any(s <= newest for s in stamps)
-                mine = self.name.lower()
-                inbound = [
-                    c
-                    for c in children
-                    if str((c.get("data") or {}).get("author", "")).lower() != mine
-                ]
-                nxt = None if reached_old else (data or {}).get("after")
-                state = {**state, "query": i, "after": nxt, f"top_{i}": top}
-                yield Page(
-                    docs=[listing, *self._trees(children)],
-                    state=state,
-                    cursor=f"{i}:{nxt}" if nxt else None,
-                    label=f"search {queries[i]} after {nxt or 'the end'}",
-                    inbound=len(inbound),
-                )
-                if not nxt:
-                    break
-                after = nxt
+            for page in self._search(queries[i], i, after, state):
+                state = page.state
+                yield page
             state = {**state, "query": i + 1, "after": None}
+
+    def _search(
+        self, query: str, i: int, after: str | None, state: dict[str, Any]
+    ) -> Iterator[Page]:
+        """The pages of search ``i`` (``query``), down to its newest result of the last run."""
+        mine = self.name.lower()
+
+        def build(listing: Listing, nxt: str | None, top: float) -> Page:
+            children = listing.records
+            inbound = [
+                c for c in children if str((c.get("data") or {}).get("author", "")).lower() != mine
+            ]
+            return Page(
+                docs=[listing.doc, *self._trees(children)],
+                state={**state, "query": i, "after": nxt, f"top_{i}": top},
+                cursor=f"{i}:{nxt}" if nxt else None,
+                label=f"search {query} after {nxt or 'the end'}",
+                inbound=len(inbound),
+            )
+
+        params = {"q": query, "sort": "new", "type": "link", "limit": PAGE_SIZE}
+        yield from paginate_by_time(
+            lambda cursor: self._listing("/search", {**params, "after": cursor}),
+            build,
+            state=state,
+            cursor=after,
+            stamps=_stamps,
+            top_key=f"top_{i}",
+            newest_key=f"newest_{i}",
+        )
 
     def finish_inbound(self, state: dict[str, Any]) -> dict[str, Any]:
         """Next time, each search stops at this run's newest result."""
         return {f"newest_{i}": state.get(f"top_{i}") or state.get(f"newest_{i}") for i in range(2)}
+
+
+def _stamps(children: list[dict[str, Any]]) -> list[float]:
+    """When each listing child was created (0 when unknown)."""
+    return [float((c.get("data") or {}).get("created_utc") or 0) for c in children]

@@ -17,7 +17,15 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
-from socialaudit.collect.base import Collector, Page, credential, credential_hint, parse_time
+from socialaudit.collect.base import (
+    Collector,
+    Listing,
+    Page,
+    credential,
+    credential_hint,
+    paginate,
+    parse_time,
+)
 from socialaudit.collect.http import Client
 from socialaudit.errors import CollectError, ConfigError
 from socialaudit.store.coverage import CoverageRow
@@ -89,34 +97,42 @@ class XCollector(Collector):
         user_id = state.get("user_id") or self._user_id()
         self.account_id = user_id
         newest = state.get("newest")
-        top = state.get("top")
-        token = state.get("token")
-        done = self._done
-        while True:
-            page = self.client.get_json(
-                f"/2/users/{user_id}/tweets",
-                {"max_results": 100, "pagination_token": token, "since_id": newest, **FIELDS},
-            ).data
-            tweets = [t for t in (page or {}).get("data") or [] if isinstance(t, dict)]
-            if not tweets:
-                return
-            top = max([top or "0", *(str(t.get("id")) for t in tweets)], key=_id_key)
-            docs: list[Any] = [page]
-            if self.conversations:
-                for cid in dict.fromkeys(str(t.get("conversation_id")) for t in tweets):
-                    if cid and cid != "None" and cid not in done:
-                        done.add(cid)
-                        docs.extend(self._conversation(cid))
-            nxt = ((page or {}).get("meta") or {}).get("next_token")
-            yield Page(
-                docs=docs,
+        params = {"max_results": 100, "since_id": newest, **FIELDS}
+
+        def build(listing: Listing, nxt: str | None, top: str) -> Page:
+            return Page(
+                docs=[listing.doc, *self._conversations(listing.records)],
                 state={"user_id": user_id, "newest": newest, "top": top, "token": nxt},
                 cursor=nxt,
                 label=f"timeline page {nxt or 'last'}",
             )
-            if not nxt:
-                return
-            token = nxt
+
+        def fetch(token: str | None) -> Listing:
+            return self._tweets(f"/2/users/{user_id}/tweets", params, "pagination_token", token)
+
+        yield from paginate(
+            fetch,
+            build,
+            cursor=state.get("token"),
+            top=state.get("top"),
+            advance=_highest_id,
+        )
+
+    def _tweets(self, path: str, params: dict[str, Any], token_name: str, token: Any) -> Listing:
+        """One page of tweets and the token to the next."""
+        page = self.client.get_json(path, {**params, token_name: token}).data
+        tweets = [t for t in (page or {}).get("data") or [] if isinstance(t, dict)]
+        return Listing(tweets, ((page or {}).get("meta") or {}).get("next_token"), page)
+
+    def _conversations(self, tweets: list[dict[str, Any]]) -> list[Any]:
+        """The pages of every conversation these tweets are in, each conversation once a run."""
+        docs: list[Any] = []
+        if self.conversations:
+            for cid in dict.fromkeys(str(t.get("conversation_id")) for t in tweets):
+                if cid and cid != "None" and cid not in self._done:
+                    self._done.add(cid)
+                    docs.extend(self._conversation(cid))
+        return docs
 
     def _conversation(self, conversation_id: str) -> list[Any]:
         pages: list[Any] = []
@@ -149,13 +165,15 @@ class XCollector(Collector):
         self.account_id = user_id
         step = state.get("step") or "mentions"
         if step == "mentions":
-            yield from self._paged(
+            for page in self._paged(
                 f"/2/users/{user_id}/mentions",
                 {"max_results": 100, "since_id": state.get("newest_mention"), **FIELDS},
                 "pagination_token",
                 state,
                 "mentions",
-            )
+            ):
+                state = page.state  # the search step carries the newest mention seen on
+                yield page
             state = {**state, "step": "search", "token": None}
         yield from self._paged(
             "/2/tweets/search/recent",
@@ -174,36 +192,31 @@ class XCollector(Collector):
         self, path: str, params: dict[str, Any], token_name: str, state: dict[str, Any], step: str
     ) -> Iterator[Page]:
         token = state.get("token") if state.get("step", "mentions") == step else None
-        top = state.get(f"top_{step}")
-        while True:
-            page = self.client.get_json(path, {**params, token_name: token}).data
-            tweets = [t for t in (page or {}).get("data") or [] if isinstance(t, dict)]
-            if not tweets:
-                return
+
+        def build(listing: Listing, nxt: str | None, top: str) -> Page:
+            tweets = listing.records
             inbound = [t for t in tweets if str(t.get("author_id")) != str(self.account_id)]
-            top = max([top or "0", *(str(t.get("id")) for t in tweets)], key=_id_key)
             stamps = [str(t.get("created_at") or "") for t in tweets if t.get("created_at")]
             if step == "mentions" and stamps:
                 self._oldest_mention = min([self._oldest_mention or stamps[0], *stamps])
-            docs: list[Any] = [page]
-            if self.conversations:
-                for cid in dict.fromkeys(str(t.get("conversation_id")) for t in tweets):
-                    if cid and cid != "None" and cid not in self._done:
-                        self._done.add(cid)
-                        docs.extend(self._conversation(cid))
-            nxt = ((page or {}).get("meta") or {}).get("next_token")
-            state = {**state, "step": step, "token": nxt, f"top_{step}": top}
-            state["oldest"] = self._oldest_mention
-            yield Page(
+            docs = [listing.doc, *self._conversations(tweets)]
+            after = {**state, "step": step, "token": nxt, f"top_{step}": top}
+            after["oldest"] = self._oldest_mention
+            return Page(
                 docs=docs,
-                state=state,
+                state=after,
                 cursor=f"{step}:{nxt}" if nxt else None,
                 label=f"inbound {step} page {nxt or 'last'}",
                 inbound=len(inbound),
             )
-            if not nxt:
-                return
-            token = nxt
+
+        yield from paginate(
+            lambda cursor: self._tweets(path, params, token_name, cursor),
+            build,
+            cursor=token,
+            top=state.get(f"top_{step}"),
+            advance=_highest_id,
+        )
 
     def finish_inbound(self, state: dict[str, Any]) -> dict[str, Any]:
         """Next time, only mentions and search results after this run's newest."""
@@ -246,6 +259,11 @@ class XCollector(Collector):
                 )
             )
         return rows
+
+
+def _highest_id(top: str | None, tweets: list[dict[str, Any]]) -> str:
+    """The run's top: the highest tweet id seen so far."""
+    return max([top or "0", *(str(t.get("id")) for t in tweets)], key=_id_key)
 
 
 def _id_key(tweet_id: str) -> int:

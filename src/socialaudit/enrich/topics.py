@@ -11,7 +11,7 @@ median FRT) are computed as Ibis expressions by :mod:`socialaudit.metrics.faq`.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -195,26 +195,35 @@ def _nmf(
 
 def turn_documents(store: Store, org: str, tt: rs.TurnTables | None = None) -> pd.DataFrame:
     """One row per turn of ``org`` (spam openers left out when spam is labelled): its text."""
+    docs = documents_of(store, [org], tt)
+    return docs.drop(columns="org_id").reset_index(drop=True)
+
+
+def documents_of(
+    store: Store, orgs: Sequence[str], tt: rs.TurnTables | None = None
+) -> pd.DataFrame:
+    """:func:`turn_documents` of several orgs in one query: ``org_id, platform, turn_id, text``."""
     tt = tt or rs.build_turns(store)
     assert tt.turn_posts is not None
-    turns = tt.turns.filter(tt.turns.org_id == org)
+    turns = tt.turns.filter(tt.turns.org_id.isin(list(orgs)))
     e = store.table("enrichments")
     turns = turns.left_join(
         e.select("platform", turn_id=e.post_id, spam=e.is_spam), ["platform", "turn_id"]
     )
-    turns = turns.filter(turns.spam.isnull() | ~turns.spam).select("platform", "turn_id")
+    turns = turns.filter(turns.spam.isnull() | ~turns.spam).select("org_id", "platform", "turn_id")
     posts = store.table("posts")
     tp = tt.turn_posts.select("platform", "post_id", "turn_id", "created_at")
     texts = (
         turns.join(tp, ["platform", "turn_id"])
         .join(posts.select("platform", "post_id", "text"), ["platform", "post_id"])
-        .order_by(["platform", "turn_id", "created_at", "post_id"])
+        .order_by(["org_id", "platform", "turn_id", "created_at", "post_id"])
     )
     frame = store.execute(texts)
     if frame.empty:
-        return pd.DataFrame({"platform": [], "turn_id": [], "text": []})
+        return pd.DataFrame({"org_id": [], "platform": [], "turn_id": [], "text": []})
     frame["text"] = frame["text"].fillna("")
-    return frame.groupby(["platform", "turn_id"], sort=True, as_index=False)["text"].agg(" ".join)
+    keys = ["org_id", "platform", "turn_id"]
+    return frame.groupby(keys, sort=True, as_index=False)["text"].agg(" ".join)
 
 
 def build_topics(
@@ -263,3 +272,47 @@ def store_topics(store: Store, org: str, docs: pd.DataFrame, model: TopicModel) 
 def tokens(text: str) -> list[str]:
     """The terms the vectorizer would see (for tests and explanations)."""
     return [w for w in re.findall(_TOKEN, _prepare(text)) if w not in STOP_WORDS]
+
+
+def fit_missing_topics(
+    store: Store,
+    /,
+    *,
+    turns: rs.TurnTables | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> dict[str, str]:
+    """Fit the topics of every org that has none stored yet and enough requests to fit.
+
+        What a report (or a page) needs when the user never ran ``socialaudit topics ORG``.
+        Returns what happened to each org without topics: ``fitted N topics``, or why not (too
+        few requests). ``progress(org, done, total)`` hears each org as its fit starts, and the
+    end.
+    """
+    tt = turns or rs.build_turns(store)
+    counts = tt.turns.group_by("org_id").agg(requests=tt.turns.count())
+    stored = store.table("topics").select("org_id").distinct()
+    missing = counts.anti_join(stored, "org_id").order_by(["org_id"])
+    frame = store.execute(missing)
+    outcome: dict[str, str] = {}
+    todo = [(str(r["org_id"]), int(r["requests"])) for r in frame.to_dict("records")]
+    fit = [(org, n) for org, n in todo if n >= MIN_TURNS]
+    for org, n in todo:
+        if n < MIN_TURNS:
+            outcome[org] = f"only {n:,} customer requests (topics need {MIN_TURNS})"
+    # One query for every org's requests: one per org cost more than the fits themselves.
+    docs = documents_of(store, [org for org, _ in fit], tt)
+    by_org = {str(org): group for org, group in docs.groupby("org_id", sort=False)}
+    empty = docs.iloc[0:0]
+    for i, (org, _) in enumerate(fit):
+        if progress is not None:
+            progress(org, i, len(fit))
+        mine = by_org.get(org, empty).drop(columns="org_id").reset_index(drop=True)
+        try:
+            model = store_topics(store, org, mine, fit_topics(mine["text"].tolist()))
+        except MetricError as exc:  # spam left out: fewer requests than the turns counted
+            outcome[org] = str(exc).split(":")[0].lower()
+            continue
+        outcome[org] = f"fitted {len(model.topics):,} topics"
+    if progress is not None and fit:
+        progress("", len(fit), len(fit))
+    return outcome

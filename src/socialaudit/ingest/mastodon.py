@@ -137,6 +137,13 @@ def _status_ref(url: str | None, own: str) -> str | None:
     return _local_id(url) if url.split("/")[:3] == own.split("/")[:3] else url
 
 
+def _username(actor_url: Any) -> str | None:
+    """The username in an actor URL (``https://host/users/NAME``), when actor.json is absent."""
+    if not isinstance(actor_url, str) or "/users/" not in actor_url:
+        return None
+    return actor_url.rstrip("/").rsplit("/users/", 1)[1] or None
+
+
 def outbox_posts(doc: dict[str, Any], actor: dict[str, Any] | None) -> Iterator[Post | Reject]:
     """``Create`` activities become posts; ``Announce`` (boosts) become reposts.
 
@@ -150,6 +157,8 @@ def outbox_posts(doc: dict[str, Any], actor: dict[str, Any] | None) -> Iterator[
         owner_id = str(actor.get("id") or "")
         handle = actor.get("preferredUsername")
     for activity in doc.get("orderedItems") or []:
+        if handle is None and isinstance(activity, dict):
+            handle = _username(activity.get("actor"))
         if not isinstance(activity, dict):
             yield Reject(None, activity, base.BAD_JSON)
             continue
@@ -212,6 +221,10 @@ class MastodonOutboxImporter(RecordImporter):
         "Announce activities); the owner comes from actor.json beside it when present."
     )
     platform = PLATFORM
+    # An outbox holds only its owner's posts (and boosts): the owner becomes an organization,
+    # as an X archive's does, instead of the data naming only the customers it answered.
+    inbound_sql = "false"
+    derives_orgs = True
 
     def sniff(self, sample: base.Sample) -> bool:
         """An ActivityStreams collection with ``orderedItems``."""

@@ -17,6 +17,7 @@ moving into Spark for a billion posts).
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import time
@@ -31,6 +32,7 @@ from socialaudit.errors import SourceError
 from socialaudit.ingest import base, checks, core
 from socialaudit.store import Store
 from socialaudit.store.coverage import record_import_coverage
+from socialaudit.store.store import DEFAULT_MEMORY_LIMIT
 from socialaudit.store.turns import catch_up
 
 #: What a staging task reports per file (the tables themselves are Parquet files).
@@ -118,6 +120,9 @@ def _stage_one(job: dict[str, object], options: base.ImportOptions) -> dict[str,
     con = duckdb.connect()
     try:
         con.execute("SET TimeZone = 'UTC'")
+        # Bounded like the store's own DuckDB: a big file spills instead of filling the task.
+        limit = os.environ.get("SOCIALAUDIT_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT
+        con.execute("SET memory_limit = ?", [limit])
         staged = importer.stage(con, Path(str(job["path"])), options)
         # The file order of the rows travels as a column (rowids do not survive Parquet).
         con.execute(

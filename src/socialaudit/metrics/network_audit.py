@@ -17,6 +17,7 @@ from socialaudit.errors import MetricError
 from socialaudit.metrics import network as nw
 from socialaudit.metrics import responsiveness as rs
 from socialaudit.metrics.base import Engine
+from socialaudit.store.orgs import did_you_mean, match_org
 
 DEFINITIONS = {
     "interactor": (
@@ -59,15 +60,16 @@ def resolve_target(engine: Engine, target: str, /, *, peer_group: bool = False) 
     oa = engine.table("org_accounts")
     if peer_group:
         return _peer_group(engine, target)
-    rows = engine.execute(
-        oa.filter(oa.org_id == target).select("org_id", "platform", "account_id", "handle")
-    )
-    if len(rows):
-        return Target(target, "org", rows.rename(columns={"org_id": "owner_id"}))
-    orgs = engine.table("orgs")
-    if int(engine.execute(orgs.filter(orgs.org_id == target).count())):
+    known = [str(o) for o in engine.execute(engine.table("orgs").select("org_id"))["org_id"]]
+    org = match_org(target, known)  # any case, as every command names orgs
+    if org is not None:
+        rows = engine.execute(
+            oa.filter(oa.org_id == org).select("org_id", "platform", "account_id", "handle")
+        )
+        if len(rows):
+            return Target(org, "org", rows.rename(columns={"org_id": "owner_id"}))
         raise MetricError(
-            f"Organization {target!r} has no accounts, so it has no network. "
+            f"Organization {org!r} has no accounts, so it has no network. "
             "Declare its accounts in orgs.toml."
         )
     name = target.removeprefix("@")
@@ -82,11 +84,9 @@ def resolve_target(engine: Engine, target: str, /, *, peer_group: bool = False) 
         return Target(target, "account", rows)
     if len(rows) > 1:
         raise MetricError(f"{target!r} names several accounts. Pass the account id instead.")
-    known = engine.execute(orgs.select("org_id").order_by("org_id").limit(8))
-    hint = ", ".join(known["org_id"]) if len(known) else "none yet"
     raise MetricError(
-        f"No organization or account {target!r} in the store (organizations include: {hint}). "
-        "Run `socialaudit orgs` to list them."
+        f"No organization or account {target!r} in the store{did_you_mean(name, known)}. "
+        "Run `socialaudit orgs` to list the organizations."
     )
 
 

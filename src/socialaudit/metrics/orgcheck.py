@@ -96,25 +96,33 @@ def require_orgs(engine: Engine, /) -> None:
     An empty store says to import; a store with posts names its most-addressed accounts and
     the exact command that declares them.
     """
+    hint = missing_orgs_hint(engine)
+    if hint is not None:
+        raise MetricError(hint)
+
+
+def missing_orgs_hint(engine: Engine, /) -> str | None:
+    """What to do when the store has no organizations (None: it has some).
+
+    ``orgs`` prints it under its empty list; the audits stop with it (:func:`require_orgs`).
+    """
     orgs = engine.table("orgs")
     if int(engine.execute(orgs.count())) > 0:
-        return
+        return None
     posts = engine.table("posts")
     if int(engine.execute(posts.count())) == 0:
-        raise MetricError(
-            "The store has no posts yet. Import an export first: socialaudit import FILE."
-        )
+        return "The store has no posts yet. Import an export first: socialaudit import FILE."
     top = engine.execute(most_addressed(posts, engine.table("accounts")).limit(SUGGESTED)).to_dict(
         "records"
     )
     if not top:
-        raise MetricError(
+        return (
             "The store has posts but no organizations, and nobody is mentioned or replied to. "
             "Declare one: socialaudit orgs --add HANDLE (or --load orgs.toml)."
         )
     named = ", ".join(f"{r['handle']} ({int(r['addressed']):,})" for r in top)
     adds = " ".join(f"--add {_shell_word(str(r['handle']))}" for r in top[:3])
-    raise MetricError(
+    return (
         "The store has posts but no organizations, so there is nothing to audit. "
         f"The most-addressed accounts (mentions and replies received) are: {named}. "
         f"Declare the ones you audit: socialaudit orgs {adds}"

@@ -16,7 +16,7 @@ import base64
 import gzip
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -33,9 +33,11 @@ from socialaudit.benchmark.tiers import (
     explain,
 )
 from socialaudit.metrics import quality as run_quality
+from socialaudit.metrics import responsiveness as rs
 from socialaudit.metrics.base import REGISTRY as FAMILIES
 from socialaudit.metrics.base import Engine
 from socialaudit.metrics.campaigns import campaign_section
+from socialaudit.metrics.orgcheck import DATA_SCOPE_NOTES
 from socialaudit.report.fmt import TIER_COLORS, environment
 from socialaudit.report.fmt import ci as _ci
 from socialaudit.report.fmt import count as _int
@@ -46,7 +48,7 @@ from socialaudit.report.fmt import num as _num
 from socialaudit.report.fmt import pct as _pct
 from socialaudit.results import BenchmarkResult, benchmark_document, iso_utc, to_jsonable
 from socialaudit.results.model import LISTENING_COLUMNS, THREADS_ONLY_WARNING, Listening, label
-from socialaudit.run import DEFAULT_WINDOW_DAYS, run
+from socialaudit.run import DEFAULT_WINDOW_DAYS, run, topic_rows
 
 Benchmark = BenchmarkResult
 
@@ -263,6 +265,19 @@ class _Inputs:
     bm: Benchmark
     quality: dict[str, Any]
     campaigns: dict[str, Any]
+    #: Each org's stored topics with their figures (:func:`socialaudit.run.topic_rows`).
+    topics: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    #: Why an org has no topics (too few requests), from the fit that ran before the report.
+    topic_notes: dict[str, str] = field(default_factory=dict)
+
+
+def _scope_notes(bm: Benchmark) -> dict[str, str]:
+    """The sentence an org nobody addressed in this data gets instead of a row of zeros."""
+    return {
+        o.org: DATA_SCOPE_NOTES[o.data_scope]
+        for o in bm.audit.orgs
+        if o.data_scope in DATA_SCOPE_NOTES
+    }
 
 
 def _unanswered_groups(bm: Benchmark) -> dict[str, list[dict[str, Any]]]:
@@ -297,6 +312,7 @@ def section_tiers(x: _Inputs) -> dict[str, Any]:
     bm = x.bm
     waiting = set(bm.unanswered["org_id"]) if len(bm.unanswered) else set()
     coverage = {o.org: o.coverage for o in bm.audit.orgs}
+    notes = _scope_notes(bm)
     rows = []
     head = bm.tables["benchmark"]
     for r in head.sort_values(["tier", "org_id"], na_position="last").to_dict("records"):
@@ -318,6 +334,7 @@ def section_tiers(x: _Inputs) -> dict[str, Any]:
                 "decided": decisive[-1].rule if decisive else t.label,
                 "evidence": [to_jsonable(e) for e in t.evidence],
                 "unanswered": r["org_id"] in waiting,
+                "scope_note": notes.get(r["org_id"]),
             }
         )
     return {"tier_rows": rows, "tier_explanation": explain(bm.thresholds)}
@@ -327,9 +344,11 @@ def section_responsiveness(x: _Inputs) -> dict[str, Any]:
     """Responsiveness per org over the window, on the clock and in business hours."""
     head = x.bm.tables["benchmark"]
     coverage = {o.org: o.coverage for o in x.bm.audit.orgs}
+    notes = _scope_notes(x.bm)
     rows = [
         {
             "org_id": r["org_id"],
+            "scope_note": notes.get(r["org_id"]),
             "turns": _int(r["turns"]),
             "answered": _int(r["answered"]),
             "rate": _ci(r["response_rate"], r["response_rate_ci_low"], r["response_rate_ci_high"]),
@@ -484,6 +503,12 @@ def section_summary(x: _Inputs) -> dict[str, Any]:
         f"{bm.thresholds.min_actionable_turns} turns in the window: insufficient data for a "
         "tier above 1."
     )
+    silent = _scope_notes(bm)
+    if silent:
+        lines.append(
+            f"{len(silent):,} organizations have no customer posts in this data (coverage: own "
+            f"posts only), so no rate is measured for them: {', '.join(sorted(silent))}."
+        )
     if thin:
         lines.append(
             f"{thin:,} organizations were collected without their inbound posts (coverage "
@@ -520,6 +545,50 @@ def section_listening(x: _Inputs) -> dict[str, Any]:
             for r in rows
         ],
     }
+
+
+#: How many topics of each org the report lists (the exports hold them all).
+TOPICS_PER_ORG = 8
+
+
+def section_topics(x: _Inputs) -> dict[str, Any]:
+    """What customers raise with each org, biggest topics first, FAQ candidates marked."""
+    groups = []
+    for org, rows in sorted(x.topics.items()):
+        top = sorted(rows, key=lambda t: (-t["turns"], t["topic_id"]))[:TOPICS_PER_ORG]
+        groups.append(
+            (
+                org,
+                [
+                    {
+                        "label": t["label"],
+                        "terms": ", ".join(t["top_terms"][:6]),
+                        "turns": _int(t["turns"]),
+                        "questions": _pct(t["question_share"]),
+                        "answered": _pct(t["answered_share"]),
+                        "frt": _dur(t["frt_median_s"]),
+                        "faq": t["faq_candidate"],
+                        "example": (t["examples"] or [{}])[0],
+                    }
+                    for t in top
+                ],
+            )
+        )
+    return {"topic_groups": groups, "topic_notes": sorted(x.topic_notes.items())}
+
+
+def topics_frame(topics: dict[str, list[dict[str, Any]]]) -> pd.DataFrame:
+    """Every org's topics as one table (the report's ``topics`` export)."""
+    rows = [
+        {
+            "org_id": org,
+            **{k: v for k, v in t.items() if k not in ("examples", "coherence_npmi")},
+            "top_terms": ", ".join(t["top_terms"]),
+        }
+        for org, found in sorted(topics.items())
+        for t in found
+    ]
+    return pd.DataFrame(rows)
 
 
 def section_campaigns(x: _Inputs) -> dict[str, Any]:
@@ -564,6 +633,7 @@ SECTIONS: tuple[Callable[[_Inputs], dict[str, Any]], ...] = (
     section_peers,
     section_quality,
     section_listening,
+    section_topics,
     section_campaigns,
 )
 
@@ -575,8 +645,16 @@ def _context(
     title: str,
     exports: str,
     campaigns: dict[str, Any] | None = None,
+    topics: dict[str, list[dict[str, Any]]] | None = None,
+    topic_notes: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    inputs = _Inputs(bm=bm, quality=quality, campaigns=campaigns or {})
+    inputs = _Inputs(
+        bm=bm,
+        quality=quality,
+        campaigns=campaigns or {},
+        topics=topics or {},
+        topic_notes=topic_notes or {},
+    )
     context: dict[str, Any] = {
         "title": title,
         "bm": bm,
@@ -602,13 +680,15 @@ def render_html(
     title: str,
     exports: str,
     campaigns: dict[str, Any] | None = None,
+    topics: dict[str, list[dict[str, Any]]] | None = None,
+    topic_notes: dict[str, str] | None = None,
 ) -> str:
     """The report as one HTML string."""
-    return (
-        _env()
-        .get_template("report.html.j2")
-        .render(**_context(bm, quality, title=title, exports=exports, campaigns=campaigns))
-    )
+    context = _context(
+        bm, quality, title=title, exports=exports, campaigns=campaigns, topics=topics,
+        topic_notes=topic_notes,
+    )  # fmt: skip
+    return _env().get_template("report.html.j2").render(**context)
 
 
 def export_tables(
@@ -638,6 +718,8 @@ def write_report(
     quality: dict[str, Any],
     title: str,
     campaigns: dict[str, Any] | None = None,
+    topics: dict[str, list[dict[str, Any]]] | None = None,
+    topic_notes: dict[str, str] | None = None,
 ) -> ReportFiles:
     """Write ``out`` (HTML) and its exports folder ``<out stem>_data`` beside it."""
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -645,8 +727,13 @@ def write_report(
     extra = {"listening": bm.audit.listening_rows()}
     if campaigns and campaigns.get("campaigns"):
         extra["campaigns"] = campaigns_frame(campaigns)
+    if topics:
+        extra["topics"] = topics_frame(topics)
     tables = export_tables(bm, exports, extra=extra)
-    html = render_html(bm, quality, title=title, exports=exports.name, campaigns=campaigns)
+    html = render_html(
+        bm, quality, title=title, exports=exports.name, campaigns=campaigns, topics=topics,
+        topic_notes=topic_notes,
+    )  # fmt: skip
     tmp = out.with_name(f".{out.name}.tmp")
     tmp.write_text(html, encoding="utf-8")
     tmp.replace(out)
@@ -663,11 +750,17 @@ def build_report(
     window_days: int | None = DEFAULT_WINDOW_DAYS,
     sla_minutes: int | None = None,
     title: str = "Social engagement audit",
+    topic_notes: dict[str, str] | None = None,
 ) -> ReportFiles:
-    """Measure, benchmark and write the report of everything in the engine's store."""
+    """Measure, benchmark and write the report of everything in the engine's store.
+
+    The topics section shows the topics stored (fit the missing ones first with
+    :func:`socialaudit.enrich.topics.fit_missing_topics`; ``topic_notes`` are its notes).
+    """
+    tt = rs.build_turns(engine)
     bm = run(
         engine, thresholds=thresholds, sectors=sectors, window_days=window_days,
-        sla_minutes=sla_minutes,
+        sla_minutes=sla_minutes, turns=tt,
     )  # fmt: skip
     return write_report(
         bm,
@@ -675,4 +768,14 @@ def build_report(
         quality=run_quality(engine),
         title=title,
         campaigns=campaign_section(engine, sectors=sectors),
+        topics=stored_topics(engine, tt),
+        topic_notes=topic_notes,
     )
+
+
+def stored_topics(engine: Engine, turns: rs.TurnTables) -> dict[str, list[dict[str, Any]]]:
+    """Every org's stored topics with their figures (orgs without topics left out)."""
+    t = engine.table("topics")
+    orgs = sorted(str(o) for o in engine.execute(t.select("org_id").distinct())["org_id"])
+    found = {org: topic_rows(engine, turns, org=org) for org in orgs}
+    return {org: rows for org, rows in found.items() if rows}

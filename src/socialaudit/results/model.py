@@ -509,6 +509,9 @@ class OrgSummary:
     #: warning the rates carry when some platform is threads_only.
     coverage: str | None = None
     coverage_warning: str | None = None
+    #: ``customer posts``, ``own posts only`` or ``no posts`` (as in the audit document): an
+    #: org nobody addressed in this data gets a sentence on the overview, not a row of zeros.
+    data_scope: str | None = None
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> OrgSummary:
@@ -559,13 +562,15 @@ class BenchmarkResult:
     def summaries(self) -> list[OrgSummary]:
         """Every org's overview row, by peer group then org."""
         head = self.tables["benchmark"].sort_values(["peer_group", "org_id"])
-        coverage = {o.org: o.coverage for o in self.audit.orgs}
+        audits = {o.org: o for o in self.audit.orgs}
         out = []
         for r in head.to_dict("records"):
-            cov = coverage.get(r["org_id"], Coverage())
-            out.append(
-                OrgSummary.from_row(
-                    {**r, "coverage": cov.summary(), "coverage_warning": cov.warning}
-                )
-            )
+            audit = audits.get(r["org_id"])
+            cov = Coverage() if audit is None else audit.coverage
+            extra = {
+                "coverage": cov.summary(),
+                "coverage_warning": cov.warning,
+                "data_scope": None if audit is None else audit.data_scope,
+            }
+            out.append(OrgSummary.from_row({**r, **extra}))
         return out

@@ -25,6 +25,7 @@ from socialaudit import __version__
 from socialaudit.benchmark.tiers import INSUFFICIENT, TIER_LABELS, WITHHELD_LABELS, explain
 from socialaudit.durations import parse_age
 from socialaudit.metrics.inbox import INTENTS, SENTIMENTS
+from socialaudit.metrics.orgcheck import DATA_SCOPE_NOTES
 from socialaudit.report import fmt
 from socialaudit.results.model import HEADLINE_LISTENING, listening_cards
 from socialaudit.serve import api
@@ -47,6 +48,7 @@ def _env() -> Environment:
         tier_labels=TIER_LABELS,
         headline_listening=HEADLINE_LISTENING,
         org_url=org_url,
+        data_scope_notes=DATA_SCOPE_NOTES,
     )
     return env
 
@@ -67,7 +69,13 @@ ENV = _env()
 
 def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
     """A page, with the navigation and the store's reference time."""
-    html = ENV.get_template(template).render(request=request, path=request.url.path, **context)
+    svc = getattr(request.app.state, "service", None)
+    html = ENV.get_template(template).render(
+        request=request,
+        path=request.url.path,
+        paused_by=None if svc is None else svc.paused_by,
+        **context,
+    )
     return HTMLResponse(html, status_code=status)
 
 
@@ -142,6 +150,7 @@ def overview(request: Request) -> HTMLResponse:
         charts=charts,
         bm=snap.bm,
         claimed=None if snap.bm is None else snap.bm.claimed,
+        orgs_hint=svc.orgs_hint(snap),
     )
 
 

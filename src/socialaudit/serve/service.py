@@ -14,6 +14,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -22,6 +23,7 @@ import ibis
 from socialaudit.errors import MetricError, MigrationError
 from socialaudit.metrics import inbox as ib
 from socialaudit.metrics.campaigns import campaign_report
+from socialaudit.metrics.orgcheck import missing_orgs_hint
 from socialaudit.results import benchmark_document, to_jsonable
 from socialaudit.run import DEFAULT_WINDOW_DAYS, topic_rows
 from socialaudit.serve.snapshot import GENERATION_SQL, Snapshot, SnapshotCache
@@ -54,6 +56,35 @@ class NotFound(MetricError):
 
 class StoreUnavailable(MetricError):
     """The server has handed the store to a writer for a moment (HTTP 503; retry soon)."""
+
+
+@dataclass
+class _Frozen:
+    """What the last snapshot still reads from the store, copied to memory for a writer's turn.
+
+    The snapshot's inbox is a table in the server's connection, and the imports list is read
+    on each request: both would be gone with the connection while a writer holds the store.
+    """
+
+    generation: str
+    #: An in-memory store holding the inbox as a registered Arrow table.
+    store: Store
+    inbox: str
+    imports: list[dict[str, Any]]
+
+    @classmethod
+    def of(cls, store: Store, snap: Snapshot) -> _Frozen:
+        """Copy ``snap``'s inbox and the store's imports out of ``store``."""
+        memory = Store(":memory:")
+        name = "_sa_frozen_inbox"
+        memory.raw.register(name, store.to_pyarrow(snap.inbox))
+        return cls(snap.generation, memory, name, _import_rows(store))
+
+
+def _import_rows(store: Store) -> list[dict[str, Any]]:
+    frame = store.execute(store.table("imports").order_by(ibis.desc("import_id")))
+    rows: list[dict[str, Any]] = to_jsonable(frame)
+    return rows
 
 
 def _locked(method: F) -> F:
@@ -99,6 +130,8 @@ class Service:
         self._reopener: threading.Thread | None = None
         self._reopened = threading.Event()
         self._reopened.set()
+        #: The last snapshot's store-side parts while a writer holds the store.
+        self._frozen: _Frozen | None = None
 
     # -- handing the store to a writer ----------------------------------------------------------
     @property
@@ -130,6 +163,9 @@ class Service:
             )
         with self.lock:
             if self.store is not None:
+                snap = self.cache.last()
+                if snap is not None:
+                    self._frozen = _Frozen.of(self.store, snap)
                 self.store.close()
                 self.store = None
                 self.cache.store = None
@@ -174,11 +210,24 @@ class Service:
                 self.store = store
                 self.cache.store = store
                 self.cache.invalidate()
+                self._thaw()
                 self._reopener = None
                 self._reopened.set()
             break
         if self.warm_after_write:
             self.warm_in_background()
+
+    def _thaw(self) -> None:
+        if self._frozen is not None:
+            self._frozen.store.close()
+            self._frozen = None
+
+    def _frozen_for(self, snap: Snapshot) -> _Frozen | None:
+        """The in-memory copy of ``snap``'s tables while a writer holds the store, else None."""
+        frozen = self._frozen
+        if self.store is None and frozen is not None and frozen.generation == snap.generation:
+            return frozen
+        return None
 
     @contextlib.contextmanager
     def reading(self) -> Iterator[Store]:
@@ -257,6 +306,22 @@ class Service:
             snap, ("orgs", ""), lambda: to_jsonable(bm.summaries())
         )
         return rows
+
+    @_locked
+    def orgs_hint(self, snap: Snapshot) -> str | None:
+        """What to do when the store has no organizations: the CLI's hint (None: it has some).
+
+        Names the most-addressed accounts and the command that declares them; None as well
+        while a writer holds the store and the hint was never built.
+        """
+        if snap.bm is not None:
+            return None
+        if self.store is None and ("orgs_hint", "") not in snap.lazy:
+            return None
+        hint: str | None = self._lazy(
+            snap, ("orgs_hint", ""), lambda: missing_orgs_hint(self.conn())
+        )
+        return hint
 
     def audit(self, org: str | None = None) -> dict[str, Any]:
         """The audit document of every turn in the store, exactly as ``audit --json``."""
@@ -339,8 +404,12 @@ class Service:
             "max_age": max_age_s,
             "spam": include_spam,
         }
-        table, columns = snap.inbox.get_name(), snap.inbox.columns
-        con = self.conn().raw
+        columns = snap.inbox.columns
+        frozen = self._frozen_for(snap)
+        if frozen is not None:  # a writer holds the store: the last snapshot's copy answers
+            con, table = frozen.store.raw, frozen.inbox
+        else:
+            con, table = self.conn().raw, snap.inbox.get_name()
         total = int(
             con.execute(f"SELECT count(*) FROM {table} {INBOX_WHERE}", params).fetchall()[0][0]
         )
@@ -439,12 +508,14 @@ class Service:
         return self._lazy(snap, ("topics", org), compute)
 
     def imports(self) -> list[dict[str, Any]]:
-        """Every import, newest first, with its reconciled counts."""
+        """Every import, newest first, with its reconciled counts.
+
+        While a writer holds the store: the imports as they were when it took it.
+        """
         with self.lock:
-            store = self.conn()
-            frame = store.execute(store.table("imports").order_by(ibis.desc("import_id")))
-        rows: list[dict[str, Any]] = to_jsonable(frame)
-        return rows
+            if self.store is None and self._frozen is not None:
+                return self._frozen.imports
+            return _import_rows(self.conn())
 
     def close(self, *, timeout: float = 5.0) -> bool:
         """Close the store, unless a snapshot build still holds it after ``timeout`` seconds.
@@ -457,6 +528,7 @@ class Service:
             return False
         try:
             self.cache.invalidate()
+            self._thaw()
             if self.store is not None:
                 self.store.close()
                 self.store = self.cache.store = None

@@ -18,6 +18,7 @@ instance per file within a process), so a long import does not block readers.
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 import pickle
 import threading
@@ -34,6 +35,7 @@ from socialaudit import __version__
 from socialaudit.metrics import inbox as ib
 from socialaudit.metrics import responsiveness as rs
 from socialaudit.metrics.campaigns import campaign_section
+from socialaudit.metrics.peer_groups import load_sectors
 from socialaudit.metrics.quality import quality as run_quality
 from socialaudit.results import AuditResult, BenchmarkResult
 from socialaudit.run import run, run_audit
@@ -146,11 +148,15 @@ def snapshot_path(store: Store) -> Path | None:
 
 
 def _key(generation: str, window_days: int) -> dict[str, Any]:
+    # The sector list in use decides peer groups and percentiles, and can change between
+    # runs without a write (SOCIALAUDIT_SECTORS=none switches it off): part of the key.
+    sectors = hashlib.sha256(repr(sorted(load_sectors().items())).encode()).hexdigest()
     return {
         "format": SNAPSHOT_FORMAT,
         "version": __version__,
         "generation": generation,
         "window_days": window_days,
+        "sectors": sectors,
     }
 
 
@@ -261,6 +267,11 @@ class SnapshotCache:
                     self.builds += 1
                     save_results(store, snap, window_days=self.window_days)
                 self._snap = snap
+            return self._snap
+
+    def last(self) -> Snapshot | None:
+        """The snapshot built last, whatever the store's generation now (None: none yet)."""
+        with self.lock:
             return self._snap
 
     def invalidate(self) -> None:
