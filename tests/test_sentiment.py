@@ -39,6 +39,21 @@ def test_unmistakable_posts(text: str, expected: str, default: bool) -> None:
     assert out.columns["sentiment_label"] == [expected]
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Cant wait to see Sam Smith tomorrow with my sister!!", "positive"),
+        ("Going to the Foo Fighters concert on Saturday, so excited", "positive"),
+        ("I hate that the Bills lost again, so embarrassing", "negative"),
+        ("Ugh, my phone died again and I missed the whole game", "negative"),
+        ("The debate is on Thursday at 9pm on CNN", "neutral"),
+    ],
+)
+def test_default_model_reads_general_twitter(text: str, expected: str) -> None:
+    """Posts outside customer care (the TweetEval genre): events, sport, announcements."""
+    assert sentiment.predict([text])[0] == [expected]
+
+
 def test_negation_flips_the_sign() -> None:
     good, not_good = score_texts(["the service was good", "the service was not good"])
     assert good > 0 > not_good
@@ -82,10 +97,14 @@ def test_label_band() -> None:
 def test_default_is_the_shipped_model_and_says_so() -> None:
     enricher = base.REGISTRY["sentiment"]()
     assert isinstance(enricher, sentiment.LinearSentiment)
-    assert enricher.version == "linear-1"  # stores labelled by the lexicon are recomputed
+    assert enricher.version == "linear-2"  # stores labelled by an older model are recomputed
     model = sentiment.model()
     assert model.classes == ("negative", "neutral", "positive")
     assert model.dense_names == sentiment.DENSE_FEATURES
+    # Version 2: class offsets chosen by cross-validation, recorded beside the intercepts.
+    offsets = model.meta["class_offsets"]
+    assert set(offsets) == set(model.classes) and offsets["positive"] == 0.0
+    assert model.meta["fitted_on"] == ["airline", "tweeteval"]
 
 
 def test_default_labels_are_deterministic_and_batch_independent() -> None:

@@ -59,3 +59,16 @@ def test_fit_is_deterministic() -> None:
     a = textmodel.fit(TEXTS, LABELS, min_df=1)
     b = textmodel.fit(list(TEXTS), list(LABELS), min_df=1)
     assert a.vocab == b.vocab and np.array_equal(a.coef, b.coef)
+
+
+def test_saved_file_is_byte_stable(tmp_path: Path) -> None:
+    """The same fit gives the same bytes: no save-time timestamp in the archive."""
+    import zipfile
+
+    model = textmodel.fit(TEXTS, LABELS, min_df=1, meta={"kind": "test"})
+    a, b = tmp_path / "a.npz", tmp_path / "b.npz"
+    model.save(a)
+    model.save(b)
+    assert a.read_bytes() == b.read_bytes()
+    with zipfile.ZipFile(a) as zf:
+        assert {i.date_time for i in zf.infolist()} == {(1980, 1, 1, 0, 0, 0)}

@@ -153,18 +153,32 @@ class LinearTextModel:
         return e / e.sum(axis=1, keepdims=True)
 
     def save(self, path: Path) -> None:
-        """Write the model as a compressed ``.npz`` of plain arrays (no pickle)."""
+        """Write the model as a compressed ``.npz`` of plain arrays (no pickle), byte-stable.
+
+        ``numpy.savez_compressed`` stamps each member with the current time, so refitting the
+        same data would give a different file; members are written here with a fixed date, so
+        the same fit gives the same bytes (and the same sha256 in ``fit_classifiers.py``).
+        """
+        import io
+        import zipfile
+
         words = sorted(self.vocab, key=self.vocab.__getitem__)
-        np.savez_compressed(
-            path,
-            vocab=np.array(words, dtype=str),
-            idf=self.idf.astype(np.float32),
-            coef=self.coef.astype(np.float32),
-            intercept=self.intercept.astype(np.float64),
-            classes=np.array(self.classes, dtype=str),
-            dense_names=np.array(self.dense_names, dtype=str),
-            meta=np.array(json.dumps(self.meta, sort_keys=True)),
-        )
+        arrays = {
+            "vocab": np.array(words, dtype=str),
+            "idf": self.idf.astype(np.float32),
+            "coef": self.coef.astype(np.float32),
+            "intercept": self.intercept.astype(np.float64),
+            "classes": np.array(self.classes, dtype=str),
+            "dense_names": np.array(self.dense_names, dtype=str),
+            "meta": np.array(json.dumps(self.meta, sort_keys=True)),
+        }
+        with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            for name, arr in arrays.items():
+                buf = io.BytesIO()
+                np.lib.format.write_array(buf, arr, allow_pickle=False)
+                info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+                info.compress_type = zipfile.ZIP_DEFLATED
+                zf.writestr(info, buf.getvalue())
 
     @classmethod
     def load(cls, path: Path | Any) -> LinearTextModel:
