@@ -109,6 +109,17 @@ def test_cli_reads_and_writes_beside_a_running_server(served, write_twcs) -> Non
     assert res.returncode == 0 and len(json.loads(res.stdout)) == 2
 
 
+def test_an_audit_with_nothing_to_label_does_not_take_the_store(served) -> None:
+    db, url, proc = served
+    res = cli(db, "enrich")  # labels go through the server once ...
+    assert res.returncode == 0 and "served by socialaudit serve" in res.stderr, res.stderr
+    for command in (["audit", "--json"], ["benchmark", "--json"]):
+        res = cli(db, *command)  # ... after which reading commands only read
+        assert res.returncode == 0, res.stderr
+        assert "served by socialaudit serve" not in res.stderr, res.stderr
+    assert json.loads(cli(db, "audit", "--json").stdout)["orgs"][0]["org"] == "AcmeHelp"
+
+
 def test_a_server_that_will_not_let_go_is_named_in_one_line(served, write_twcs) -> None:
     db, url, proc = served
     path = server_file(db)

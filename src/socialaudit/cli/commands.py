@@ -303,10 +303,9 @@ def audit(
     with open_store(read_only=True) as store:
         require_orgs(store)
     if not no_enrich:
-        from socialaudit.cli.listen import enrich_store, existing_store
+        from socialaudit.cli.listen import enrich_if_needed
 
-        with existing_store() as store:
-            enrich_store(store)
+        enrich_if_needed()
     eng = _engine(engine, spark_master)
     try:
         audited = sa.run_audit(

@@ -90,6 +90,21 @@ def existing_store() -> contextlib.AbstractContextManager[sa.Store]:
     return open_store(must_exist=True)
 
 
+def enrich_if_needed(*, engine: str = "duckdb", spark_master: str = "local[2]") -> None:
+    """Label what is new before a reading command, taking the store only if anything is new.
+
+    Beside a running ``serve`` this is the difference between a read and a handover that
+    pauses the dashboard while it rebuilds.
+    """
+    from socialaudit.enrich.runner import has_work
+
+    with open_store(read_only=True, must_exist=True) as store:
+        if not has_work(store):
+            return
+    with existing_store() as store:
+        enrich_store(store, engine=engine, spark_master=spark_master)
+
+
 def enrich_store(
     store: sa.Store,
     names: list[str] | None = None,

@@ -11,7 +11,11 @@ from rich.text import Text
 
 import socialaudit as sa
 from socialaudit.cli import app, guarded, open_store, state
-from socialaudit.cli.listen import enrich_store, existing_store, fit_topics_where_missing
+from socialaudit.cli.listen import (
+    enrich_if_needed,
+    enrich_store,
+    fit_topics_where_missing,
+)
 from socialaudit.cli.options import (
     CsvFlag,
     EngineOpt,
@@ -111,8 +115,7 @@ def benchmark(
     from socialaudit.cli.commands import _engine
 
     if not no_enrich:
-        with existing_store() as store:
-            enrich_store(store, engine=engine, spark_master=spark_master)
+        enrich_if_needed(engine=engine, spark_master=spark_master)
     with _engine(engine, spark_master) as source:
         bm = sa.run(source, **_options(tiers, sectors, window))
     if people or account is not None:

@@ -76,6 +76,15 @@ def pending(store: Store, enricher: Enricher) -> int:
     return int(store.raw.execute(sql, [enricher.version]).fetchall()[0][0])
 
 
+def has_work(store: Store, names: Sequence[str] | None = None) -> bool:
+    """Whether ``enrich`` would label anything, asked on a read-only store.
+
+    Commands that only read (``audit``, ``benchmark``) enrich first; asking this before taking
+    the store for writing keeps them from pausing a dashboard when every label is current.
+    """
+    return any(pending(store, e) for e in _load(store, _names(names), None))
+
+
 def enrich(
     store: Store,
     names: Sequence[str] | None = None,
