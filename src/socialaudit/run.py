@@ -679,6 +679,18 @@ def topic_rows(
     ``coherence``: NPMI per topic id when the topics were just fitted; None otherwise.
     Reads the stored topics only: fitting them is enrichment (:mod:`socialaudit.enrich.topics`).
     """
+    return topic_rows_by_org(engine, turns, org=org, coherence=coherence).get(org, [])
+
+
+def topic_rows_by_org(
+    engine: Engine,
+    turns: rs.TurnTables,
+    /,
+    *,
+    org: str | None = None,
+    coherence: dict[int, float] | None = None,
+) -> dict[str, list[dict[str, Any]]]:
+    """Stored topics per org (every org's when ``org`` is None), in two queries in all."""
     assert turns.turn_posts is not None
     expr = faq.topic_figures(
         turns.turns,
@@ -695,28 +707,30 @@ def topic_rows(
         posts.filter(posts.post_id.isin(wanted)).select("post_id", "text", "permalink")
     )
     by_id = {r["post_id"]: r for r in found.to_dict("records")}
-    return [
-        {
-            "topic_id": int(row["topic_id"]),
-            "label": row["label"],
-            "top_terms": [str(t) for t in row["top_terms"]],
-            "turns": int(row["turns"]),
-            "question_share": to_jsonable(row["question_share"]),
-            "answered_share": to_jsonable(row["answered_share"]),
-            "frt_median_s": to_jsonable(row["frt_median_s"]),
-            "faq_candidate": bool(row["faq"]),
-            "coherence_npmi": (coherence or {}).get(int(row["topic_id"])),
-            "examples": [
-                {
-                    "post_id": i,
-                    "text": by_id.get(i, {}).get("text"),
-                    "permalink": by_id.get(i, {}).get("permalink"),
-                }
-                for i in ids
-            ],
-        }
-        for row, ids in zip(frame.to_dict("records"), examples, strict=True)
-    ]
+    out: dict[str, list[dict[str, Any]]] = {}
+    for row, ids in zip(frame.to_dict("records"), examples, strict=True):
+        out.setdefault(str(row["org_id"]), []).append(
+            {
+                "topic_id": int(row["topic_id"]),
+                "label": row["label"],
+                "top_terms": [str(t) for t in row["top_terms"]],
+                "turns": int(row["turns"]),
+                "question_share": to_jsonable(row["question_share"]),
+                "answered_share": to_jsonable(row["answered_share"]),
+                "frt_median_s": to_jsonable(row["frt_median_s"]),
+                "faq_candidate": bool(row["faq"]),
+                "coherence_npmi": (coherence or {}).get(int(row["topic_id"])),
+                "examples": [
+                    {
+                        "post_id": i,
+                        "text": by_id.get(i, {}).get("text"),
+                        "permalink": by_id.get(i, {}).get("permalink"),
+                    }
+                    for i in ids
+                ],
+            }
+        )
+    return out
 
 
 def topics(store: Any, /, *, org: str, k: int | None = None) -> dict[str, Any]:

@@ -48,7 +48,7 @@ from socialaudit.report.fmt import num as _num
 from socialaudit.report.fmt import pct as _pct
 from socialaudit.results import BenchmarkResult, benchmark_document, iso_utc, to_jsonable
 from socialaudit.results.model import LISTENING_COLUMNS, THREADS_ONLY_WARNING, Listening, label
-from socialaudit.run import DEFAULT_WINDOW_DAYS, run, topic_rows
+from socialaudit.run import DEFAULT_WINDOW_DAYS, run, topic_rows_by_org
 
 Benchmark = BenchmarkResult
 
@@ -775,7 +775,5 @@ def build_report(
 
 def stored_topics(engine: Engine, turns: rs.TurnTables) -> dict[str, list[dict[str, Any]]]:
     """Every org's stored topics with their figures (orgs without topics left out)."""
-    t = engine.table("topics")
-    orgs = sorted(str(o) for o in engine.execute(t.select("org_id").distinct())["org_id"])
-    found = {org: topic_rows(engine, turns, org=org) for org in orgs}
-    return {org: rows for org, rows in found.items() if rows}
+    found = topic_rows_by_org(engine, turns)
+    return {org: found[org] for org in sorted(found) if found[org]}
