@@ -110,6 +110,9 @@ class Staged:
     rejects: str = "_sa_rejects"
     accounts: str | None = None
     raw_records: str | None = None
+    #: ``_sa_pos`` is already filled (the records were numbered where they were staged, e.g.
+    #: in a Spark task), so the commit step does not ask the importer for positions.
+    positioned: bool = False
 
 
 class Importer(ABC):

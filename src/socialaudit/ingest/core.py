@@ -128,13 +128,9 @@ def import_file(
     try:
         with store.transaction() as con:
             staged = importer.stage(con, src, options)
-            checks.screen(con, staged.rows)
-            result = _commit_stage(con, importer, staged, src, started_at, source_name)
-            _drop_temp(con)
-            if export_coverage:
-                record_import_coverage(con, result.import_id)
-            # The persisted turns move with the posts, in the same transaction (issue 18).
-            catch_up(con)
+            result = commit(
+                con, importer, staged, src, started_at, source_name, export_coverage=export_coverage
+            )
             if on_commit is not None:
                 on_commit(con)
     finally:
@@ -155,6 +151,27 @@ def choose_importer(
         fmt = "jsonl" if sample.text.lstrip("\ufeff \t\r\n").startswith("{") else "csv"
         return base.get_importer(fmt)
     return base.detect(sample)
+
+
+def commit(
+    con: duckdb.DuckDBPyConnection,
+    importer: base.Importer,
+    staged: base.Staged,
+    src: Path,
+    started_at: datetime,
+    source_name: str | None,
+    *,
+    export_coverage: bool = True,
+) -> ImportResult:
+    """Screen and commit one stage inside the caller's transaction (embedded or Spark import)."""
+    checks.screen(con, staged.rows)
+    result = _commit_stage(con, importer, staged, src, started_at, source_name)
+    _drop_temp(con)
+    if export_coverage:
+        record_import_coverage(con, result.import_id)
+    # The persisted turns move with the posts, in the same transaction (issue 18).
+    catch_up(con)
+    return result
 
 
 def _commit_stage(
@@ -249,7 +266,8 @@ def _number(
         )
     # Staged rows are in file order; their rowids are contiguous from some base.
     if n_bad or n_rejects:
-        importer.positions(con)
+        if not staged.positioned:
+            importer.positions(con)
         con.execute(
             f"""CREATE TEMP VIEW _sa_numbered AS
             SELECT s.*, p.record_no, p.line_no

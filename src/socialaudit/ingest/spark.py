@@ -29,11 +29,9 @@ import duckdb
 import pyarrow as pa
 
 from socialaudit.errors import SourceError
-from socialaudit.ingest import base, checks, core
+from socialaudit.ingest import base, core
 from socialaudit.store import Store
-from socialaudit.store.coverage import record_import_coverage
 from socialaudit.store.store import DEFAULT_MEMORY_LIMIT
-from socialaudit.store.turns import catch_up
 
 #: What a staging task reports per file (the tables themselves are Parquet files).
 TASK_SCHEMA = pa.schema(
@@ -160,26 +158,6 @@ def _stage_one(job: dict[str, object], options: base.ImportOptions) -> dict[str,
         con.close()
 
 
-class _Staged(base.Importer):
-    """The driver's stand-in for a task's importer: its staged tables are already loaded."""
-
-    def __init__(self, real: base.Importer):
-        self.name = real.name  # type: ignore[misc]
-        self.version = real.version  # type: ignore[misc]
-        self.derives_orgs = real.derives_orgs  # type: ignore[misc]
-
-    def sniff(self, sample: base.Sample) -> bool:
-        return False
-
-    def stage(
-        self, con: duckdb.DuckDBPyConnection, path: Path, options: base.ImportOptions
-    ) -> base.Staged:
-        raise NotImplementedError
-
-    def positions(self, con: duckdb.DuckDBPyConnection) -> None:
-        """Nothing to do: the task numbered every record (``_sa_pos`` is loaded)."""
-
-
 def _commit(
     store: Store, importer: base.Importer, src: Path, folder: Path, report: dict[str, object]
 ) -> core.ImportResult:
@@ -191,6 +169,7 @@ def _commit(
         sha256=str(report["sha256"]),
         accounts="_sa_accounts_in" if report["accounts"] else None,
         raw_records="_sa_raw_in" if report["raw_records"] else None,
+        positioned=True,  # the task numbered every record (``_sa_pos`` is loaded below)
     )
     names = {
         "stage": staged.rows,
@@ -209,10 +188,5 @@ def _commit(
             con.execute(
                 f"CREATE TEMP TABLE {name} AS SELECT {select} FROM read_parquet('{path}'){order}"
             )
-        checks.screen(con, staged.rows)
-        result = core._commit_stage(con, _Staged(importer), staged, src, started_at, None)
-        core._drop_temp(con)
-        record_import_coverage(con, result.import_id)
-        # The persisted turns move with the posts, in the same transaction (issue 18).
-        catch_up(con)
+        result = core.commit(con, importer, staged, src, started_at, None)
     return replace(result, seconds=time.perf_counter() - started)
