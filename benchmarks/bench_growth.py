@@ -54,6 +54,7 @@ from bench_import_audit import (  # noqa: E402
     _size,
     _socialaudit,
     run_measured,
+    sizes,
 )
 
 DEFAULT_SIZES = (280_000, 1_000_000, 2_800_000, 10_000_000)
@@ -293,7 +294,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--sizes",
-        type=lambda s: sorted(_size(x) for x in s.split(",") if x.strip()),
+        type=sizes,
         default=list(DEFAULT_SIZES),
         help="comma-separated row counts [default: 0.28M,1M,2.8M,10M]",
     )

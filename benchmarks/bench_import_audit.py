@@ -300,12 +300,17 @@ def _size(text: str) -> int:
     return int(float(text[:-1] if scale > 1 else text) * scale)
 
 
+def sizes(text: str) -> list[int]:
+    """``--sizes`` of every benchmark: "280000,1M,2.8M" -> sorted row counts."""
+    return sorted(_size(x) for x in text.split(",") if x.strip())
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command line: ``[--sizes N,N,...] [--runs 3] [--seed 1]``."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--sizes",
-        type=lambda s: sorted(_size(x) for x in s.split(",") if x.strip()),
+        type=sizes,
         default=list(DEFAULT_SIZES),
         help="comma-separated row counts, e.g. 280000,1M,2.8M [default: 0.28M,1M,2.8M]",
     )

@@ -51,9 +51,9 @@ from bench_import_audit import (  # noqa: E402
     Measured,
     _check,
     _remove_db,
-    _size,
     _socialaudit,
     run_measured,
+    sizes,
 )
 
 DEFAULT_SIZES = (280_000, 2_800_000)
@@ -328,7 +328,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--sizes",
-        type=lambda s: sorted(_size(x) for x in s.split(",") if x.strip()),
+        type=sizes,
         default=list(DEFAULT_SIZES),
         help="comma-separated row counts, e.g. 280000,2.8M [default: 0.28M,2.8M]",
     )
