@@ -340,9 +340,10 @@ class Context:
         if not link.exists():
             link.symlink_to(sample)
 
-    def _setup_mastodon(self) -> None:
+    def _start_server(self, module: str, platform: str) -> str:
+        """Start ``python -m MODULE PLATFORM`` (a replayed API) and return the URL it prints."""
         proc = subprocess.Popen(
-            [self.python, "-m", "tests.replay", "mastodon"],
+            [self.python, "-m", module, platform],
             cwd=ROOT,
             env=self.env,
             stdout=subprocess.PIPE,
@@ -350,20 +351,13 @@ class Context:
         )
         self.procs.append(proc)
         assert proc.stdout is not None
-        url = proc.stdout.readline().strip()
-        self.subs["http://127.0.0.1:35017"] = url
+        return proc.stdout.readline().strip()
+
+    def _setup_mastodon(self) -> None:
+        self.subs["http://127.0.0.1:35017"] = self._start_server("tests.replay", "mastodon")
 
     def _setup_mastodon_world(self) -> None:
-        proc = subprocess.Popen(
-            [self.python, "-m", "tests.worlds", "mastodon"],
-            cwd=ROOT,
-            env=self.env,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        self.procs.append(proc)
-        assert proc.stdout is not None
-        url = proc.stdout.readline().strip()
+        url = self._start_server("tests.worlds", "mastodon")
         self.appends.append((re.compile(r"\bcollect mastodon\b"), f" --api-url {url}"))
 
     def _setup_serve(self) -> None:
